@@ -1,0 +1,311 @@
+"""The datapack rules: parse, validate, walk data nodes and match links to files.
+
+Pure functions with no Flask in them, shared by the portal's views and the sandbox.
+"""
+from __future__ import annotations
+
+import json
+import posixpath
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from jsonschema import Draft202012Validator
+
+UPLOADED_PREFIX = "repovizz:"
+
+_UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
+
+# The project's own statement of the datapack rules (see docs/datapack-rules.md).
+# Nodes branch on `class` with if/then so each problem is reported at the node that has it,
+# rather than as one opaque "matches none of" error.
+DATAPACK_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["info", "children"],
+    "properties": {
+        "info": {
+            "type": "object",
+            "required": ["name", "author", "description", "keywords"],
+            "properties": {
+                "name": {"type": "string"},
+                "author": {"type": "string"},
+                "description": {"type": "string"},
+                "keywords": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                "id": _UUID,
+            },
+        },
+        "children": {"$ref": "#/$defs/nodes"},
+    },
+    "$defs": {
+        "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+        "node": {
+            "type": "object",
+            "required": ["class", "name", "text"],
+            "properties": {
+                "class": {"enum": ["container", "data"]},
+                "name": {"type": "string"},
+                "text": {"type": "string"},
+                "id": _UUID,
+            },
+            "allOf": [
+                {
+                    "if": {"properties": {"class": {"const": "container"}}, "required": ["class"]},
+                    "then": {"required": ["children"], "properties": {"children": {"$ref": "#/$defs/nodes"}}},
+                },
+                {
+                    "if": {"properties": {"class": {"const": "data"}}, "required": ["class"]},
+                    "then": {
+                        "required": ["link"],
+                        "properties": {
+                            "link": {"type": "string"},
+                            "type": _UUID,
+                            "meta": {"type": "object"},
+                            "mime": {"type": "string"},
+                        },
+                    },
+                },
+            ],
+        },
+    },
+}
+
+_VALIDATOR = Draft202012Validator(DATAPACK_SCHEMA)
+
+
+class DatapackInvalid(ValueError):
+    """The document (or the files sent with it) breaks the datapack rules."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def place_of(path: Iterable[str | int]) -> str:
+    """Turn a JSON path into the place a user reads, e.g. ``children[1].children[0]``."""
+    place = ""
+    for part in path:
+        if isinstance(part, int):
+            place += f"[{part}]"
+        else:
+            place += f".{part}" if place else part
+    return place or "document"
+
+
+def _describe(error) -> str:
+    if error.validator == "required":
+        missing = [key for key in error.validator_value if key not in error.instance]
+        return ", ".join(f"'{key}' is required" for key in missing)
+    if error.validator == "type":
+        return f"must be of type {error.validator_value}, not {_json_type(error.instance)}"
+    if error.validator == "enum":
+        allowed = " or ".join(json.dumps(v) for v in error.validator_value)
+        return f"must be {allowed}, not {json.dumps(error.instance)}"
+    if error.validator == "uniqueItems":
+        return "must not repeat a value"
+    if error.validator == "pattern":
+        return f"must be a UUID (lowercase hex, 8-4-4-4-12), not {json.dumps(error.instance)}"
+    return error.message
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def document_problems(document) -> list[str]:
+    """Every way `document` breaks the datapack rules, each prefixed with its place; [] when valid."""
+    problems = []
+    for error in _VALIDATOR.iter_errors(document):
+        if error.validator in ("if", "then", "allOf", "$ref"):
+            continue
+        problems.append((list(error.absolute_path), f"{place_of(error.absolute_path)}: {_describe(error)}"))
+    problems.sort(key=lambda item: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in item[0]])
+    unique = []
+    for _, message in problems:
+        if message not in unique:
+            unique.append(message)
+    return unique
+
+
+def parse_document(text: str | bytes) -> dict:
+    """Parse and validate a datapack document, raising DatapackInvalid with every problem."""
+    try:
+        document = json.loads(text)
+    except UnicodeDecodeError:
+        raise DatapackInvalid(["document: is not UTF-8 text"]) from None
+    except json.JSONDecodeError as exc:
+        raise DatapackInvalid([f"document: is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"]) from None
+    if not isinstance(document, dict):
+        raise DatapackInvalid([f"document: must be a JSON object, not {_json_type(document)}"])
+    problems = document_problems(document)
+    if problems:
+        raise DatapackInvalid(problems)
+    return document
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """One node of a datapack tree, with its place and depth for display."""
+
+    place: str
+    depth: int
+    node: dict = field(compare=False, repr=False)
+
+    @property
+    def is_data(self) -> bool:
+        return self.node.get("class") == "data"
+
+    @property
+    def name(self) -> str:
+        return self.node.get("name", "")
+
+    @property
+    def text(self) -> str:
+        return self.node.get("text", "")
+
+    @property
+    def link(self) -> str:
+        return self.node.get("link", "")
+
+    @property
+    def mime(self) -> str:
+        meta = self.node.get("meta")
+        return self.node.get("mime") or (meta.get("mime", "") if isinstance(meta, dict) else "")
+
+    @property
+    def uploaded(self) -> bool:
+        return is_uploaded(self.link)
+
+
+def walk_nodes(document: dict) -> Iterator[TreeNode]:
+    """Every node of the tree in document order (depth first)."""
+
+    def walk(nodes, path, depth):
+        for index, node in enumerate(nodes if isinstance(nodes, list) else []):
+            if not isinstance(node, dict):
+                continue
+            place = place_of(path + ["children", index])
+            yield TreeNode(place, depth, node)
+            if node.get("class") == "container":
+                yield from walk(node.get("children"), path + ["children", index], depth + 1)
+
+    yield from walk(document.get("children"), [], 0)
+
+
+def walk_data_nodes(document: dict) -> list[TreeNode]:
+    """The data nodes of the tree, in document order."""
+    return [node for node in walk_nodes(document) if node.is_data]
+
+
+def is_uploaded(link: str) -> bool:
+    return isinstance(link, str) and link.startswith(UPLOADED_PREFIX)
+
+
+def reference_id(link: str) -> str:
+    """The opaque id behind ``repovizz:<id>``."""
+    return link[len(UPLOADED_PREFIX):] if is_uploaded(link) else ""
+
+
+def pending_links(content: dict) -> list[str]:
+    """The links of a content listing that still wait for their file."""
+    return [link for link in content if not is_uploaded(link)]
+
+
+def normalize_path(path: str) -> str:
+    """A file's relative path as the browser or zip gave it, with forward slashes and no ``./``."""
+    return posixpath.normpath(path.replace("\\", "/")).lstrip("/") if path else ""
+
+
+def unsafe_link_reason(link: str) -> str | None:
+    """Why a link cannot name an asset file, or None when it can."""
+    if not link.strip():
+        return "is empty"
+    if "\x00" in link:
+        return "contains a NUL character"
+    if link.startswith(("/", "\\")) or (len(link) > 1 and link[1] == ":"):
+        return "is an absolute path"
+    if ".." in link.replace("\\", "/").split("/"):
+        return "goes up a folder with '..'"
+    if len(link) > 1024:
+        return "is longer than 1024 characters"
+    return None
+
+
+def link_problems(document: dict) -> list[str]:
+    """Problems with the data-node links themselves: unsafe or duplicated."""
+    nodes = [node for node in walk_data_nodes(document) if not node.uploaded]
+    problems = []
+    for node in nodes:
+        reason = unsafe_link_reason(node.link)
+        if reason:
+            problems.append(f"{node.place}: link {node.link!r} {reason}")
+    counts = Counter(node.link for node in nodes)
+    for link, count in counts.items():
+        if count > 1:
+            places = ", ".join(node.place for node in nodes if node.link == link)
+            problems.append(f"link {link!r} is used by {count} data nodes ({places}); each file can be uploaded once")
+    return problems
+
+
+@dataclass
+class FileMatch:
+    """How the links of a datapack pair up with the files sent beside it."""
+
+    matched: dict[str, str]  # link -> file path
+    missing: list[str]
+    ambiguous: dict[str, list[str]]  # link -> the files it could mean
+    contested: dict[str, list[str]]  # file path -> the links that all mean it
+    unreferenced: list[str]
+
+    @property
+    def problems(self) -> list[str]:
+        problems = [f"no file was sent for link {link!r}" for link in self.missing]
+        problems += [
+            f"link {link!r} matches several files: {', '.join(paths)}" for link, paths in self.ambiguous.items()
+        ]
+        problems += [
+            f"file {path!r} is matched by several links: {', '.join(map(repr, links))}"
+            for path, links in self.contested.items()
+        ]
+        problems += [f"file {path!r} is not referenced by any data node" for path in self.unreferenced]
+        return problems
+
+
+def _by_relative_path(link: str, paths: list[str]) -> list[str]:
+    link = normalize_path(link)
+    exact = [path for path in paths if path == link]
+    if exact:
+        return exact
+    # A folder upload prefixes every path with the chosen folder's name.
+    return [path for path in paths if path.endswith("/" + link)]
+
+
+def match_links_to_files(links: Iterable[str], file_paths: Iterable[str]) -> FileMatch:
+    """Pair each link with exactly one file: by relative path first, then by file name."""
+    paths = sorted({normalize_path(path) for path in file_paths})
+    matched: dict[str, str] = {}
+    missing: list[str] = []
+    ambiguous: dict[str, list[str]] = {}
+    for link in links:
+        candidates = _by_relative_path(link, paths)
+        if not candidates:
+            name = posixpath.basename(normalize_path(link))
+            candidates = [path for path in paths if posixpath.basename(path) == name]
+        if len(candidates) == 1:
+            matched[link] = candidates[0]
+        elif candidates:
+            ambiguous[link] = candidates
+        else:
+            missing.append(link)
+    contested: dict[str, list[str]] = {}
+    for link, path in matched.items():
+        contested.setdefault(path, []).append(link)
+    contested = {path: group for path, group in contested.items() if len(group) > 1}
+    matched = {link: path for link, path in matched.items() if path not in contested}
+    used = set(matched.values()) | set(contested) | {path for group in ambiguous.values() for path in group}
+    unreferenced = [path for path in paths if path not in used]
+    return FileMatch(matched, missing, ambiguous, contested, unreferenced)
