@@ -1,0 +1,141 @@
+"""Login with repovizz2 (OAuth2 authorization code + PKCE) and the per-request API client."""
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.flask_client import OAuth
+from authlib.integrations.requests_client import OAuth2Session
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from requests.adapters import HTTPAdapter
+
+from .repovizz import Repovizz2Client, Repovizz2Error
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+oauth = OAuth()
+
+
+def init_app(app) -> None:
+    base = app.config["REPOVIZZ2_URL"]
+    oauth.init_app(app)
+    oauth.register(
+        "repovizz2",
+        client_id=app.config["CLIENT_ID"],
+        client_secret=app.config["CLIENT_SECRET"],
+        authorize_url=f"{base}/oauth/authorize",
+        access_token_url=f"{base}/oauth/token",
+        api_base_url=base,
+        client_kwargs={
+            "scope": "basic",
+            "code_challenge_method": "S256",
+            "default_timeout": (app.config["CONNECT_TIMEOUT"], app.config["READ_TIMEOUT"]),
+        },
+        overwrite=True,
+    )
+    # One pool of keep-alive connections to repovizz2 per worker process, shared by all users.
+    app.extensions["repovizz2_adapter"] = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+    app.register_blueprint(bp)
+
+
+def safe_next(unsafe_next: str | None, default: str = "/") -> str:
+    """`unsafe_next` if it is a path on this site, else `default` (never an open redirect)."""
+    if not unsafe_next or not isinstance(unsafe_next, str):
+        return default
+    if any(ord(ch) < 32 or ch == "\\" for ch in unsafe_next):
+        return default
+    parts = urlsplit(unsafe_next)
+    if parts.scheme or parts.netloc or not unsafe_next.startswith("/") or unsafe_next.startswith("//"):
+        return default
+    return unsafe_next
+
+
+def current_user() -> dict | None:
+    return session.get("user") if session.get("token") else None
+
+
+def login_url(next_path: str | None = None) -> str:
+    return url_for("auth.login", next=safe_next(next_path, None) or None)
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            return redirect(login_url(request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _save_refreshed_token(token, refresh_token=None, access_token=None):
+    session["token"] = dict(token)
+
+
+def repovizz2() -> Repovizz2Client:
+    """The API client for the logged-in user, on this worker's pooled connections."""
+    if "repovizz2" not in g:
+        config = current_app.config
+        http = OAuth2Session(
+            client_id=config["CLIENT_ID"],
+            client_secret=config["CLIENT_SECRET"],
+            token=session.get("token"),
+            token_endpoint=f"{config['REPOVIZZ2_URL']}/oauth/token",
+            update_token=_save_refreshed_token,
+            leeway=config["TOKEN_LEEWAY"],
+            default_timeout=(config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"]),
+        )
+        adapter = current_app.extensions["repovizz2_adapter"]
+        http.mount("http://", adapter)
+        http.mount("https://", adapter)
+        timeout = (config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"])
+        g.repovizz2 = Repovizz2Client(http, config["REPOVIZZ2_URL"], timeout)
+    return g.repovizz2
+
+
+@bp.route("/login")
+def login():
+    """Start the authorization-code flow; Authlib keeps state and the PKCE verifier in the session."""
+    session["after_login"] = safe_next(request.args.get("next"))
+    return oauth.repovizz2.authorize_redirect(url_for("auth.callback", _external=True))
+
+
+@bp.route("/callback")
+def callback():
+    if request.args.get("error"):
+        return _login_failed(request.args["error"], request.args.get("error_description"))
+    try:
+        token = oauth.repovizz2.authorize_access_token()
+    except OAuthError as exc:
+        return _login_failed(exc.error, exc.description)
+    session["token"] = dict(token)
+    g.pop("repovizz2", None)
+    try:
+        user = repovizz2().user()
+    except Repovizz2Error:
+        session.pop("token", None)
+        raise
+    session["user"] = {"id": user["id"], "username": user["username"]}
+    return redirect(safe_next(session.pop("after_login", None)))
+
+
+def _login_failed(error: str, description: str | None):
+    session.pop("token", None)
+    session.pop("user", None)
+    denied = error == "access_denied"
+    return (
+        render_template(
+            "login_failed.html",
+            denied=denied,
+            error=error,
+            description=description,
+            retry=login_url(session.get("after_login")),
+        ),
+        403 if denied else 400,
+    )
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    session.clear()
+    return redirect(url_for("main.home"))

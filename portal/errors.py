@@ -1,0 +1,79 @@
+"""One place that turns failures into the page (or JSON) the user sees."""
+from __future__ import annotations
+
+from flask import redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .auth import login_url
+from .repovizz import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
+
+ADVICE = {
+    "Forbidden": "Check the address: you can only open your own datapacks.",
+    "NotFound": "It may have been removed, or the address is wrong. Your datapacks are listed on the home page.",
+    "Rejected": "Correct the document as the message says and upload it again.",
+    "ServerError": "Nothing more was sent. Try again in a moment; what was uploaded before stays uploaded.",
+    "Unreachable": "repovizz2 may be down or the network interrupted. Try again in a moment.",
+    "TimedOut": "repovizz2 may be busy. Try again: files already uploaded are not sent again.",
+}
+
+
+def _status_for(error: Repovizz2Error) -> int:
+    if isinstance(error, TimedOut):
+        return 504
+    if isinstance(error, Unreachable):
+        return 503
+    if isinstance(error, ServerError) or not error.status:
+        return 502
+    return error.status
+
+
+def wants_json() -> bool:
+    return request.method == "PUT" or request.accept_mimetypes.best == "application/json"
+
+
+def handle_repovizz2_error(error: Repovizz2Error):
+    if isinstance(error, NotAuthorized):
+        session.pop("token", None)
+        session.pop("user", None)
+        back = url_for("datapacks.show", datapack_id=error.datapack_id) if error.datapack_id else (
+            request.full_path.rstrip("?") if request.method == "GET" else None)
+        if wants_json():
+            return {"error": "Your repovizz2 login has expired: log in again.", "login": login_url(back)}, 401
+        return redirect(login_url(back))
+    status = _status_for(error)
+    if wants_json():
+        return {"error": error.message, "datapack_id": error.datapack_id}, status
+    if isinstance(error, NameTaken):
+        return render_template("name_taken.html", error=error), status
+    return render_template("error.html", title=error.title, message=error.message,
+                           advice=ADVICE.get(type(error).__name__), datapack_id=error.datapack_id), status
+
+
+def handle_csrf_error(error: CSRFError):
+    message = "The form had expired or did not come from this site. Reload the page and send it again."
+    if wants_json():
+        return {"error": message}, 400
+    return render_template("error.html", title="Form expired", message=message, advice=None), 400
+
+
+def handle_too_large(error: RequestEntityTooLarge):
+    message = "What was sent is larger than this portal accepts in one request (or has too many files)."
+    if wants_json():
+        return {"error": message}, 413
+    return render_template("error.html", title="Upload too large", message=message,
+                           advice="Send fewer or smaller files at once; see the limits on the upload page."), 413
+
+
+def handle_http_error(error: HTTPException):
+    if wants_json():
+        return {"error": error.description}, error.code
+    return render_template("error.html", title=f"{error.code} {error.name}", message=error.description,
+                           advice=None), error.code
+
+
+def init_app(app) -> None:
+    app.register_error_handler(Repovizz2Error, handle_repovizz2_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RequestEntityTooLarge, handle_too_large)
+    app.register_error_handler(HTTPException, handle_http_error)

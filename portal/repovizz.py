@@ -1,0 +1,166 @@
+"""The one place that knows repovizz2's URLs and error shapes."""
+from __future__ import annotations
+
+import re
+from typing import BinaryIO
+from urllib.parse import quote
+
+import requests
+from authlib.integrations.base_client import OAuthError
+
+from .datapack import UPLOADED_PREFIX
+from .streaming import MultipartFile
+
+API = "/api/v1.0"
+
+
+class Repovizz2Error(Exception):
+    """repovizz2 refused a call or could not be reached. ``status`` is the HTTP status, if any."""
+
+    status: int | None = None
+    title = "repovizz2 could not do that"
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.datapack_id: str | None = None  # set by callers mid-way through a datapack
+
+
+class NotAuthorized(Repovizz2Error):
+    """The token is missing, expired and not refreshable, or was refused: the user must log in again."""
+
+    status = 401
+    title = "Your repovizz2 login has expired"
+
+
+class Forbidden(Repovizz2Error):
+    status = 403
+    title = "That datapack belongs to someone else"
+
+
+class NotFound(Repovizz2Error):
+    status = 404
+    title = "Not found in repovizz2"
+
+
+class NameTaken(Repovizz2Error):
+    """409: the user already has a datapack of that name; ``existing_id`` says which."""
+
+    status = 409
+    title = "You already have a datapack with that name"
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message, status)
+        found = re.search(r"\(([^()]+)\)\s*$", message)
+        self.existing_id = found.group(1) if found else None
+
+
+class Rejected(Repovizz2Error):
+    status = 422
+    title = "repovizz2 refused the datapack"
+
+
+class ServerError(Repovizz2Error):
+    title = "repovizz2 had an internal error"
+
+
+class Unreachable(Repovizz2Error):
+    title = "repovizz2 cannot be reached"
+
+
+class TimedOut(Repovizz2Error):
+    title = "repovizz2 did not answer in time"
+
+
+_BY_STATUS = {401: NotAuthorized, 403: Forbidden, 404: NotFound, 409: NameTaken, 422: Rejected}
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return body["error"]
+    return f"repovizz2 answered {response.status_code} {response.reason or ''}".strip()
+
+
+def error_for(response: requests.Response) -> Repovizz2Error:
+    """The project's exception for an unsuccessful repovizz2 answer."""
+    cls = _BY_STATUS.get(response.status_code)
+    if cls is None:
+        cls = ServerError if response.status_code >= 500 else Repovizz2Error
+    return cls(_error_message(response), response.status_code)
+
+
+def quote_link(link: str) -> str:
+    """A link as one URL path segment: every '/', '?', '#', '%' and space encoded."""
+    return quote(link, safe="")
+
+
+class Repovizz2Client:
+    """Thin client over an (OAuth2-signed) requests session; every call has a timeout."""
+
+    def __init__(self, http: requests.Session, base_url: str, timeout: float | tuple = (5, 60)):
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            response = self.http.request(method, self.base_url + path, **kwargs)
+        except OAuthError as exc:
+            raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
+        except requests.Timeout as exc:
+            raise TimedOut("repovizz2 did not answer in time; nothing was changed by this request "
+                           "that repovizz2 did not confirm") from exc
+        except requests.ConnectionError as exc:
+            raise Unreachable(f"could not connect to repovizz2 at {self.base_url}") from exc
+        if response.status_code >= 400:
+            raise error_for(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs):
+        response = self._call(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ServerError(f"repovizz2 answered {path} with something that is not JSON", response.status_code) from exc
+
+    def user(self) -> dict:
+        return self._json("GET", f"{API}/user")
+
+    def datapack(self, datapack_id: str) -> dict:
+        return self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}")
+
+    def create_datapack(self, name: str, owner: str, structure: dict) -> dict:
+        answer = self._json("POST", f"{API}/datapacks", json={"name": name, "owner": owner, "structure": structure})
+        return answer["item"]
+
+    def update_datapack(self, datapack_id: str, *, name: str | None = None, structure: dict | None = None) -> None:
+        body = {key: value for key, value in (("name", name), ("structure", structure)) if value is not None}
+        self._json("POST", f"{API}/datapacks/{quote_link(datapack_id)}", json=body)
+
+    def content(self, datapack_id: str) -> dict:
+        return self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content")
+
+    def upload_asset(self, datapack_id: str, link: str, source: BinaryIO, size: int, mime: str = "") -> str | None:
+        """Stream `size` bytes of `source` to the data node whose link is `link`.
+
+        Returns ``repovizz:<id>``, or None from older servers that answer only ``{"result": "OK"}``
+        (the new link is then read from the document). A source that gives more or fewer bytes
+        than `size` raises BodyLengthMismatch before the body completes, so nothing is stored.
+        """
+        body = MultipartFile(source, size, field="file", filename=link.rsplit("/", 1)[-1], content_type=mime)
+        path = f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(link)}"
+        answer = self._json("POST", path, data=body, headers={"Content-Type": body.content_type})
+        if isinstance(answer, dict) and isinstance(answer.get("id"), str):
+            return UPLOADED_PREFIX + answer["id"]
+        return None
+
+    def open_asset(self, datapack_id: str, file_id: str) -> requests.Response:
+        """The stored bytes, as a streaming response the caller must close."""
+        return self._call("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(file_id)}", stream=True)

@@ -1,0 +1,135 @@
+"""The upload page: validate everything first, then create the datapack and send its files."""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import zipfile
+
+from flask import Blueprint, current_app, render_template, request, send_file, session
+from werkzeug.datastructures import FileStorage
+
+from .archive import find_document, is_ignored, zip_assets
+from .auth import login_required, repovizz2
+from .config import MIB
+from .datapack import DatapackInvalid, normalize_path, parse_document
+from .forms import UploadForm
+from .uploads import Asset, Limits, create_and_upload, plan_upload
+
+bp = Blueprint("upload", __name__)
+EXAMPLE_DIR = os.path.join(os.path.dirname(__file__), "example")
+
+
+def limits() -> Limits:
+    config = current_app.config
+    return Limits(max_files=config["MAX_FILES"], max_asset_bytes=config["MAX_ASSET_MB"] * MIB)
+
+
+def asset_from_storage(storage: FileStorage) -> Asset:
+    """An uploaded form file as an Asset, read from the spooled temporary file Werkzeug made."""
+    stream = storage.stream
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+
+    def reopen():
+        stream.seek(0)
+        return contextlib.nullcontext(stream)  # Werkzeug closes it at the end of the request
+
+    return Asset(normalize_path(storage.filename or ""), size, reopen, storage.mimetype or "")
+
+
+def chosen_files(*fields) -> list[FileStorage]:
+    return [storage for field in fields for storage in field.data or [] if storage and storage.filename]
+
+
+def read_submission(form: UploadForm) -> tuple[dict, list[Asset]]:
+    """The document and the assets from the form, or DatapackInvalid with every problem found."""
+    config = current_app.config
+    max_json = config["MAX_JSON_KB"] * 1024
+    archive = form.archive.data
+    if archive and archive.filename:
+        assets = zip_assets(archive.stream, max_files=config["MAX_FILES"],
+                            max_total_bytes=config["MAX_FORM_MB"] * MIB)
+        document_asset, document = find_document(assets, max_json)
+        return document, [asset for asset in assets if asset is not document_asset]
+
+    assets = [asset_from_storage(s) for s in chosen_files(form.files, form.folder)]
+    assets = [asset for asset in assets if not is_ignored(asset.path)]
+    storage = form.document.data
+    if storage and storage.filename:
+        text = storage.stream.read(max_json + 1)
+        if len(text) > max_json:
+            raise DatapackInvalid([f"document: is larger than {config['MAX_JSON_KB']} KB"])
+        document = parse_document(text)
+        name = normalize_path(storage.filename).rsplit("/", 1)[-1]
+        assets = [asset for asset in assets if asset.path.rsplit("/", 1)[-1] != name]
+        return document, assets
+    if not assets:
+        raise DatapackInvalid(["choose a datapack document (.json) and its files, or one .zip"])
+    document_asset, document = find_document(assets, max_json)
+    return document, [asset for asset in assets if asset is not document_asset]
+
+
+def example_assets() -> tuple[dict, list[Asset]]:
+    """The example datapack the project ships, as if the user had chosen its folder."""
+    with open(os.path.join(EXAMPLE_DIR, "datapack.json"), "rb") as handle:
+        document = parse_document(handle.read())
+    assets = []
+    for root, _, names in os.walk(EXAMPLE_DIR):
+        for name in sorted(names):
+            full = os.path.join(root, name)
+            relative = os.path.relpath(full, EXAMPLE_DIR).replace(os.sep, "/")
+            if relative != "datapack.json":
+                assets.append(Asset(relative, os.path.getsize(full), (lambda full=full: open(full, "rb"))))
+    return document, assets
+
+
+def _upload(document: dict, assets: list[Asset], form: UploadForm):
+    try:
+        plan = plan_upload(document, assets, limits())
+    except DatapackInvalid as invalid:
+        return render_template("upload.html", form=form, problems=invalid.problems, limits=limits()), 422
+    result = create_and_upload(repovizz2(), session["user"]["id"], document, plan)
+    status = 502 if result.error else 200
+    return render_template("result.html", outcome=result), status
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@login_required
+def upload():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return render_template("upload.html", form=form, problems=_form_errors(form), limits=limits())
+    try:
+        document, assets = read_submission(form)
+    except DatapackInvalid as invalid:
+        return render_template("upload.html", form=form, problems=invalid.problems, limits=limits()), 422
+    return _upload(document, assets, form)
+
+
+def _form_errors(form: UploadForm) -> list[str]:
+    return [message for messages in form.errors.values() for message in messages]
+
+
+@bp.route("/upload/example", methods=["POST"])
+@login_required
+def upload_example():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return render_template("upload.html", form=form, problems=_form_errors(form), limits=limits()), 400
+    document, assets = example_assets()
+    return _upload(document, assets, form)
+
+
+@bp.route("/example.zip")
+def example_zip():
+    """The example datapack as one .zip, to look at or to upload by hand."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for root, _, names in os.walk(EXAMPLE_DIR):
+            for name in sorted(names):
+                full = os.path.join(root, name)
+                archive.write(full, "example/" + os.path.relpath(full, EXAMPLE_DIR).replace(os.sep, "/"))
+    buffer.seek(0)
+    return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name="repovizz2-example.zip")

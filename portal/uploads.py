@@ -1,0 +1,155 @@
+"""Turning a validated datapack and its files into a datapack in repovizz2, and reporting on it."""
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, ContextManager
+
+from .datapack import (
+    DatapackInvalid,
+    TreeNode,
+    is_uploaded,
+    link_problems,
+    match_links_to_files,
+    normalize_path,
+    pending_links,
+    walk_data_nodes,
+)
+from .repovizz import Repovizz2Client, Repovizz2Error
+
+
+@dataclass
+class Asset:
+    """One file sent beside a datapack: its relative path, its size, and `open()` giving a context
+    manager that yields a binary stream at its first byte."""
+
+    path: str
+    size: int
+    open: Callable[[], ContextManager[BinaryIO]] = field(repr=False)
+    mime: str = ""
+
+    @property
+    def guessed_mime(self) -> str:
+        return self.mime or mimetypes.guess_type(self.path)[0] or "application/octet-stream"
+
+
+@dataclass
+class Limits:
+    max_files: int
+    max_asset_bytes: int
+
+
+def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: bool = False) -> dict[str, Asset]:
+    """Which file goes to which link, or DatapackInvalid listing every problem.
+
+    For a new datapack every link needs one file and every file one link. When resuming, the files
+    that match pending links are sent; the others (already uploaded, or not chosen) are left be.
+    """
+    problems = list(link_problems(document))
+    if len(assets) > limits.max_files:
+        problems.append(f"{len(assets)} files were sent; the limit is {limits.max_files} per datapack")
+    by_path: dict[str, Asset] = {}
+    for asset in assets:
+        path = normalize_path(asset.path)
+        if path in by_path:
+            problems.append(f"file {path!r} was sent twice")
+        by_path[path] = asset
+        if asset.size > limits.max_asset_bytes:
+            problems.append(
+                f"file {path!r} is {_human(asset.size)}; the limit is {_human(limits.max_asset_bytes)} per file"
+            )
+        if asset.size == 0:
+            problems.append(f"file {path!r} is empty")
+    links = [node.link for node in walk_data_nodes(document) if not is_uploaded(node.link)]
+    match = match_links_to_files(links, by_path)
+    if resume:
+        match.unreferenced, match.missing = [], []
+        if not match.matched and not problems:
+            problems.append("none of the chosen files matches a link that is still pending")
+    problems += match.problems
+    if problems:
+        raise DatapackInvalid(problems)
+    return {link: by_path[path] for link, path in match.matched.items()}
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} bytes"
+
+
+human_size = _human
+
+
+@dataclass
+class Row:
+    """One data node on the result page."""
+
+    node: TreeNode
+    original_link: str
+    size: int | None
+    reference: str
+    status: str  # "uploaded", "pending" or "failed"
+
+
+@dataclass
+class Outcome:
+    datapack_id: str
+    name: str
+    document: dict
+    rows: list[Row]
+    error: Repovizz2Error | None = None
+
+    @property
+    def pending(self) -> list[Row]:
+        return [row for row in self.rows if row.status != "uploaded"]
+
+
+def upload_files(client: Repovizz2Client, datapack_id: str,
+                 plan: dict[str, Asset]) -> tuple[dict[str, int], Repovizz2Error | None]:
+    """Upload each planned file whose link is still pending, in document order; stop at the first failure."""
+    pending = set(pending_links(client.content(datapack_id)))
+    sent: dict[str, int] = {}
+    for link, asset in plan.items():
+        if link not in pending:
+            continue
+        try:
+            with asset.open() as source:
+                client.upload_asset(datapack_id, link, source, asset.size, asset.guessed_mime)
+        except Repovizz2Error as error:
+            error.datapack_id = datapack_id
+            error.link = link
+            return sent, error
+        sent[link] = asset.size
+    return sent, None
+
+
+def outcome(client: Repovizz2Client, datapack_id: str, original: dict, sizes: dict[str, int],
+            failed: Repovizz2Error | None = None) -> Outcome:
+    """Read the datapack back from repovizz2 (the source of truth) and pair its nodes with the original ones."""
+    item = client.datapack(datapack_id)
+    document = item["structure"]
+    now = {node.place: node for node in walk_data_nodes(document)}
+    rows = []
+    for before in walk_data_nodes(original):
+        after = now.get(before.place, before)
+        done = is_uploaded(after.link)
+        failed_here = failed is not None and not done and before.link == getattr(failed, "link", None)
+        rows.append(Row(after, before.link, sizes.get(before.link), after.link if done else "",
+                        "uploaded" if done else ("failed" if failed_here else "pending")))
+    return Outcome(datapack_id, item.get("name", ""), document, rows, failed)
+
+
+def create_and_upload(client: Repovizz2Client, owner: str, document: dict, plan: dict[str, Asset]) -> Outcome:
+    """The documented flow: create → list content → post each pending file → list again."""
+    item = client.create_datapack(document["info"]["name"], owner, document)
+    datapack_id = item["id"]
+    _, error = upload_files(client, datapack_id, plan)
+    return outcome(client, datapack_id, document, sizes_of(plan), error)
+
+
+def sizes_of(plan: dict[str, Asset]) -> dict[str, int]:
+    return {link: asset.size for link, asset in plan.items()}

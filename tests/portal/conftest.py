@@ -1,0 +1,62 @@
+"""Fixtures for the portal's unit tests: an app on test config, a client, and an `auth` helper.
+
+repovizz2 is faked with `responses` at REPOVIZZ2 (nothing leaves the process).
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+import responses
+
+from portal import create_app
+
+REPOVIZZ2 = "http://repovizz2.test"
+USER = {"id": "u-1", "username": "ana", "email": "ana@example.org", "datapacks": [], "folders": [], "groups": [],
+        "_links": {"self": "/api/v1.0/users/ana", "collection": "/api/v1.0/users"}}
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "REPOVIZZ2_URL": REPOVIZZ2,
+        "CLIENT_ID": "portal-id",
+        "CLIENT_SECRET": "portal-secret",
+        "SESSION_DIR": str(tmp_path / "sessions"),
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "portal.test",
+    })
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def api():
+    """The faked repovizz2; any call a test did not expect fails the test."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, expires_in=3600, refresh_token="refresh-1", user=USER):
+        with self.client.session_transaction() as session:
+            session["token"] = {"access_token": "access-1", "token_type": "Bearer", "refresh_token": refresh_token,
+                                "expires_at": int(time.time()) + expires_in}
+            session["user"] = {"id": user["id"], "username": user["username"]}
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)

@@ -1,0 +1,20 @@
+from tests.portal.conftest import REPOVIZZ2, USER
+
+
+def test_welcome_page_when_logged_out(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert b"Log in with repovizz2" in page.data
+    assert b'<meta name="csrf-token"' in page.data
+
+
+def test_home_lists_datapacks(client, auth, api):
+    auth.login()
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json={**USER, "datapacks": ["d-1"]})
+    api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1", json={"id": "d-1", "name": "MYO", "owner": "u-1", "folder": None,
+            "group_edit_permissions": [], "structure": {"info": {}, "children": [
+                {"class": "data", "name": "a", "text": "", "link": "a.json"},
+                {"class": "data", "name": "b", "text": "", "link": "repovizz:" + "a" * 40}]}})
+    page = client.get("/")
+    assert page.status_code == 200, page.data
+    assert b"MYO" in page.data and b"1 pending" in page.data
