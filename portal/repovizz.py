@@ -109,9 +109,30 @@ class Repovizz2Client:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, **kwargs) -> requests.Response:
+        response = self._send(method, path, **kwargs)
+        if response.status_code == 401 and not isinstance(kwargs.get("data"), MultipartFile) and self._refresh():
+            response = self._send(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise error_for(response)
+        return response
+
+    def _refresh(self) -> bool:
+        """Renew the token once after a 401 (repovizz2 may end a token before its announced expiry)."""
+        token = getattr(self.http, "token", None)
+        if not token or not token.get("refresh_token") or not hasattr(self.http, "refresh_token"):
+            return False
+        try:
+            self.http.refresh_token()
+        except OAuthError as exc:
+            raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
+        except requests.RequestException as exc:
+            raise Unreachable(f"could not renew the login at {self.base_url}") from exc
+        return True
+
+    def _send(self, method: str, path: str, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         try:
-            response = self.http.request(method, self.base_url + path, **kwargs)
+            return self.http.request(method, self.base_url + path, **kwargs)
         except OAuthError as exc:
             raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
         except requests.Timeout as exc:
@@ -119,9 +140,6 @@ class Repovizz2Client:
                            "that repovizz2 did not confirm") from exc
         except requests.ConnectionError as exc:
             raise Unreachable(f"could not connect to repovizz2 at {self.base_url}") from exc
-        if response.status_code >= 400:
-            raise error_for(response)
-        return response
 
     def _json(self, method: str, path: str, **kwargs):
         response = self._call(method, path, **kwargs)

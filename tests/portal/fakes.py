@@ -1,0 +1,99 @@
+"""A small in-memory repovizz2 behind `responses`, for the view tests: it keeps the document
+and rewrites links on upload like the real service, and records every call."""
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import uuid
+from urllib.parse import unquote
+
+import responses
+from werkzeug.formparser import parse_form_data
+
+from tests.portal.conftest import REPOVIZZ2, USER
+
+API = f"{REPOVIZZ2}/api/v1.0"
+
+
+def _walk(nodes):
+    for node in nodes:
+        if node.get("class") == "data":
+            yield node
+        yield from _walk(node.get("children", []))
+
+
+def _file_part(request) -> bytes:
+    raw = request.body if isinstance(request.body, bytes) else b"".join(request.body)
+    environ = {"wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw)),
+               "CONTENT_TYPE": request.headers["Content-Type"], "REQUEST_METHOD": "POST"}
+    _, _, uploaded = parse_form_data(environ)
+    (storage,) = uploaded.values()
+    return storage.read()
+
+
+class FakeRepovizz2:
+    def __init__(self, mock: responses.RequestsMock):
+        self.mock = mock
+        self.datapacks: dict[str, dict] = {}
+        self.files: dict[str, bytes] = {}
+        self.fail_upload: dict[str, int] = {}  # link -> status to answer instead
+        mock.add_callback(responses.GET, f"{API}/user", callback=self._user)
+        mock.add_callback(responses.POST, f"{API}/datapacks", callback=self._create)
+        mock.add_callback(responses.GET, re.compile(rf"{API}/datapacks/[^/]+$"), callback=self._get)
+        mock.add_callback(responses.GET, re.compile(rf"{API}/datapacks/[^/]+/content$"), callback=self._content)
+        mock.add_callback(responses.POST, re.compile(rf"{API}/datapacks/[^/]+/content/.+"), callback=self._upload)
+
+    @property
+    def creates(self) -> int:
+        return sum(1 for call in self.mock.calls if call.request.method == "POST" and call.request.url == f"{API}/datapacks")
+
+    @property
+    def uploads(self) -> list[str]:
+        return [unquote(call.request.url.rsplit("/", 1)[-1]) for call in self.mock.calls
+                if call.request.method == "POST" and "/content/" in call.request.url]
+
+    def _user(self, request):
+        return 200, {}, json.dumps({**USER, "datapacks": list(self.datapacks)})
+
+    def _create(self, request):
+        body = json.loads(request.body)
+        for item in self.datapacks.values():
+            if item["name"] == body["name"]:
+                return 409, {}, json.dumps({"error": f"Datapack {body['name']} already exists with id ({item['id']})"})
+        datapack_id = str(uuid.uuid4())
+        item = {"id": datapack_id, "name": body["name"], "owner": body["owner"], "folder": None,
+                "structure": copy.deepcopy(body["structure"]), "group_edit_permissions": []}
+        self.datapacks[datapack_id] = item
+        return 200, {}, json.dumps({"result": "OK", "item": item})
+
+    def _item(self, request):
+        datapack_id = unquote(request.url.split("/datapacks/")[1].split("/")[0])
+        return self.datapacks.get(datapack_id)
+
+    def _get(self, request):
+        item = self._item(request)
+        if item is None:
+            return 404, {}, json.dumps({"error": "Datapack not found"})
+        return 200, {}, json.dumps(item)
+
+    def _content(self, request):
+        item = self._item(request)
+        listing = {node["link"]: {"class": "data", "link": node["link"], "mime": node.get("mime", ""),
+                                  "name": node["name"], "text": node["text"]} for node in _walk(item["structure"]["children"])}
+        return 200, {}, json.dumps(listing)
+
+    def _upload(self, request):
+        item = self._item(request)
+        link = unquote(request.url.split("/content/", 1)[1])
+        if link in self.fail_upload:
+            return self.fail_upload[link], {}, json.dumps({"error": "boom"})
+        body = _file_part(request)
+        for node in _walk(item["structure"]["children"]):
+            if node["link"] == link:
+                file_id = uuid.uuid4().hex + "abcdefgh"
+                self.files[file_id] = body
+                node["link"] = "repovizz:" + file_id
+                return 200, {}, json.dumps({"id": file_id})
+        return 404, {}, json.dumps({"error": f"No data node with link {link}"})

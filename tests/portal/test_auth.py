@@ -1,0 +1,112 @@
+"""Login with repovizz2: the redirect, the callback, logout, and what may be a 'back to' target."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from portal import create_app
+from portal.auth import safe_next
+from portal.config import ConfigError
+from tests.portal.conftest import REPOVIZZ2, USER
+
+
+def test_login_redirects_with_state_and_pkce(client):
+    page = client.get("/auth/login?next=/upload")
+    assert page.status_code == 302
+    target = urlsplit(page.headers["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{REPOVIZZ2}/oauth/authorize"
+    query = parse_qs(target.query)
+    assert query["response_type"] == ["code"]
+    assert query["client_id"] == ["portal-id"]
+    assert query["scope"] == ["basic"]
+    assert query["redirect_uri"] == ["http://portal.test/auth/callback"]
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) >= 43
+    assert query["state"][0]
+
+
+def test_callback_exchanges_the_code_and_returns_to_the_page(client, api):
+    state = parse_qs(urlsplit(client.get("/auth/login?next=/upload").headers["Location"]).query)["state"][0]
+    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600,
+                                               "refresh_token": "r"})
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
+    page = client.get(f"/auth/callback?code=abc&state={state}")
+    assert page.status_code == 302
+    assert page.headers["Location"] == "/upload"
+    body = api.calls[0].request.body
+    assert "code_verifier=" in body and "code=abc" in body
+    with client.session_transaction() as session:
+        assert session["user"]["username"] == "ana"
+    set_cookie = " ".join(page.headers.getlist("Set-Cookie"))
+    assert "access_token" not in set_cookie and "HttpOnly" in set_cookie
+
+
+def test_denied_consent_shows_a_clear_page(client):
+    state = parse_qs(urlsplit(client.get("/auth/login").headers["Location"]).query)["state"][0]
+    page = client.get(f"/auth/callback?error=access_denied&state={state}")
+    assert page.status_code == 403
+    assert "You did not allow the portal to use your repovizz2 account" in page.get_data(as_text=True)
+
+
+def test_forged_state_is_refused(client, api):
+    client.get("/auth/login")
+    page = client.get("/auth/callback?code=abc&state=forged")
+    assert page.status_code == 400
+    assert "Login with repovizz2 did not complete" in page.get_data(as_text=True)
+    assert not api.calls
+
+
+def test_logout_forgets_the_token(client, auth):
+    auth.login()
+    assert auth.logout().status_code == 302
+    with client.session_transaction() as session:
+        assert "token" not in session
+    assert client.get("/upload").status_code == 302
+
+
+@pytest.mark.parametrize("unsafe_next", [
+    "//evil.example", "https://evil.example/", "http:/evil.example", "javascript:alert(1)", "\\\\evil.example",
+    "/\\evil.example", "evil.example", "", None, "/ok\r\nLocation: https://evil.example", " //evil.example",
+])
+def test_back_to_accepts_only_local_paths(unsafe_next):
+    assert safe_next(unsafe_next) == "/"
+
+
+@pytest.mark.parametrize("local", ["/", "/upload", "/datapacks/d-1?x=1"])
+def test_back_to_keeps_local_paths(local):
+    assert safe_next(local) == local
+
+
+def test_login_ignores_a_hostile_next(client, api):
+    state = parse_qs(urlsplit(client.get("/auth/login?next=//evil.example").headers["Location"]).query)["state"][0]
+    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
+    page = client.get(f"/auth/callback?code=abc&state={state}")
+    assert page.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(("env", "missing"), [
+    ({"PORTAL_CLIENT_ID": "i", "PORTAL_CLIENT_SECRET": "s"}, "PORTAL_SECRET_KEY is not set"),
+    ({"PORTAL_SECRET_KEY": "k", "PORTAL_CLIENT_ID": "i"}, "PORTAL_CLIENT_SECRET is not set"),
+    ({}, "PORTAL_SECRET_KEY, PORTAL_CLIENT_ID, PORTAL_CLIENT_SECRET are not set"),
+])
+def test_refuses_to_start_without_secrets(monkeypatch, tmp_path, env, missing):
+    monkeypatch.chdir(tmp_path)
+    for name in ("PORTAL_SECRET_KEY", "PORTAL_CLIENT_ID", "PORTAL_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=missing):
+        create_app()
+
+
+def test_reads_settings_from_dotenv(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    for name in ("PORTAL_SECRET_KEY", "PORTAL_CLIENT_ID", "PORTAL_CLIENT_SECRET", "PORTAL_REPOVIZZ2_URL"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text("PORTAL_SECRET_KEY=k\nPORTAL_CLIENT_ID=i\nPORTAL_CLIENT_SECRET=s\n"
+                                   "PORTAL_REPOVIZZ2_URL=http://repovizz2.example/\n")
+    app = create_app()
+    assert app.config["REPOVIZZ2_URL"] == "http://repovizz2.example"
+    assert app.config["CLIENT_SECRET"] == "s"

@@ -1,0 +1,94 @@
+"""Every way repovizz2 can fail, as the user sees it."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+import responses
+
+from tests.portal.conftest import REPOVIZZ2, USER
+
+USER_URL = f"{REPOVIZZ2}/api/v1.0/user"
+DATAPACK_URL = f"{REPOVIZZ2}/api/v1.0/datapacks/d-1"
+TOKEN_URL = f"{REPOVIZZ2}/oauth/token"
+
+
+@pytest.mark.parametrize(("answer", "status", "message"), [
+    ({"status": 403, "json": {"error": "Method not allowed."}}, 403, "That datapack belongs to someone else"),
+    ({"status": 404, "json": {"error": "Datapack not found"}}, 404, "Not found in repovizz2"),
+    ({"status": 500, "body": "<html>oops</html>"}, 502, "repovizz2 had an internal error"),
+    ({"status": 503, "json": {"error": "maintenance"}}, 502, "maintenance"),
+    ({"body": requests.ConnectionError("refused")}, 503, "repovizz2 cannot be reached"),
+    ({"body": requests.ReadTimeout("slow")}, 504, "repovizz2 did not answer in time"),
+])
+def test_datapack_page_errors(client, auth, api, answer, status, message):
+    auth.login()
+    api.get(DATAPACK_URL, **answer)
+    page = client.get("/datapacks/d-1")
+    assert page.status_code == status
+    assert message in page.get_data(as_text=True)
+
+
+def test_rejected_document_shows_repovizz2s_message(client, auth, api):
+    auth.login()
+    api.get(USER_URL, json=USER)
+    api.post(f"{REPOVIZZ2}/api/v1.0/datapacks", status=422, json={"error": "children[0]: 'link' is required"})
+    from tests.portal.test_upload import GOOD_FILES, doc_file, files
+
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    assert "repovizz2 refused the datapack" in text and "children[0]: &#39;link&#39; is required" in text
+
+
+def test_expired_token_is_refreshed_before_the_call(client, auth, api):
+    auth.login(expires_in=-10)
+    api.post(TOKEN_URL, json={"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600,
+                              "refresh_token": "refresh-2"})
+    api.get(USER_URL, json=USER, match=[responses.matchers.header_matcher({"Authorization": "Bearer access-2"})])
+    page = client.get("/")
+    assert page.status_code == 200
+    with client.session_transaction() as session:
+        assert session["token"]["access_token"] == "access-2"
+        assert session["token"]["refresh_token"] == "refresh-2"
+
+
+def test_refused_refresh_sends_the_user_through_login_and_back(client, auth, api):
+    auth.login(expires_in=-10)
+    api.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
+    page = client.get("/datapacks/d-1")
+    assert page.status_code == 302
+    assert page.headers["Location"].endswith("/auth/login?next=/datapacks/d-1")
+    with client.session_transaction() as session:
+        assert "token" not in session
+
+
+def test_401_is_answered_by_a_refresh_and_one_retry(client, auth, api):
+    auth.login()
+    api.get(DATAPACK_URL, status=401, json={"error": "invalid token"},
+            match=[responses.matchers.header_matcher({"Authorization": "Bearer access-1"})])
+    api.post(TOKEN_URL, json={"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600})
+    api.get(DATAPACK_URL, json={"id": "d-1", "name": "MYO", "owner": "u-1", "folder": None,
+                                "group_edit_permissions": [], "structure": {"info": {}, "children": []}},
+            match=[responses.matchers.header_matcher({"Authorization": "Bearer access-2"})])
+    page = client.get("/datapacks/d-1")
+    assert page.status_code == 200
+    assert "MYO" in page.get_data(as_text=True)
+
+
+def test_401_after_a_refresh_means_log_in_again(client, auth, api):
+    auth.login(refresh_token=None)
+    api.get(DATAPACK_URL, status=401, json={"error": "invalid token"})
+    page = client.get("/datapacks/d-1")
+    assert page.status_code == 302
+    assert "/auth/login?next=/datapacks/d-1" in page.headers["Location"]
+
+
+def test_repovizz2_down_when_the_user_arrives(client, auth, api):
+    auth.login()
+    api.get(USER_URL, body=requests.ConnectionError("refused"))
+    page = client.get("/")
+    assert page.status_code == 503
+    assert "repovizz2 cannot be reached" in page.get_data(as_text=True)
