@@ -33,12 +33,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     Session(app)
 
-    from . import auth, datapacks, errors, main, upload
+    from . import api, auth, datapacks, errors, main, upload
 
     auth.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(upload.bp)
     app.register_blueprint(datapacks.bp)
+    app.register_blueprint(api.bp)
     errors.init_app(app)
     app.add_template_filter(human_size, "filesize")
     return app

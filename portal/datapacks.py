@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from .auth import login_required, repovizz2
 from .datapack import DatapackInvalid, walk_nodes
-from .forms import PendingFilesForm
+from .forms import ConfirmForm, PendingFilesForm
 from .upload import asset_from_storage, chosen_files, limits
 from .uploads import outcome, plan_upload, sizes_of, upload_files
 
@@ -49,6 +49,28 @@ def upload_pending(datapack_id: str):
     _, error = upload_files(client, datapack_id, plan)
     result = outcome(client, datapack_id, document, sizes_of(plan), error)
     return render_template("result.html", outcome=result), 502 if error else 200
+
+
+@bp.route("/<datapack_id>/result", methods=["POST"])
+@login_required
+def result(datapack_id: str):
+    """The result page after the browser sent the files itself.
+
+    The browser posts back the document as it chose it (`document`) and the sizes it sent
+    (`sizes`, a JSON object link → bytes); everything else is read from repovizz2.
+    """
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("datapacks.show", datapack_id=datapack_id))
+    try:
+        original = json.loads(request.form.get("document", ""))
+        sizes = json.loads(request.form.get("sizes") or "{}")
+    except ValueError:
+        return redirect(url_for("datapacks.show", datapack_id=datapack_id))
+    if not isinstance(original, dict) or not isinstance(sizes, dict):
+        return redirect(url_for("datapacks.show", datapack_id=datapack_id))
+    sizes = {str(link): size for link, size in sizes.items() if isinstance(size, int)}
+    return render_template("result.html", outcome=outcome(repovizz2(), datapack_id, original, sizes))
 
 
 @bp.route("/<datapack_id>/document.json")

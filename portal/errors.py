@@ -29,7 +29,8 @@ def _status_for(error: Repovizz2Error) -> int:
 
 
 def wants_json() -> bool:
-    return request.method == "PUT" or request.accept_mimetypes.best == "application/json"
+    return (request.method == "PUT" or request.blueprint == "api"
+            or request.accept_mimetypes.best == "application/json")
 
 
 def handle_repovizz2_error(error: Repovizz2Error):
@@ -43,7 +44,10 @@ def handle_repovizz2_error(error: Repovizz2Error):
         return redirect(login_url(back))
     status = _status_for(error)
     if wants_json():
-        return {"error": error.message, "datapack_id": error.datapack_id}, status
+        answer = {"error": error.message, "title": error.title, "datapack_id": error.datapack_id}
+        if isinstance(error, NameTaken):
+            answer["existing_id"] = error.existing_id
+        return answer, status
     if isinstance(error, NameTaken):
         return render_template("name_taken.html", error=error), status
     return render_template("error.html", title=error.title, message=error.message,

@@ -1,0 +1,106 @@
+"""JSON endpoints for the enhanced upload page and for scripts: plan and create, then stream each file."""
+from __future__ import annotations
+
+import mimetypes
+import time
+
+from flask import Blueprint, current_app, request, session, url_for
+from werkzeug.exceptions import BadRequest, ClientDisconnected
+
+from .auth import repovizz2
+from .datapack import DatapackInvalid, document_problems
+from .repovizz import Repovizz2Error, quote_link
+from .streaming import BodyLengthMismatch
+from .upload import limits
+from .uploads import Asset, plan_upload
+
+bp = Blueprint("api", __name__)
+
+
+@bp.before_request
+def require_login():
+    if not session.get("token"):
+        return {"error": "Log in with repovizz2 first.", "login": url_for("auth.login")}, 401
+    return None
+
+
+def _unreadable(path: str):
+    raise RuntimeError(f"{path} is only described, not sent, when planning")
+
+
+@bp.route("/api/datapacks", methods=["POST"])
+def create():
+    """Check a document against the list of files the browser holds; if all is well, create the datapack.
+
+    Body: ``{"document": {...}, "files": [{"path": "...", "size": 123}, ...]}``. Answers the
+    datapack id and, for each file to send, the link and the URL to PUT it to.
+    """
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("files"), list):
+        return {"error": "send JSON with 'document' and 'files'", "problems": []}, 400
+    document = body.get("document")
+    if not isinstance(document, dict):
+        return {"error": "The datapack has problems", "problems": ["document: must be a JSON object"]}, 422
+    problems = document_problems(document)
+    if problems:
+        return {"error": "The datapack has problems", "problems": problems}, 422
+    try:
+        assets = [Asset(str(item["path"]), int(item["size"]), lambda path=item["path"]: _unreadable(path))
+                  for item in body["files"]]
+    except (KeyError, TypeError, ValueError):
+        return {"error": "each file needs a 'path' and a 'size'", "problems": []}, 400
+    try:
+        plan = plan_upload(document, assets, limits())
+    except DatapackInvalid as invalid:
+        return {"error": "The datapack has problems", "problems": invalid.problems}, 422
+    item = repovizz2().create_datapack(document["info"]["name"], session["user"]["id"], document)
+    return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan)}, 201
+
+
+def _upload_list(datapack_id: str, plan: dict[str, Asset]) -> list[dict]:
+    return [{"link": link, "path": asset.path, "size": asset.size,
+             "url": url_for("api.put_asset", datapack_id=datapack_id, link=link)} for link, asset in plan.items()]
+
+
+@bp.route("/api/datapacks/<datapack_id>/pending", methods=["POST"])
+def pending(datapack_id: str):
+    """For resuming: which of the browser's files go to links repovizz2 still lists as pending."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("files"), list):
+        return {"error": "send JSON with 'files'"}, 400
+    item = repovizz2().datapack(datapack_id)
+    assets = [Asset(str(f.get("path", "")), int(f.get("size", 0)), lambda: None) for f in body["files"]]
+    try:
+        plan = plan_upload(item.get("structure") or {}, assets, limits(), resume=True)
+    except DatapackInvalid as invalid:
+        return {"error": "These files cannot finish the datapack", "problems": invalid.problems}, 422
+    return {"datapack_id": datapack_id, "uploads": _upload_list(datapack_id, plan)}
+
+
+@bp.route("/datapacks/<datapack_id>/assets/<path:link>", methods=["PUT"])
+def put_asset(datapack_id: str, link: str):
+    """Stream the raw request body (one file) through to repovizz2 as it arrives: no temp file."""
+    size = request.content_length
+    if size is None:
+        return {"error": "send the file as the body, with a Content-Length"}, 411
+    if size > limits().max_asset_bytes:
+        return {"error": f"the file is larger than the {current_app.config['MAX_ASSET_MB']} MB limit"}, 413
+    mime = request.args.get("mime") or mimetypes.guess_type(link)[0] or "application/octet-stream"
+    started = time.monotonic()
+    try:
+        ref = repovizz2().upload_asset(datapack_id, link, request.stream, size, mime)
+    except (BodyLengthMismatch, ClientDisconnected) as exc:
+        _log_upload(datapack_id, link, size, started, "incomplete")
+        raise BadRequest(f"the body did not match its Content-Length ({exc}); nothing was stored") from None
+    except Repovizz2Error as error:
+        error.datapack_id = datapack_id
+        _log_upload(datapack_id, link, size, started, f"failed: {type(error).__name__}")
+        raise
+    _log_upload(datapack_id, link, size, started, "ok")
+    return {"link": link, "ref": ref, "size": size}
+
+
+def _log_upload(datapack_id: str, link: str, size: int, started: float, outcome: str) -> None:
+    user = (session.get("user") or {}).get("username", "?")
+    current_app.logger.info("upload user=%s datapack=%s file=%s size=%d duration=%.2fs outcome=%s",
+                            user, datapack_id, quote_link(link), size, time.monotonic() - started, outcome)
