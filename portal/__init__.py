@@ -33,16 +33,32 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     Session(app)
 
-    from . import api, auth, datapacks, errors, main, upload
+    from . import api, auth, datapacks, errors, health, main, upload
 
     auth.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(upload.bp)
     app.register_blueprint(datapacks.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     errors.init_app(app)
+    app.after_request(security_headers)
     app.add_template_filter(human_size, "filesize")
     return app
+
+
+def security_headers(response):
+    """No inline script, no framing, no sniffing, no referrer (the OAuth callback URL carries a code)."""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
 
 
 def _configure_sessions(app: Flask) -> None:

@@ -1,0 +1,104 @@
+"""`make demo`: start the sandbox and the portal, print the URL and the demo login; Ctrl-C stops both."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def wait_for(url: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
+            time.sleep(0.2)
+
+
+def sandbox_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, "-m", "sandbox", *args, "--data-dir", str(data_dir)],
+                          cwd=ROOT, capture_output=True, text=True)
+
+
+def demo_client(data_dir: Path, callback: str) -> dict:
+    """The portal's OAuth client in the sandbox, registered once per data dir and callback."""
+    saved = data_dir / "demo-client.json"
+    if saved.exists():
+        client = json.loads(saved.read_text())
+        if client.get("redirect_uri") == callback:
+            return client
+    made = sandbox_cli("add-client", "--name", "repovizz2 portal (demo)", "--redirect-uri", callback, data_dir=data_dir)
+    if made.returncode:
+        raise SystemExit(f"could not register the portal in the sandbox:\n{made.stderr}")
+    client = {**json.loads(made.stdout), "redirect_uri": callback}
+    saved.write_text(json.dumps(client))
+    return client
+
+
+def main() -> None:
+    host = os.environ.get("DEMO_HOST", "127.0.0.1")
+    portal_port = int(os.environ.get("PORTAL_PORT", "5000"))
+    sandbox_port = int(os.environ.get("SANDBOX_PORT", "8080"))
+    data_dir = Path(os.environ.get("SANDBOX_DATA_DIR", ROOT / "instance" / "sandbox")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    portal_url = f"http://{host}:{portal_port}"
+    sandbox_url = f"http://{host}:{sandbox_port}"
+
+    added = sandbox_cli("add-user", "demo", "--password", "demo", "--email", "demo@example.org", data_dir=data_dir)
+    if added.returncode and "exist" not in (added.stderr + added.stdout):
+        raise SystemExit(f"could not create the demo user:\n{added.stderr}")
+    client = demo_client(data_dir, f"{portal_url}/auth/callback")
+    secret_file = data_dir / "portal-secret-key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32))
+
+    env = {
+        **os.environ,
+        "PORTAL_REPOVIZZ2_URL": sandbox_url,
+        "PORTAL_CLIENT_ID": client["client_id"],
+        "PORTAL_CLIENT_SECRET": client["client_secret"],
+        "PORTAL_SECRET_KEY": secret_file.read_text().strip(),
+        "PORTAL_SESSION_DIR": str(ROOT / "instance" / "sessions"),
+    }
+    children = [
+        subprocess.Popen([PYTHON, "-m", "sandbox", "serve", "--host", host, "--port", str(sandbox_port),
+                          "--data-dir", str(data_dir)], cwd=ROOT, env=env),
+        subprocess.Popen([PYTHON, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "2", "--threads", "8",
+                          "--timeout", "300", "--bind", f"{host}:{portal_port}", "--log-level", "warning",
+                          "wsgi:app"], cwd=ROOT, env=env),
+    ]
+    try:
+        wait_for(f"{sandbox_url}/healthz")
+        wait_for(f"{portal_url}/healthz")
+        print(f"\n  Portal:   {portal_url}/\n  Log in as demo / demo   (repovizz2 sandbox at {sandbox_url})\n"
+              "  Ctrl-C stops both.\n", flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        raise SystemExit("the sandbox or the portal stopped; see the messages above")
+    except KeyboardInterrupt:
+        print("\nstopping…")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The JSON endpoints behind the enhanced page: plan-and-create, stream one file, resume."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from tests.portal.conftest import REPOVIZZ2
+from tests.portal.fakes import FakeRepovizz2
+from tests.portal.test_upload import DOCUMENT
+
+FILES = [{"path": "pack/video.mp4", "size": 1000}, {"path": "pack/emg 2.json", "size": 9}]
+
+
+@pytest.fixture
+def repovizz2(api):
+    return FakeRepovizz2(api)
+
+
+def create(client, document=DOCUMENT, files=FILES):
+    return client.post("/api/datapacks", json={"document": document, "files": files})
+
+
+def test_needs_login(client, repovizz2):
+    answer = create(client)
+    assert answer.status_code == 401
+    assert answer.json["login"].startswith("/auth/login")
+
+
+def test_plan_and_create(client, auth, repovizz2):
+    auth.login()
+    answer = create(client)
+    assert answer.status_code == 201, answer.json
+    (datapack_id,) = repovizz2.datapacks
+    assert answer.json["datapack_id"] == datapack_id
+    assert {(u["link"], u["path"]) for u in answer.json["uploads"]} == {("video.mp4", "pack/video.mp4"),
+                                                                        ("emg 2.json", "pack/emg 2.json")}
+    urls = {u["link"]: u["url"] for u in answer.json["uploads"]}
+    assert urls["emg 2.json"] == f"/datapacks/{datapack_id}/assets/emg%202.json"
+
+
+@pytest.mark.parametrize(("document", "files", "problem"), [
+    ({"info": {}}, FILES, "document: 'children' is required"),
+    (DOCUMENT, FILES[:1], "no file was sent for link 'emg 2.json'"),
+    (DOCUMENT, FILES + [{"path": "pack/x.csv", "size": 3}], "file 'pack/x.csv' is not referenced by any data node"),
+    (DOCUMENT, [{"path": "pack/video.mp4", "size": 0}, FILES[1]], "file 'pack/video.mp4' is empty"),
+])
+def test_problems_create_nothing(client, auth, repovizz2, document, files, problem):
+    auth.login()
+    answer = create(client, document, files)
+    assert answer.status_code == 422
+    assert problem in answer.json["problems"]
+    assert repovizz2.creates == 0
+
+
+def test_put_streams_the_body_through(client, auth, repovizz2):
+    auth.login()
+    uploads = create(client).json["uploads"]
+    for upload in uploads:
+        body = b"v" * 1000 if upload["link"] == "video.mp4" else b"[1, 2, 3]"
+        answer = client.put(upload["url"], data=body, content_type="application/octet-stream")
+        assert answer.status_code == 200, answer.json
+        assert answer.json["link"] == upload["link"] and answer.json["size"] == len(body)
+        assert answer.json["ref"].startswith("repovizz:")
+        assert repovizz2.files[answer.json["ref"][len("repovizz:"):]] == body
+
+
+def test_put_of_an_unknown_link_is_404(client, auth, repovizz2):
+    auth.login()
+    datapack_id = create(client).json["datapack_id"]
+    answer = client.put(f"/datapacks/{datapack_id}/assets/nope.wav", data=b"x")
+    assert answer.status_code == 404
+    assert "nope.wav" in answer.json["error"]
+
+
+def test_put_larger_than_the_limit_is_refused_before_sending(client, auth, repovizz2, app):
+    app.config["MAX_ASSET_MB"] = 1
+    auth.login()
+    answer = client.put("/datapacks/d-1/assets/a.wav", data=b"x" * (1024 * 1024 + 1))
+    assert answer.status_code == 413
+    assert "1 MB limit" in answer.json["error"]
+    assert repovizz2.uploads == []
+
+
+def test_put_when_repovizz2_is_down(client, auth, api):
+    auth.login()
+    api.post(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/a.wav", body=requests.ConnectionError("refused"))
+    answer = client.put("/datapacks/d-1/assets/a.wav", data=b"abc")
+    assert answer.status_code == 503
+    assert answer.json["datapack_id"] == "d-1"
+
+
+def test_pending_lists_only_what_is_left(client, auth, repovizz2):
+    auth.login()
+    created = create(client).json
+    video = next(u for u in created["uploads"] if u["link"] == "video.mp4")
+    client.put(video["url"], data=b"v" * 1000)
+    answer = client.post(f"/api/datapacks/{created['datapack_id']}/pending", json={"files": FILES})
+    assert answer.status_code == 200
+    assert [u["link"] for u in answer.json["uploads"]] == ["emg 2.json"]
+
+
+def test_csrf_is_required_for_json_calls(app, client, auth, repovizz2):
+    app.config["WTF_CSRF_ENABLED"] = True
+    auth.login()
+    answer = create(client)
+    assert answer.status_code == 400
+    assert "expired" in answer.json["error"]
+    page = client.get("/upload").get_data(as_text=True)
+    token = page.split('name="csrf-token" content="')[1].split('"')[0]
+    answer = client.post("/api/datapacks", json={"document": DOCUMENT, "files": FILES}, headers={"X-CSRFToken": token})
+    assert answer.status_code == 201
+
+
+def test_security_headers(client):
+    page = client.get("/")
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_healthz(client, api):
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", status=401, json={"error": "no token"})
+    assert client.get("/healthz").json == {"portal": "ok", "repovizz2": "ok"}
+
+
+def test_healthz_when_repovizz2_is_down(client, api):
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", body=requests.ConnectionError("refused"))
+    assert client.get("/healthz").json == {"portal": "ok", "repovizz2": "unreachable"}
