@@ -1,0 +1,115 @@
+"""The pages a person sees: log in, consent to a client, the code page; plus the token endpoint."""
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+
+from . import models
+from .db import get_db
+from .oauth import authorization_server
+
+bp = Blueprint("auth_pages", __name__)
+
+
+def csrf_token() -> str:
+    """The session's anti-forgery token, put in a hidden field of every form."""
+    if "csrf_token" not in session:
+        session["csrf_token"] = secrets.token_urlsafe(32)
+    return session["csrf_token"]
+
+
+def check_csrf() -> None:
+    sent = request.form.get("csrf_token", "")
+    expected = session.get("csrf_token", "")
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+        abort(400, "The form was stale or not sent by this site: reload the page and try again.")
+
+
+@bp.app_context_processor
+def template_helpers():
+    return {"csrf_token": csrf_token, "logged_in_user": logged_in_user}
+
+
+def logged_in_user() -> models.User | None:
+    user_id = session.get("user_id")
+    return models.user_by_id(get_db(), user_id) if user_id else None
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site (no scheme, no host, not `//…` or `/\\…`), else None."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(char) < 32 for char in target):
+        return None
+    return target
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_path = local_path(request.values.get("next")) or url_for("auth_pages.index")
+    error = None
+    if request.method == "POST":
+        check_csrf()
+        user = models.user_by_name(get_db(), request.form.get("username", ""))
+        if user is not None and user.check_password(request.form.get("password", "")):
+            session.clear()
+            session["user_id"] = user.id
+            return redirect(next_path)
+        error = "Invalid username or password."
+    return render_template("login.html", next_path=next_path, error=error)
+
+
+@bp.post("/logout")
+def logout():
+    check_csrf()
+    session.clear()
+    return redirect(url_for("auth_pages.index"))
+
+
+@bp.route("/oauth/authorize", methods=["GET", "POST"])
+def authorize():
+    user = logged_in_user()
+    if user is None:
+        return redirect(url_for("auth_pages.login", next=request.full_path))
+    server = authorization_server()
+    try:
+        grant = server.get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return refused(server, error)
+    if request.method == "GET":
+        return render_template("consent.html", client=grant.client, scope=grant.request.scope, user=user)
+    check_csrf()
+    granted = request.form.get("confirm") == "yes"
+    return server.create_authorization_response(grant_user=user if granted else None, grant=grant)
+
+
+def refused(server, error: OAuth2Error):
+    """Send the error back to the client when its redirect URI is known good, else show it here."""
+    if error.redirect_uri:
+        return server.handle_error_response(None, error)
+    return render_template("oauth_error.html", error=error), error.status_code
+
+
+@bp.post("/oauth/token")
+def issue_token():
+    return authorization_server().create_token_response()
+
+
+@bp.get("/oauth/show_token")
+def show_token():
+    return render_template(
+        "show_token.html",
+        code=request.args.get("code"),
+        state=request.args.get("state"),
+        error=request.args.get("error"),
+        error_description=request.args.get("error_description"),
+    )

@@ -1,0 +1,169 @@
+"""Datapacks in the database: create, rename, replace the structure, list content, point a link at a file."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Iterator
+
+from .db import transaction
+
+UPLOADED_PREFIX = "repovizz:"
+
+
+class NameTaken(Exception):
+    def __init__(self, name: str, existing_id: str):
+        super().__init__(f"Datapack {name} already exists with id ({existing_id})")
+
+
+class LinkNotFound(Exception):
+    pass
+
+
+@dataclass
+class Datapack:
+    id: str
+    name: str
+    owner: str
+    structure: dict
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "owner": self.owner,
+            "folder": None,
+            "structure": self.structure,
+            "group_edit_permissions": [],
+        }
+
+
+def data_nodes(nodes) -> Iterator[dict]:
+    """Every data node of a node array, containers walked depth first, in document order."""
+    for node in nodes if isinstance(nodes, list) else []:
+        if not isinstance(node, dict):
+            continue
+        if node.get("class") == "data":
+            yield node
+        elif node.get("class") == "container":
+            yield from data_nodes(node.get("children"))
+
+
+def node_mime(node: dict) -> str:
+    meta = node.get("meta")
+    return node.get("mime") or (meta.get("mime", "") if isinstance(meta, dict) else "") or ""
+
+
+def content_listing(structure: dict) -> dict:
+    """The documented content answer: each data node keyed by its current link (first node wins a tie)."""
+    listing = {}
+    for node in data_nodes(structure.get("children")):
+        link = node.get("link")
+        if isinstance(link, str) and link not in listing:
+            listing[link] = {
+                "class": "data",
+                "link": link,
+                "mime": node_mime(node),
+                "name": node.get("name", ""),
+                "text": node.get("text", ""),
+            }
+    return listing
+
+
+def file_node(structure: dict, file_id: str) -> dict | None:
+    link = UPLOADED_PREFIX + file_id
+    return next((node for node in data_nodes(structure.get("children")) if node.get("link") == link), None)
+
+
+def referenced_file_ids(structure: dict) -> set[str]:
+    links = (node.get("link") for node in data_nodes(structure.get("children")))
+    return {link[len(UPLOADED_PREFIX):] for link in links if isinstance(link, str) and link.startswith(UPLOADED_PREFIX)}
+
+
+def _datapack_from(row) -> Datapack | None:
+    if row is None:
+        return None
+    return Datapack(row["id"], row["name"], row["owner"], json.loads(row["structure"]))
+
+
+def get_datapack(db: sqlite3.Connection, datapack_id: str) -> Datapack | None:
+    return _datapack_from(db.execute("SELECT * FROM datapacks WHERE id = ?", (datapack_id,)).fetchone())
+
+
+def datapack_ids_of(db: sqlite3.Connection, owner: str) -> list[str]:
+    rows = db.execute("SELECT id FROM datapacks WHERE owner = ? ORDER BY created_at, id", (owner,))
+    return [row["id"] for row in rows]
+
+
+def _name_taken(db: sqlite3.Connection, owner: str, name: str) -> NameTaken:
+    row = db.execute("SELECT id FROM datapacks WHERE owner = ? AND name = ?", (owner, name)).fetchone()
+    return NameTaken(name, row["id"] if row else "?")
+
+
+def create_datapack(db: sqlite3.Connection, name: str, owner: str, structure: dict) -> Datapack:
+    datapack = Datapack(str(uuid.uuid4()), name, owner, structure)
+    try:
+        db.execute(
+            "INSERT INTO datapacks (id, name, owner, structure, created_at) VALUES (?, ?, ?, ?, ?)",
+            (datapack.id, name, owner, json.dumps(structure), time.time()),
+        )
+    except sqlite3.IntegrityError:
+        raise _name_taken(db, owner, name) from None
+    return datapack
+
+
+def update_datapack(db: sqlite3.Connection, datapack_id: str, name: str | None = None,
+                    structure: dict | None = None) -> list[str]:
+    """Rename and/or replace the structure; returns the ids of files the new structure no longer uses."""
+    with transaction(db):
+        datapack = get_datapack(db, datapack_id)
+        if name is not None and name != datapack.name:
+            try:
+                db.execute("UPDATE datapacks SET name = ? WHERE id = ?", (name, datapack_id))
+            except sqlite3.IntegrityError:
+                raise _name_taken(db, datapack.owner, name) from None
+        if structure is None:
+            return []
+        db.execute("UPDATE datapacks SET structure = ? WHERE id = ?", (json.dumps(structure), datapack_id))
+        return _forget_unreferenced_files(db, datapack_id, referenced_file_ids(structure))
+
+
+def _forget_unreferenced_files(db: sqlite3.Connection, datapack_id: str, keep: set[str]) -> list[str]:
+    rows = db.execute("SELECT id FROM files WHERE datapack_id = ?", (datapack_id,)).fetchall()
+    dropped = [row["id"] for row in rows if row["id"] not in keep]
+    db.executemany("DELETE FROM files WHERE id = ?", [(file_id,) for file_id in dropped])
+    return dropped
+
+
+def attach_file(db: sqlite3.Connection, datapack_id: str, link: str, file_id: str, uploaded_as: str,
+                size: int) -> list[str]:
+    """Point the first data node whose link is `link` at the stored file `file_id`.
+
+    Returns the ids of files no node points at any more (the one this upload superseded).
+    Raises LinkNotFound when no data node has that link (any more).
+    """
+    with transaction(db):
+        datapack = get_datapack(db, datapack_id)
+        if datapack is None:
+            raise LinkNotFound(link)
+        node = next((node for node in data_nodes(datapack.structure.get("children")) if node.get("link") == link),
+                    None)
+        if node is None:
+            raise LinkNotFound(link)
+        node["link"] = UPLOADED_PREFIX + file_id
+        db.execute("UPDATE datapacks SET structure = ? WHERE id = ?", (json.dumps(datapack.structure), datapack_id))
+        db.execute(
+            "INSERT INTO files (id, datapack_id, uploaded_as, size, created_at) VALUES (?, ?, ?, ?, ?)",
+            (file_id, datapack_id, uploaded_as, size, time.time()),
+        )
+        return _forget_unreferenced_files(db, datapack_id, referenced_file_ids(datapack.structure))
+
+
+def file_record(db: sqlite3.Connection, datapack_id: str, file_id: str):
+    return db.execute("SELECT * FROM files WHERE id = ? AND datapack_id = ?", (file_id, datapack_id)).fetchone()
+
+
+def has_link(structure: dict, link: str) -> bool:
+    return any(node.get("link") == link for node in data_nodes(structure.get("children")))
