@@ -56,8 +56,9 @@ def main() -> None:
     portal_url = f"http://{host}:{portal_port}"
     sandbox_url = f"http://{host}:{sandbox_port}"
 
-    added = sandbox_cli("add-user", "demo", "--password", "demo", "--email", "demo@example.org", data_dir=data_dir)
-    if added.returncode and "exist" not in (added.stderr + added.stdout):
+    added = sandbox_cli("add-user", "demo", "--password", "demo", "--email", "demo@example.org", "--exist-ok",
+                        data_dir=data_dir)
+    if added.returncode:
         raise SystemExit(f"could not create the demo user:\n{added.stderr}")
     client = demo_client(data_dir, f"{portal_url}/auth/callback")
     secret_file = data_dir / "portal-secret-key"

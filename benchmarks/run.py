@@ -1,0 +1,239 @@
+"""Benchmarks: the portal's upload paths against posting straight to repovizz2 (the sandbox).
+
+Starts a sandbox and the portal under gunicorn (gthread workers), drives both over loopback and
+prints a table. Not part of `make test`: run `make bench` (or `python benchmarks/run.py --help`).
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from portal.streaming import MultipartFile  # noqa: E402
+from sandbox.testing import LiveSandbox, free_port  # noqa: E402
+from tests.live_portal import log_in  # noqa: E402
+
+MIB = 1024 * 1024
+
+
+def document(links: list[str]) -> dict:
+    return {"info": {"name": f"bench {time.time_ns()}", "author": "bench", "description": "", "keywords": []},
+            "children": [{"class": "data", "name": link, "text": "", "link": link} for link in links]}
+
+
+class Setup:
+    """A sandbox (with simulated latency) and the portal under gunicorn, a logged-in user on each."""
+
+    def __init__(self, workdir: Path, latency_ms: int, workers: int, threads: int):
+        self.sandbox = LiveSandbox(workdir / f"sandbox-{latency_ms}", latency_ms=latency_ms).start()
+        self.sandbox.add_user("bench", "bench")
+        port = free_port()
+        self.portal_url = f"http://127.0.0.1:{port}"
+        client = self.sandbox.add_client("bench portal", [f"{self.portal_url}/auth/callback"])
+        self.portal_tmp = Path(tempfile.mkdtemp(prefix="portal-tmp-", dir=workdir))
+        env = {**os.environ, "PORTAL_REPOVIZZ2_URL": self.sandbox.url, "PORTAL_CLIENT_ID": client["client_id"],
+               "PORTAL_CLIENT_SECRET": client["client_secret"], "PORTAL_SECRET_KEY": "bench",
+               "PORTAL_SESSION_DIR": str(workdir / f"sessions-{latency_ms}"), "TMPDIR": str(self.portal_tmp),
+               "PORTAL_MAX_FILES": "5000"}
+        self.gunicorn = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers),
+             "--threads", str(threads), "--timeout", "600", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+             "wsgi:app"], cwd=ROOT, env=env)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(self.portal_url + "/healthz", timeout=2)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the portal did not start")
+                time.sleep(0.2)
+        self.token = self.sandbox.issue_token("bench")
+        self.owner = requests.get(self.sandbox.url + "/api/v1.0/user", headers=self.bearer).json()["id"]
+        self.portal = requests.Session()
+        log_in(self.portal, self.portal_url, "bench", "bench")
+        page = self.portal.get(self.portal_url + "/upload").text
+        self.portal.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+    @property
+    def bearer(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def close(self) -> None:
+        self.gunicorn.terminate()
+        self.gunicorn.wait(10)
+        self.sandbox.stop()
+
+    # -- straight to the sandbox, as the notebook does -------------------------------------------
+    def direct_create(self, links: list[str]) -> str:
+        answer = requests.post(self.sandbox.url + "/api/v1.0/datapacks", headers=self.bearer, timeout=60,
+                               json={"name": f"direct {time.time_ns()}", "owner": self.owner,
+                                     "structure": document(links)})
+        answer.raise_for_status()
+        return answer.json()["item"]["id"]
+
+    def direct_post(self, http: requests.Session, datapack_id: str, link: str, path: Path) -> None:
+        with open(path, "rb") as source:
+            body = MultipartFile(source, path.stat().st_size, field=link, filename=link)
+            answer = http.post(f"{self.sandbox.url}/api/v1.0/datapacks/{datapack_id}/content/{link}", data=body,
+                               headers={**self.bearer, "Content-Type": body.content_type}, timeout=600)
+        answer.raise_for_status()
+
+    # -- through the portal ------------------------------------------------------------------------
+    def portal_create(self, files: list[Path]) -> list[dict]:
+        answer = self.portal.post(self.portal_url + "/api/datapacks", timeout=60,
+                                  json={"document": document([f.name for f in files]),
+                                        "files": [{"path": f.name, "size": f.stat().st_size} for f in files]})
+        answer.raise_for_status()
+        return answer.json()["uploads"]
+
+    def portal_put(self, http: requests.Session, url: str, path: Path) -> None:
+        with open(path, "rb") as source:
+            answer = http.put(self.portal_url + url, data=source, timeout=600,
+                              headers={"Content-Type": "application/octet-stream"})
+        answer.raise_for_status()
+
+
+class PeakRss:
+    """Samples the summed RSS of a process tree every 20 ms; `growth` is the peak over the start."""
+
+    def __init__(self, pid: int):
+        self.root = psutil.Process(pid)
+        self.start = self.peak = self.sample()
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> int:
+        total = 0
+        for process in [self.root, *self.root.children(recursive=True)]:
+            try:
+                total += process.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.sample())
+            time.sleep(0.02)
+
+    def stop(self) -> int:
+        self.running = False
+        self.thread.join()
+        return self.peak - self.start
+
+
+def make_file(path: Path, size: int) -> Path:
+    block = os.urandom(MIB)
+    with open(path, "wb") as out:
+        for offset in range(0, size, MIB):
+            out.write(block[: min(MIB, size - offset)])
+    return path
+
+
+def big_file(setup: Setup, path: Path) -> dict:
+    size = path.stat().st_size
+    datapack_id = setup.direct_create([path.name])
+    started = time.perf_counter()
+    with requests.Session() as http:
+        setup.direct_post(http, datapack_id, path.name, path)
+    direct = time.perf_counter() - started
+
+    (upload,) = setup.portal_create([path])
+    rss = PeakRss(setup.gunicorn.pid)
+    started = time.perf_counter()
+    setup.portal_put(setup.portal, upload["url"], path)
+    through = time.perf_counter() - started
+    growth = rss.stop()
+    temp_files = sum(1 for _ in setup.portal_tmp.rglob("*"))
+    return {"size": size, "direct_s": direct, "portal_s": through, "rss_growth": growth, "temp_files": temp_files}
+
+
+def small_files(setup: Setup, files: list[Path], parallel: int) -> dict:
+    datapack_id = setup.direct_create([f.name for f in files])
+    started = time.perf_counter()
+    with requests.Session() as http:
+        for path in files:
+            setup.direct_post(http, datapack_id, path.name, path)
+    direct = time.perf_counter() - started
+
+    started = time.perf_counter()
+    uploads = setup.portal_create(files)
+    by_name = {f.name: f for f in files}
+    local = threading.local()
+
+    def send(upload):
+        if not hasattr(local, "http"):
+            local.http = requests.Session()
+            local.http.cookies.update(setup.portal.cookies)
+            local.http.headers.update(setup.portal.headers)
+        setup.portal_put(local.http, upload["url"], by_name[upload["path"]])
+
+    with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(send, uploads))
+    through = time.perf_counter() - started
+    return {"direct_s": direct, "portal_s": through}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--big-mib", type=int, default=1024, help="size of the one large asset (MiB)")
+    parser.add_argument("--small-count", type=int, default=500)
+    parser.add_argument("--small-kib", type=int, default=16)
+    parser.add_argument("--parallel", type=int, default=4, help="files in flight at once through the portal")
+    parser.add_argument("--latency-ms", type=int, nargs="*", default=[0, 50])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
+        workdir = Path(tmp)
+        rows = []
+        small_dir = workdir / "small"
+        small_dir.mkdir()
+        small = [make_file(small_dir / f"s{i:04d}.bin", args.small_kib * 1024) for i in range(args.small_count)]
+        for latency in args.latency_ms:
+            setup = Setup(workdir, latency, args.workers, args.threads)
+            try:
+                if latency == args.latency_ms[0] and args.big_mib:
+                    big = make_file(workdir / "big.bin", args.big_mib * MIB)
+                    result = big_file(setup, big)
+                    big.unlink()
+                    mb = result["size"] / 1e6
+                    rows.append((f"1 file of {args.big_mib} MiB, {latency} ms",
+                                 f"{mb / result['direct_s']:.0f} MB/s", f"{mb / result['portal_s']:.0f} MB/s",
+                                 f"{result['direct_s'] / result['portal_s']:.2f} x",
+                                 f"portal RSS +{result['rss_growth'] / 1e6:.0f} MB, {result['temp_files']} temp files"))
+                result = small_files(setup, small, args.parallel)
+                rows.append((f"{args.small_count} files of {args.small_kib} KiB, {latency} ms",
+                             f"{result['direct_s']:.2f} s", f"{result['portal_s']:.2f} s",
+                             f"{result['direct_s'] / result['portal_s']:.2f} x", f"{args.parallel} in flight"))
+            finally:
+                setup.close()
+
+    print(f"\nmachine: {platform.machine()}, {psutil.cpu_count()} cores, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}")
+    print(f"portal: gunicorn gthread, {args.workers} workers x {args.threads} threads; sandbox: threaded Werkzeug\n")
+    header = ("case", "straight to sandbox", "through the portal", "portal speed-up", "notes")
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("| " + " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The portal against a live sandbox over real HTTP: login, upload, fetch back, resume."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import requests
+
+from portal.datapack import walk_data_nodes
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "portal" / "example"
+
+
+def csrf(http, url):
+    return re.search(r'name="csrf-token" content="([^"]+)"', http.get(url).text).group(1)
+
+
+def example_files():
+    return [(p.relative_to(EXAMPLE).as_posix(), p.read_bytes()) for p in sorted(EXAMPLE.rglob("*")) if p.is_file()]
+
+
+def test_login_shows_the_user(portal, browser_session, user):
+    page = browser_session.get(portal.url + "/")
+    assert f"Hello, {user}" in page.text
+    assert "You have no datapacks yet" in page.text
+
+
+def test_upload_through_the_form_and_get_the_bytes_back(portal, sandbox, browser_session, user):
+    token = csrf(browser_session, portal.url + "/upload")
+    files = [("folder", (f"example/{name}", data)) for name, data in example_files()]
+    page = browser_session.post(portal.url + "/upload", data={"csrf_token": token}, files=files)
+    assert page.status_code == 200, page.text
+    assert "Portal example is in repovizz2" in page.text
+    refs = re.findall(r"repovizz:[0-9a-f]{40}", page.text)
+    assert len(set(refs)) == 4
+
+    datapack_id = re.search(r'id="datapack-id">([^<]+)<', page.text).group(1)
+    api = requests.Session()
+    api.headers["Authorization"] = "Bearer " + sandbox.issue_token(user)
+    item = api.get(f"{sandbox.url}/api/v1.0/datapacks/{datapack_id}").json()
+    original = json.loads((EXAMPLE / "datapack.json").read_text())
+    after = {node.place: node.link for node in walk_data_nodes(item["structure"])}
+    for node in walk_data_nodes(original):
+        ref = after[node.place]
+        assert ref in refs
+        stored = api.get(f"{sandbox.url}/api/v1.0/datapacks/{datapack_id}/content/{ref[len('repovizz:'):]}")
+        assert hashlib.sha256(stored.content).digest() == hashlib.sha256((EXAMPLE / node.link).read_bytes()).digest()
+
+    home = browser_session.get(portal.url + "/")
+    assert "Portal example" in home.text and "complete" in home.text
+    document = browser_session.get(f"{portal.url}/datapacks/{datapack_id}/document.json")
+    assert document.json() == item["structure"]
+
+
+def test_invalid_datapack_creates_nothing(portal, sandbox, browser_session, user):
+    token = csrf(browser_session, portal.url + "/upload")
+    document = json.loads((EXAMPLE / "datapack.json").read_text())
+    del document["children"][1]["children"][0]["link"]
+    files = [("document", ("datapack.json", json.dumps(document).encode()))]
+    files += [("files", (name, data)) for name, data in example_files() if name != "datapack.json"]
+    page = browser_session.post(portal.url + "/upload", data={"csrf_token": token}, files=files)
+    assert page.status_code == 422
+    assert "children[1].children[0]: &#39;link&#39; is required" in page.text
+    assert "file &#39;audio/tone.wav&#39; is not referenced by any data node" in page.text
+    api = requests.Session()
+    api.headers["Authorization"] = "Bearer " + sandbox.issue_token(user)
+    assert api.get(f"{sandbox.url}/api/v1.0/user").json()["datapacks"] == []
+
+
+def test_resume_sends_only_the_pending_files(portal, sandbox, browser_session, user):
+    token = csrf(browser_session, portal.url + "/upload")
+    files = dict(example_files())
+    created = browser_session.post(
+        portal.url + "/api/datapacks", headers={"X-CSRFToken": token},
+        json={"document": json.loads(files.pop("datapack.json")),
+              "files": [{"path": name, "size": len(data)} for name, data in files.items()]})
+    assert created.status_code == 201, created.text
+    datapack_id = created.json()["datapack_id"]
+    first = created.json()["uploads"][0]
+    sent = browser_session.put(portal.url + first["url"], data=files[first["path"]], headers={"X-CSRFToken": token})
+    assert sent.status_code == 200, sent.text
+
+    page = browser_session.get(f"{portal.url}/datapacks/{datapack_id}")
+    assert "3 files still to upload" in page.text
+    page = browser_session.post(f"{portal.url}/datapacks/{datapack_id}", data={"csrf_token": token},
+                                files=[("folder", (f"again/{name}", data)) for name, data in files.items()])
+    assert page.status_code == 200, page.text
+    assert "All 4 files were uploaded" in page.text
+    assert sent.json()["ref"] in page.text  # the first file kept its reference: it was not sent again
+
+
+def test_someone_elses_datapack(portal, sandbox, browser_session):
+    sandbox.add_user("stranger", "pw")
+    api = requests.Session()
+    api.headers["Authorization"] = "Bearer " + sandbox.issue_token("stranger")
+    owner = api.get(f"{sandbox.url}/api/v1.0/user").json()["id"]
+    document = json.loads((EXAMPLE / "datapack.json").read_text())
+    theirs = api.post(f"{sandbox.url}/api/v1.0/datapacks", json={"name": "theirs", "owner": owner,
+                                                                "structure": document}).json()["item"]["id"]
+    page = browser_session.get(f"{portal.url}/datapacks/{theirs}")
+    assert page.status_code == 403
+    assert "That datapack belongs to someone else" in page.text
