@@ -72,6 +72,15 @@ def _save_refreshed_token(token, refresh_token=None, access_token=None):
     session["token"] = dict(token)
 
 
+def _stored_token() -> dict | None:
+    """The token as the session store holds it now, which a parallel request may have renewed."""
+    fresh = current_app.session_interface.open_session(current_app, request)
+    token = fresh.get("token") if fresh is not None else None
+    if token:
+        session["token"] = token
+    return token
+
+
 def repovizz2() -> Repovizz2Client:
     """The API client for the logged-in user, on this worker's pooled connections."""
     if "repovizz2" not in g:
@@ -89,7 +98,7 @@ def repovizz2() -> Repovizz2Client:
         http.mount("http://", adapter)
         http.mount("https://", adapter)
         timeout = (config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"])
-        g.repovizz2 = Repovizz2Client(http, config["REPOVIZZ2_URL"], timeout)
+        g.repovizz2 = Repovizz2Client(http, config["REPOVIZZ2_URL"], timeout, stored_token=_stored_token)
     return g.repovizz2
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 from urllib.parse import quote
 
 import requests
@@ -103,10 +103,12 @@ def quote_link(link: str) -> str:
 class Repovizz2Client:
     """Thin client over an (OAuth2-signed) requests session; every call has a timeout."""
 
-    def __init__(self, http: requests.Session, base_url: str, timeout: float | tuple = (5, 60)):
+    def __init__(self, http: requests.Session, base_url: str, timeout: float | tuple = (5, 60),
+                 stored_token: Callable[[], dict | None] | None = None):
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.stored_token = stored_token
 
     def _call(self, method: str, path: str, **kwargs) -> requests.Response:
         response = self._send(method, path, **kwargs)
@@ -115,6 +117,18 @@ class Repovizz2Client:
         if response.status_code >= 400:
             raise error_for(response)
         return response
+
+    def _adopt_stored_token(self) -> bool:
+        """After a refused renewal, take the token another request of the same user renewed meanwhile.
+
+        Parallel uploads can try to renew one refresh token at once; repovizz2 honours only the first.
+        """
+        stored = self.stored_token() if self.stored_token else None
+        current = getattr(self.http, "token", None) or {}
+        if not stored or stored.get("access_token") == current.get("access_token"):
+            return False
+        self.http.token = stored
+        return not self.http.token.is_expired()
 
     def _refresh(self) -> bool:
         """Renew the token once after a 401 (repovizz2 may end a token before its announced expiry)."""
@@ -132,7 +146,12 @@ class Repovizz2Client:
     def _send(self, method: str, path: str, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         try:
-            return self.http.request(method, self.base_url + path, **kwargs)
+            try:
+                return self.http.request(method, self.base_url + path, **kwargs)
+            except OAuthError:
+                if not self._adopt_stored_token():
+                    raise
+                return self.http.request(method, self.base_url + path, **kwargs)
         except OAuthError as exc:
             raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
         except requests.Timeout as exc:

@@ -92,3 +92,21 @@ def test_repovizz2_down_when_the_user_arrives(client, auth, api):
     page = client.get("/")
     assert page.status_code == 503
     assert "repovizz2 cannot be reached" in page.get_data(as_text=True)
+
+
+def test_parallel_refresh_adopts_the_token_another_request_renewed(client, auth, api):
+    """Two uploads renew one refresh token at once: the one repovizz2 refuses takes the other's token."""
+    auth.login(expires_in=-10)
+
+    def refused_but_renewed_elsewhere(request):
+        with client.session_transaction() as session:
+            session["token"] = {"access_token": "access-2", "token_type": "Bearer", "refresh_token": "refresh-2",
+                                "expires_at": int(time.time()) + 3600}
+        return 400, {}, '{"error": "invalid_grant"}'
+
+    api.add_callback(responses.POST, TOKEN_URL, callback=refused_but_renewed_elsewhere)
+    api.get(USER_URL, json=USER, match=[responses.matchers.header_matcher({"Authorization": "Bearer access-2"})])
+    page = client.get("/")
+    assert page.status_code == 200
+    with client.session_transaction() as session:
+        assert session["token"]["access_token"] == "access-2"
