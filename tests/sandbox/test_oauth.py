@@ -1,0 +1,284 @@
+"""The OAuth2 authorization-code flow, driven over HTTP the way a browser and a web client would."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import requests
+
+from sandbox.testing import LiveSandbox
+
+from .helpers import API, TIMEOUT, form_action, hidden_field, log_in_and_decide, query_of, unique
+
+REDIRECT_URI = "http://127.0.0.1:9/portal/callback"
+OTHER_REDIRECT_URI = "http://localhost:9/other/callback"
+PASSWORD = "correct horse"
+
+
+class Flow:
+    """One registered client and one user of a sandbox, with the steps of the flow as methods."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.username = unique("person")
+        sandbox.add_user(self.username, PASSWORD)
+        self.client = sandbox.add_client("Test Portal", [REDIRECT_URI, OTHER_REDIRECT_URI])
+
+    def authorize(self, decision="yes", redirect_uri=REDIRECT_URI, **extra):
+        state = secrets.token_urlsafe(8)
+        params = {"response_type": "code", "client_id": self.client["client_id"], "redirect_uri": redirect_uri,
+                  "scope": "basic", "state": state, **extra}
+        answer = log_in_and_decide(requests.Session(), self.sandbox.url, params, self.username, PASSWORD, decision)
+        assert answer.status_code == 302, answer.text
+        location = answer.headers["Location"]
+        assert location.startswith(redirect_uri + "?")
+        query = query_of(location)
+        assert query["state"] == state
+        return query
+
+    def code(self, **extra) -> str:
+        return self.authorize(**extra)["code"]
+
+    def token_request(self, data: dict, method="basic") -> requests.Response:
+        url = self.sandbox.url + "/oauth/token"
+        if method == "basic":
+            return requests.post(url, data=data, auth=(self.client["client_id"], self.client["client_secret"]),
+                                 timeout=TIMEOUT)
+        return requests.post(url, timeout=TIMEOUT, data={**data, "client_id": self.client["client_id"],
+                                                          "client_secret": self.client["client_secret"]})
+
+    def exchange(self, code: str, method="basic", redirect_uri=REDIRECT_URI, **extra) -> requests.Response:
+        return self.token_request({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+                                   **extra}, method)
+
+    def refresh(self, refresh_token: str, method="basic") -> requests.Response:
+        return self.token_request({"grant_type": "refresh_token", "refresh_token": refresh_token}, method)
+
+    def api_user(self, access_token: str) -> requests.Response:
+        return requests.get(self.sandbox.url + API + "/user", headers={"Authorization": f"Bearer {access_token}"},
+                            timeout=TIMEOUT)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+@pytest.fixture(scope="module")
+def flow(sandbox):
+    return Flow(sandbox)
+
+
+@pytest.fixture(scope="module")
+def short_lived(tmp_path_factory):
+    """A second sandbox whose access tokens live one second."""
+    with LiveSandbox(tmp_path_factory.mktemp("short-lived"), token_expires_in=1) as live:
+        yield Flow(live)
+
+
+@pytest.mark.parametrize("method", ["basic", "post"])
+def test_code_for_token_then_api_call(flow, method):
+    token = flow.exchange(flow.code(), method=method)
+    assert token.status_code == 200, token.text
+    body = token.json()
+    assert body["token_type"].lower() == "bearer"
+    assert body["scope"] == "basic"
+    assert body["expires_in"] == 3600
+    assert body["refresh_token"]
+    user = flow.api_user(body["access_token"])
+    assert user.status_code == 200
+    assert user.json()["username"] == flow.username
+
+
+def test_pkce_s256_is_accepted(flow):
+    verifier, challenge = pkce_pair()
+    code = flow.code(code_challenge=challenge, code_challenge_method="S256")
+    token = flow.exchange(code, code_verifier=verifier)
+    assert token.status_code == 200, token.text
+
+
+def test_a_wrong_pkce_verifier_is_refused(flow):
+    _verifier, challenge = pkce_pair()
+    code = flow.code(code_challenge=challenge, code_challenge_method="S256")
+    token = flow.exchange(code, code_verifier=pkce_pair()[0])
+    assert token.status_code == 400
+    assert token.json()["error"] == "invalid_grant"
+
+
+def test_a_missing_pkce_verifier_is_refused(flow):
+    _verifier, challenge = pkce_pair()
+    code = flow.code(code_challenge=challenge, code_challenge_method="S256")
+    assert flow.exchange(code).status_code == 400
+
+
+def test_a_code_works_once(flow):
+    code = flow.code()
+    assert flow.exchange(code).status_code == 200
+    again = flow.exchange(code)
+    assert again.status_code == 400
+    assert again.json()["error"] == "invalid_grant"
+
+
+def test_a_wrong_client_secret_is_refused(flow):
+    code = flow.code()
+    token = requests.post(flow.sandbox.url + "/oauth/token", timeout=TIMEOUT,
+                          data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI},
+                          auth=(flow.client["client_id"], "not-the-secret"))
+    assert token.status_code == 401
+    assert token.json()["error"] == "invalid_client"
+
+
+def test_the_token_request_must_repeat_the_same_redirect_uri(flow):
+    code = flow.code()
+    token = flow.exchange(code, redirect_uri=OTHER_REDIRECT_URI)
+    assert token.status_code == 400
+    assert token.json()["error"] == "invalid_grant"
+
+
+def test_a_second_registered_redirect_uri_works(flow):
+    code = flow.code(redirect_uri=OTHER_REDIRECT_URI)
+    assert flow.exchange(code, redirect_uri=OTHER_REDIRECT_URI).status_code == 200
+
+
+@pytest.mark.parametrize("redirect_uri", ["http://evil.example/callback", REDIRECT_URI + "/more",
+                                          REDIRECT_URI + "?x=1", REDIRECT_URI.replace("127.0.0.1", "localhost")])
+def test_an_unregistered_redirect_uri_is_never_redirected_to(flow, redirect_uri):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    answer = session.get(flow.sandbox.url + "/oauth/authorize", allow_redirects=False, timeout=TIMEOUT, params={
+        "response_type": "code", "client_id": flow.client["client_id"], "redirect_uri": redirect_uri,
+        "scope": "basic", "state": "s"})
+    assert answer.status_code == 400
+    assert "Location" not in answer.headers
+    assert "refused" in answer.text
+
+
+def logged_in_cookies(flow):
+    session = requests.Session()
+    page = session.get(flow.sandbox.url + "/login", timeout=TIMEOUT)
+    answer = session.post(flow.sandbox.url + "/login", allow_redirects=False, timeout=TIMEOUT, data={
+        "username": flow.username, "password": PASSWORD, "csrf_token": hidden_field(page.text, "csrf_token")})
+    assert answer.status_code == 302
+    return session.cookies
+
+
+def test_an_unknown_client_is_refused_on_the_page(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    answer = session.get(flow.sandbox.url + "/oauth/authorize", allow_redirects=False, timeout=TIMEOUT, params={
+        "response_type": "code", "client_id": "nobody", "redirect_uri": REDIRECT_URI, "state": "s"})
+    assert answer.status_code in (400, 401)
+    assert "Location" not in answer.headers
+
+
+def test_an_unknown_scope_goes_back_to_the_client_as_an_error(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    answer = session.get(flow.sandbox.url + "/oauth/authorize", allow_redirects=False, timeout=TIMEOUT, params={
+        "response_type": "code", "client_id": flow.client["client_id"], "redirect_uri": REDIRECT_URI,
+        "scope": "admin", "state": "s1"})
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith(REDIRECT_URI)
+    assert query_of(answer.headers["Location"]) | {"error_description": ""} == {
+        "error": "invalid_scope", "state": "s1", "error_description": ""}
+
+
+def test_deny_sends_access_denied_with_the_state(flow):
+    query = flow.authorize(decision="no")
+    assert query["error"] == "access_denied"
+    assert "code" not in query
+
+
+def test_consent_page_names_the_client_and_the_scope(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    page = session.get(flow.sandbox.url + "/oauth/authorize", timeout=TIMEOUT, params={
+        "response_type": "code", "client_id": flow.client["client_id"], "redirect_uri": REDIRECT_URI,
+        "scope": "basic", "state": "s"})
+    assert page.status_code == 200
+    for text in ("Test Portal", "basic", "Authorize", "Deny", "repovizz2 sandbox", 'name="confirm"'):
+        assert text in page.text
+
+
+def test_consent_without_the_csrf_token_is_refused(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    params = {"response_type": "code", "client_id": flow.client["client_id"], "redirect_uri": REDIRECT_URI,
+              "scope": "basic", "state": "s"}
+    page = session.get(flow.sandbox.url + "/oauth/authorize", params=params, timeout=TIMEOUT)
+    answer = session.post(urljoin(flow.sandbox.url, form_action(page.text)), data={"confirm": "yes"},
+                          allow_redirects=False, timeout=TIMEOUT)
+    assert answer.status_code == 400
+    assert "Location" not in answer.headers
+
+
+def test_login_without_the_csrf_token_is_refused(flow):
+    answer = requests.post(flow.sandbox.url + "/login", data={"username": flow.username, "password": PASSWORD},
+                           allow_redirects=False, timeout=TIMEOUT)
+    assert answer.status_code == 400
+
+
+def test_a_wrong_password_shows_the_form_again(flow):
+    session = requests.Session()
+    page = session.get(flow.sandbox.url + "/login", timeout=TIMEOUT)
+    answer = session.post(flow.sandbox.url + "/login", allow_redirects=False, timeout=TIMEOUT, data={
+        "username": flow.username, "password": "wrong", "csrf_token": hidden_field(page.text, "csrf_token")})
+    assert answer.status_code == 200
+    assert "Invalid username or password." in answer.text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+def test_login_only_continues_to_local_paths(flow, target):
+    session = requests.Session()
+    page = session.get(flow.sandbox.url + "/login", params={"next": target}, timeout=TIMEOUT)
+    answer = session.post(flow.sandbox.url + "/login", allow_redirects=False, timeout=TIMEOUT, data={
+        "username": flow.username, "password": PASSWORD, "csrf_token": hidden_field(page.text, "csrf_token"),
+        "next": target})
+    assert answer.status_code == 302
+    assert urlsplit(urljoin(flow.sandbox.url, answer.headers["Location"])).netloc == urlsplit(flow.sandbox.url).netloc
+
+
+def test_show_token_shows_the_code(flow):
+    page = requests.get(flow.sandbox.url + "/oauth/show_token", params={"code": "abc123", "state": "s"},
+                        timeout=TIMEOUT)
+    assert page.status_code == 200
+    assert "abc123" in page.text
+
+
+def test_an_expired_token_is_401_and_refreshing_brings_access_back(short_lived):
+    flow = short_lived
+    first = flow.exchange(flow.code()).json()
+    assert first["expires_in"] == 1
+    assert flow.api_user(first["access_token"]).status_code == 200
+    time.sleep(1.2)
+    expired = flow.api_user(first["access_token"])
+    assert expired.status_code == 401
+    assert expired.json()["error"] == "invalid_token"
+    assert expired.headers["WWW-Authenticate"].startswith("Bearer")
+
+    refreshed = flow.refresh(first["refresh_token"])
+    assert refreshed.status_code == 200, refreshed.text
+    second = refreshed.json()
+    assert second["access_token"] != first["access_token"]
+    assert second["refresh_token"] and second["refresh_token"] != first["refresh_token"]
+    assert flow.api_user(second["access_token"]).status_code == 200
+
+    assert flow.refresh(first["refresh_token"]).json()["error"] == "invalid_grant"
+    third = flow.refresh(second["refresh_token"], method="post")
+    assert third.status_code == 200, third.text
+    assert third.json()["refresh_token"]
+
+
+def test_a_refresh_token_belongs_to_its_client(flow):
+    token = flow.exchange(flow.code()).json()
+    stranger = flow.sandbox.add_client("Someone Else", [REDIRECT_URI])
+    answer = requests.post(flow.sandbox.url + "/oauth/token", timeout=TIMEOUT,
+                           data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+                           auth=(stranger["client_id"], stranger["client_secret"]))
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"
