@@ -1,12 +1,14 @@
 """The repovizz2 portal: log in to repovizz2 and upload datapacks from a browser."""
 from __future__ import annotations
 
+import logging
 import os
 
 from dotenv import load_dotenv
 from flask import Flask
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import MIB, require_secrets, settings_from_env
 from .uploads import human_size
@@ -17,18 +19,26 @@ csrf = CSRFProtect()
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the portal. Without `test_config`, settings come from ``PORTAL_*`` variables (and ``.env``)."""
     app = Flask(__name__)
+    app.config.update(
+        SESSION_COOKIE_NAME="portal_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_PERMANENT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
     if test_config is None:
         load_dotenv(os.path.join(os.getcwd(), ".env"))
         app.config.update(settings_from_env(os.environ))
         require_secrets(app.config)
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     else:
         app.config.update(settings_from_env({}))
         app.config.update(test_config)
 
     _configure_sessions(app)
-    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["MAX_FORM_MB"] * MIB)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_FORM_MB"] * MIB
     app.config["MAX_FORM_PARTS"] = app.config["MAX_FILES"] + 50
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
     csrf.init_app(app)
     Session(app)
@@ -43,6 +53,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     errors.init_app(app)
     app.after_request(security_headers)
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+    if app.config["BEHIND_PROXY"]:
+        # Trust one proxy's X-Forwarded-For/-Proto/-Host/-Prefix, e.g. nginx serving the portal at /portal/.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
     app.add_template_filter(human_size, "filesize")
     return app
 
@@ -61,12 +75,29 @@ def security_headers(response):
     return response
 
 
+class SecureCookiesOverHttps:
+    """WSGI middleware: mark every cookie Secure when the request came over https (directly or via the proxy).
+
+    Flask-Session sets its cookie after the app's own response hooks, so this sits around the app.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def secure_start_response(status, headers, exc_info=None):
+            headers = [(name, value + "; Secure" if name.lower() == "set-cookie" and "; Secure" not in value else value)
+                       for name, value in headers]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, secure_start_response)
+
+
 def _configure_sessions(app: Flask) -> None:
     """Login sessions live on the server (files by default, Redis to share them between hosts)."""
-    app.config.setdefault("SESSION_COOKIE_NAME", "portal_session")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_PERMANENT", False)
     if app.config.get("SESSION_TYPE"):
         return
     if app.config.get("REDIS_URL"):

@@ -9,10 +9,10 @@ from werkzeug.exceptions import BadRequest, ClientDisconnected
 
 from .auth import repovizz2
 from .datapack import DatapackInvalid, document_problems
-from .repovizz import Repovizz2Error, quote_link
+from .repovizz import Repovizz2Error
 from .streaming import BodyLengthMismatch
 from .upload import limits
-from .uploads import Asset, plan_upload
+from .uploads import Asset, log_upload, plan_upload
 
 bp = Blueprint("api", __name__)
 
@@ -90,17 +90,16 @@ def put_asset(datapack_id: str, link: str):
     try:
         ref = repovizz2().upload_asset(datapack_id, link, request.stream, size, mime)
     except (BodyLengthMismatch, ClientDisconnected) as exc:
-        _log_upload(datapack_id, link, size, started, "incomplete")
+        log_upload(datapack_id, link, size, started, "incomplete", _username())
         raise BadRequest(f"the body did not match its Content-Length ({exc}); nothing was stored") from None
     except Repovizz2Error as error:
         error.datapack_id = datapack_id
-        _log_upload(datapack_id, link, size, started, f"failed: {type(error).__name__}")
+        log_upload(datapack_id, link, size, started, f"failed: {type(error).__name__}", _username())
         raise
-    _log_upload(datapack_id, link, size, started, "ok")
+    log_upload(datapack_id, link, size, started, "ok", _username())
     return {"link": link, "ref": ref, "size": size}
 
 
-def _log_upload(datapack_id: str, link: str, size: int, started: float, outcome: str) -> None:
-    user = (session.get("user") or {}).get("username", "?")
-    current_app.logger.info("upload user=%s datapack=%s file=%s size=%d duration=%.2fs outcome=%s",
-                            user, datapack_id, quote_link(link), size, time.monotonic() - started, outcome)
+
+def _username() -> str:
+    return (session.get("user") or {}).get("username", "-")

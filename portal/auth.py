@@ -58,11 +58,16 @@ def login_url(next_path: str | None = None) -> str:
     return url_for("auth.login", next=safe_next(next_path, None) or None)
 
 
+def this_page() -> str:
+    """The path of the current page as the browser sees it (with the sub-path the portal is served at)."""
+    return request.script_root + request.full_path.rstrip("?")
+
+
 def login_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_user() is None:
-            return redirect(login_url(request.full_path.rstrip("?")))
+            return redirect(login_url(this_page()))
         return view(*args, **kwargs)
 
     return wrapped

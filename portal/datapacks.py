@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
 from .auth import login_required, repovizz2
 from .datapack import DatapackInvalid, walk_nodes
@@ -46,7 +46,7 @@ def upload_pending(datapack_id: str):
         plan = plan_upload(document, assets, limits(), resume=True)
     except DatapackInvalid as invalid:
         return _page(datapack_id, item, form, invalid.problems, 422)
-    _, error = upload_files(client, datapack_id, plan)
+    _, error = upload_files(client, datapack_id, plan, session["user"]["username"])
     result = outcome(client, datapack_id, document, sizes_of(plan), error)
     return render_template("result.html", outcome=result), 502 if error else 200
 

@@ -5,7 +5,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .auth import login_url
+from .auth import login_url, this_page
 from .repovizz import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
 
 ADVICE = {
@@ -38,7 +38,7 @@ def handle_repovizz2_error(error: Repovizz2Error):
         session.pop("token", None)
         session.pop("user", None)
         back = url_for("datapacks.show", datapack_id=error.datapack_id) if error.datapack_id else (
-            request.full_path.rstrip("?") if request.method == "GET" else None)
+            this_page() if request.method == "GET" else None)
         if wants_json():
             return {"error": "Your repovizz2 login has expired: log in again.", "login": login_url(back)}, 401
         return redirect(login_url(back))

@@ -1,9 +1,12 @@
 """Turning a validated datapack and its files into a datapack in repovizz2, and reporting on it."""
 from __future__ import annotations
 
+import logging
 import mimetypes
+import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, ContextManager
+from urllib.parse import quote
 
 from .datapack import (
     DatapackInvalid,
@@ -16,6 +19,8 @@ from .datapack import (
     walk_data_nodes,
 )
 from .repovizz import Repovizz2Client, Repovizz2Error
+
+logger = logging.getLogger("portal.uploads")
 
 
 @dataclass
@@ -108,23 +113,33 @@ class Outcome:
         return [row for row in self.rows if row.status != "uploaded"]
 
 
-def upload_files(client: Repovizz2Client, datapack_id: str,
-                 plan: dict[str, Asset]) -> tuple[dict[str, int], Repovizz2Error | None]:
+def upload_files(client: Repovizz2Client, datapack_id: str, plan: dict[str, Asset],
+                 user: str = "") -> tuple[dict[str, int], Repovizz2Error | None]:
     """Upload each planned file whose link is still pending, in document order; stop at the first failure."""
     pending = set(pending_links(client.content(datapack_id)))
     sent: dict[str, int] = {}
     for link, asset in plan.items():
         if link not in pending:
             continue
+        started = time.monotonic()
         try:
             with asset.open() as source:
                 client.upload_asset(datapack_id, link, source, asset.size, asset.guessed_mime)
         except Repovizz2Error as error:
             error.datapack_id = datapack_id
             error.link = link
+            log_upload(datapack_id, link, asset.size, started, f"failed: {type(error).__name__}", user)
             return sent, error
+        log_upload(datapack_id, link, asset.size, started, "ok", user)
         sent[link] = asset.size
     return sent, None
+
+
+def log_upload(datapack_id: str, link: str, size: int, started: float, result: str, user: str = "") -> None:
+    """One line per file sent (never a token): who, which datapack and file, how big, how long, how it ended."""
+    logger.info("upload user=%s datapack=%s file=%s size=%d duration=%.2fs outcome=%s",
+                user or "-", datapack_id, quote(link, safe="/"), size, time.monotonic() - started, result)
+
 
 
 def outcome(client: Repovizz2Client, datapack_id: str, original: dict, sizes: dict[str, int],
@@ -143,11 +158,14 @@ def outcome(client: Repovizz2Client, datapack_id: str, original: dict, sizes: di
     return Outcome(datapack_id, item.get("name", ""), document, rows, failed)
 
 
-def create_and_upload(client: Repovizz2Client, owner: str, document: dict, plan: dict[str, Asset]) -> Outcome:
-    """The documented flow: create → list content → post each pending file → list again."""
-    item = client.create_datapack(document["info"]["name"], owner, document)
+def create_and_upload(client: Repovizz2Client, owner: dict, document: dict, plan: dict[str, Asset]) -> Outcome:
+    """The documented flow: create → list content → post each pending file → list again.
+
+    `owner` is the logged-in user, ``{"id", "username"}``.
+    """
+    item = client.create_datapack(document["info"]["name"], owner["id"], document)
     datapack_id = item["id"]
-    _, error = upload_files(client, datapack_id, plan)
+    _, error = upload_files(client, datapack_id, plan, owner.get("username", ""))
     return outcome(client, datapack_id, document, sizes_of(plan), error)
 
 
