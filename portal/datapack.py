@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -13,6 +14,9 @@ from typing import Iterable, Iterator
 from jsonschema import Draft202012Validator
 
 UPLOADED_PREFIX = "repovizz:"
+
+# Deeper trees are refused before validation: checking them recursively would exhaust the stack.
+MAX_DEPTH = 40
 
 _UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
 
@@ -100,12 +104,16 @@ def _describe(error) -> str:
         return f"must be of type {error.validator_value}, not {_json_type(error.instance)}"
     if error.validator == "enum":
         allowed = " or ".join(json.dumps(v) for v in error.validator_value)
-        return f"must be {allowed}, not {json.dumps(error.instance)}"
+        return f"must be {allowed}, not {_show(error.instance)}"
     if error.validator == "uniqueItems":
         return "must not repeat a value"
     if error.validator == "pattern":
-        return f"must be a UUID (lowercase hex, 8-4-4-4-12), not {json.dumps(error.instance)}"
+        return f"must be a UUID (lowercase hex, 8-4-4-4-12), not {_show(error.instance)}"
     return error.message
+
+
+def _show(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _json_type(value) -> str:
@@ -117,13 +125,26 @@ def _json_type(value) -> str:
 
 
 def document_problems(document) -> list[str]:
-    """Every way `document` breaks the datapack rules, each prefixed with its place; [] when valid."""
+    """Every way `document` breaks the datapack rules, each prefixed with its place; [] when valid.
+
+    Problems come in document order: a node's own problems before those of its keys, and keys in
+    the order the document gives them.
+    """
+    if not isinstance(document, dict):
+        return [f"document: must be a JSON object, not {_json_type(document)}"]
+    too_deep = _too_deep_place(document)
+    if too_deep:
+        return [f"{too_deep}: is nested more than {MAX_DEPTH} levels deep"]
     problems = []
-    for error in _VALIDATOR.iter_errors(document):
-        if error.validator in ("if", "then", "allOf", "$ref"):
-            continue
-        problems.append((list(error.absolute_path), f"{place_of(error.absolute_path)}: {_describe(error)}"))
-    problems.sort(key=lambda item: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in item[0]])
+    try:
+        for error in _VALIDATOR.iter_errors(document):
+            if error.validator in ("if", "then", "allOf", "$ref"):
+                continue
+            path = list(error.absolute_path)
+            problems.append((_document_order(document, path), f"{place_of(path)}: {_describe(error)}"))
+    except RecursionError:
+        return ["document: is nested too deeply to check"]
+    problems.sort(key=lambda item: item[0])
     unique = []
     for _, message in problems:
         if message not in unique:
@@ -131,20 +152,62 @@ def document_problems(document) -> list[str]:
     return unique
 
 
+def _document_order(document, path: list) -> tuple:
+    """A sort key that puts `path` where it appears in the document (keys in their written order)."""
+    key = []
+    value = document
+    for part in path:
+        if isinstance(value, dict):
+            keys = list(value)
+            key.append(keys.index(part) if part in value else len(keys))
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int):
+            key.append(part)
+            value = value[part] if 0 <= part < len(value) else None
+        else:
+            key.append(0)
+            value = None
+    return tuple(key)
+
+
+def _too_deep_place(document: dict) -> str | None:
+    """The place of the first node nested deeper than MAX_DEPTH, found without recursion."""
+    stack = [(document.get("children"), [], 1)]
+    while stack:
+        nodes, path, depth = stack.pop()
+        if not isinstance(nodes, list):
+            continue
+        for index in range(len(nodes) - 1, -1, -1):
+            node = nodes[index]
+            if not isinstance(node, dict):
+                continue
+            if depth > MAX_DEPTH:
+                return place_of(path + ["children", index])
+            if node.get("class") == "container":
+                stack.append((node.get("children"), path + ["children", index], depth + 1))
+    return None
+
+
 def parse_document(text: str | bytes) -> dict:
     """Parse and validate a datapack document, raising DatapackInvalid with every problem."""
+    if isinstance(text, str):
+        text = text.removeprefix("\ufeff")  # json.loads accepts a byte-order mark in bytes, not in str
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise DatapackInvalid(["document: is not UTF-8 text"]) from None
     except json.JSONDecodeError as exc:
         raise DatapackInvalid([f"document: is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"]) from None
-    if not isinstance(document, dict):
-        raise DatapackInvalid([f"document: must be a JSON object, not {_json_type(document)}"])
+    except RecursionError:
+        raise DatapackInvalid(["document: is nested too deeply to read"]) from None
     problems = document_problems(document)
     if problems:
         raise DatapackInvalid(problems)
     return document
+
+
+def _reject_constant(name: str):
+    raise DatapackInvalid([f"document: is not valid JSON ({name} is not a JSON number)"])
 
 
 @dataclass(frozen=True)
@@ -182,18 +245,22 @@ class TreeNode:
 
 
 def walk_nodes(document: dict) -> Iterator[TreeNode]:
-    """Every node of the tree in document order (depth first)."""
-
-    def walk(nodes, path, depth):
-        for index, node in enumerate(nodes if isinstance(nodes, list) else []):
+    """Every node of the tree in document order (depth first), however deep, without recursion."""
+    stack = [(document.get("children"), "", 0, 0)]
+    while stack:
+        nodes, parent, depth, start = stack.pop()
+        if not isinstance(nodes, list):
+            continue
+        for index in range(start, len(nodes)):
+            node = nodes[index]
             if not isinstance(node, dict):
                 continue
-            place = place_of(path + ["children", index])
+            place = f"{parent}.children[{index}]" if parent else f"children[{index}]"
             yield TreeNode(place, depth, node)
             if node.get("class") == "container":
-                yield from walk(node.get("children"), path + ["children", index], depth + 1)
-
-    yield from walk(document.get("children"), [], 0)
+                stack.append((nodes, parent, depth, index + 1))
+                stack.append((node.get("children"), place, depth + 1, 0))
+                break
 
 
 def walk_data_nodes(document: dict) -> list[TreeNode]:
@@ -222,11 +289,13 @@ def normalize_path(path: str) -> str:
 
 def unsafe_link_reason(link: str) -> str | None:
     """Why a link cannot name an asset file, or None when it can."""
+    if not isinstance(link, str):
+        return "is not a string"
     if not link.strip():
         return "is empty"
     if "\x00" in link:
         return "contains a NUL character"
-    if link.startswith(("/", "\\")) or (len(link) > 1 and link[1] == ":"):
+    if link.startswith(("/", "\\")) or (len(link) > 1 and link[0].isalpha() and link[1] == ":"):
         return "is an absolute path"
     if ".." in link.replace("\\", "/").split("/"):
         return "goes up a folder with '..'"
@@ -239,14 +308,17 @@ def link_problems(document: dict) -> list[str]:
     """Problems with the data-node links themselves: unsafe or duplicated."""
     nodes = [node for node in walk_data_nodes(document) if not node.uploaded]
     problems = []
+    safe = []
     for node in nodes:
         reason = unsafe_link_reason(node.link)
         if reason:
             problems.append(f"{node.place}: link {node.link!r} {reason}")
-    counts = Counter(node.link for node in nodes)
+        else:
+            safe.append(node)
+    counts = Counter(node.link for node in safe)
     for link, count in counts.items():
         if count > 1:
-            places = ", ".join(node.place for node in nodes if node.link == link)
+            places = ", ".join(node.place for node in safe if node.link == link)
             problems.append(f"link {link!r} is used by {count} data nodes ({places}); each file can be uploaded once")
     return problems
 
@@ -265,7 +337,8 @@ class FileMatch:
     def problems(self) -> list[str]:
         problems = [f"no file was sent for link {link!r}" for link in self.missing]
         problems += [
-            f"link {link!r} matches several files: {', '.join(paths)}" for link, paths in self.ambiguous.items()
+            f"link {link!r} matches several files: {', '.join(map(repr, paths))}"
+            for link, paths in self.ambiguous.items()
         ]
         problems += [
             f"file {path!r} is matched by several links: {', '.join(map(repr, links))}"
@@ -275,37 +348,69 @@ class FileMatch:
         return problems
 
 
-def _by_relative_path(link: str, paths: list[str]) -> list[str]:
-    link = normalize_path(link)
-    exact = [path for path in paths if path == link]
+def _same(path: str) -> str:
+    """The form two paths are compared in: macOS hands out decomposed (NFD) names, documents say NFC."""
+    return unicodedata.normalize("NFC", path)
+
+
+def _candidates(link, paths: list[str]) -> list[str]:
+    """The files a link could mean: the exact relative path; else the shallowest paths that end with
+    "/" + link (a folder upload prefixes the chosen folder's name); else the files of the same name."""
+    if not isinstance(link, str):
+        return []
+    wanted = _same(normalize_path(link))
+    if not wanted or wanted == ".":
+        return []
+    keyed = [(_same(path), path) for path in paths]
+    exact = [path for key, path in keyed if key == wanted]
     if exact:
         return exact
-    # A folder upload prefixes every path with the chosen folder's name.
-    return [path for path in paths if path.endswith("/" + link)]
+    below = [path for key, path in keyed if key.endswith("/" + wanted)]
+    if below:
+        shallowest = min(path.count("/") for path in below)
+        return [path for path in below if path.count("/") == shallowest]
+    name = posixpath.basename(wanted)
+    return [path for key, path in keyed if posixpath.basename(key) == name]
 
 
 def match_links_to_files(links: Iterable[str], file_paths: Iterable[str]) -> FileMatch:
-    """Pair each link with exactly one file: by relative path first, then by file name."""
+    """Pair each link with exactly one file: by relative path first, then by file name.
+
+    A file that is some link's only candidate is taken by it and no longer a candidate of the links
+    that could mean several files. A file taken by several links is contested (so is every file of
+    a link whose candidates were all taken). Every file ends up exactly one of matched, contested,
+    an ambiguous link's candidate, or unreferenced.
+    """
     paths = sorted({normalize_path(path) for path in file_paths})
-    matched: dict[str, str] = {}
-    missing: list[str] = []
-    ambiguous: dict[str, list[str]] = {}
-    for link in links:
-        candidates = _by_relative_path(link, paths)
-        if not candidates:
-            name = posixpath.basename(normalize_path(link))
-            candidates = [path for path in paths if posixpath.basename(path) == name]
-        if len(candidates) == 1:
-            matched[link] = candidates[0]
-        elif candidates:
-            ambiguous[link] = candidates
-        else:
-            missing.append(link)
-    contested: dict[str, list[str]] = {}
-    for link, path in matched.items():
-        contested.setdefault(path, []).append(link)
-    contested = {path: group for path, group in contested.items() if len(group) > 1}
-    matched = {link: path for link, path in matched.items() if path not in contested}
-    used = set(matched.values()) | set(contested) | {path for group in ambiguous.values() for path in group}
+    unique_links = list(dict.fromkeys(link if isinstance(link, str) else repr(link) for link in links))
+    original = {link: _candidates(link, paths) for link in unique_links}
+    sole = {link: found[0] for link, found in original.items() if len(found) == 1}
+    several = {link: found for link, found in original.items() if len(found) > 1}
+    starved: dict[str, list[str]] = {}
+    progress = True
+    while progress:
+        progress = False
+        taken = set(sole.values())
+        for link, found in list(several.items()):
+            left = [path for path in found if path not in taken]
+            if len(left) == len(found):
+                continue
+            progress = True
+            del several[link]
+            if len(left) == 1:
+                sole[link] = left[0]
+            elif left:
+                several[link] = left
+            else:
+                starved[link] = original[link]
+    claims: dict[str, list[str]] = {}
+    for link in unique_links:
+        for path in [sole[link]] if link in sole else starved.get(link, []):
+            claims.setdefault(path, []).append(link)
+    contested = {path: group for path, group in claims.items() if len(group) > 1}
+    matched = {link: sole[link] for link in unique_links if link in sole and sole[link] not in contested}
+    ambiguous = {link: several[link] for link in unique_links if link in several}
+    missing = [link for link in unique_links if not original[link]]
+    used = set(claims) | {path for group in ambiguous.values() for path in group}
     unreferenced = [path for path in paths if path not in used]
     return FileMatch(matched, missing, ambiguous, contested, unreferenced)
