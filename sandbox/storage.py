@@ -12,8 +12,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.formparser import MultiPartParser
 
 FILE_ID = re.compile(r"^[0-9a-f]{40}$")
-READ_BUFFER_SIZE = 1024 * 1024
-MAX_TEXT_FIELD_SIZE = 64 * 1024
+READ_BUFFER_SIZE = 512 * 1024
+MAX_TEXT_FIELD_SIZE = 2 * 1024 * 1024  # must exceed READ_BUFFER_SIZE: Werkzeug checks it against every read
 MAX_FORM_PARTS = 16
 
 
