@@ -5,12 +5,16 @@ import json
 import posixpath
 import stat
 import zipfile
+import zlib
 from typing import BinaryIO
 
-from .datapack import DatapackInvalid, normalize_path, parse_document, unsafe_link_reason
+from .datapack import DatapackInvalid, normalize_path, load_document, unsafe_link_reason
 from .uploads import Asset, human_size
 
 MAX_COMPRESSION_RATIO = 200
+_READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+# What a damaged archive raises while its entries are opened or read.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
 _IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
@@ -28,12 +32,12 @@ def zip_assets(fileobj: BinaryIO, *, max_files: int, max_total_bytes: int) -> li
     """
     try:
         archive = zipfile.ZipFile(fileobj)
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         raise DatapackInvalid(["archive: is not a readable .zip file"]) from None
     entries = [info for info in archive.infolist() if not info.is_dir() and not is_ignored(info.filename)]
     problems = []
     if len(entries) > max_files + 1:
-        problems.append(f"archive: holds {len(entries)} files; the limit is {max_files} per datapack")
+        problems.append(f"archive: holds {len(entries)} files; the limit is {max_files} per datapack, plus its document")
     total = sum(info.file_size for info in entries)
     if total > max_total_bytes:
         problems.append(f"archive: would unpack to {human_size(total)}; the limit is {human_size(max_total_bytes)}")
@@ -46,6 +50,19 @@ def zip_assets(fileobj: BinaryIO, *, max_files: int, max_total_bytes: int) -> li
             problems.append(f"archive entry {name!r}: is a symbolic link")
         if info.file_size > 1024 * 1024 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
             problems.append(f"archive entry {name!r}: is compressed more than {MAX_COMPRESSION_RATIO}:1 (a zip bomb?)")
+        if info.flag_bits & 0x1:
+            problems.append(f"archive entry {name!r}: is encrypted; send a .zip without a password")
+        elif info.compress_type not in _READABLE_METHODS:
+            method = zipfile.compressor_names.get(info.compress_type, f"method {info.compress_type}")
+            problems.append(f"archive entry {name!r}: is compressed with {method}, which cannot be read; "
+                            "zip it again with the usual (deflate) compression")
+    if problems:
+        raise DatapackInvalid(problems)
+    for info in entries:  # each entry's local header must agree with the directory (read, not decompressed)
+        try:
+            archive.open(info).close()
+        except _DAMAGED:
+            problems.append(f"archive entry {info.filename!r}: is damaged")
     if problems:
         raise DatapackInvalid(problems)
     return [
@@ -57,7 +74,7 @@ def zip_assets(fileobj: BinaryIO, *, max_files: int, max_total_bytes: int) -> li
 def _looks_like_document(text: bytes) -> bool:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(value, dict) and "info" in value and "children" in value
 
@@ -69,19 +86,30 @@ def find_document(assets: list[Asset], max_json_bytes: int) -> tuple[Asset, dict
     shallowest one wins; two at the same depth are ambiguous.
     """
     found: list[tuple[Asset, bytes]] = []
+    too_large: list[str] = []
     for asset in assets:
-        if not asset.path.lower().endswith(".json") or asset.size > max_json_bytes:
+        if not asset.path.lower().endswith(".json"):
             continue
-        with asset.open() as source:
-            text = source.read(max_json_bytes + 1)
+        if asset.size > max_json_bytes:
+            too_large.append(asset.path)
+            continue
+        try:
+            with asset.open() as source:
+                text = source.read(max_json_bytes + 1)
+        except _DAMAGED:
+            raise DatapackInvalid([f"archive entry {asset.path!r}: is damaged"]) from None
         if _looks_like_document(text):
             found.append((asset, text))
     if not found:
-        raise DatapackInvalid(["no datapack document found: add the .json file that has 'info' and 'children'"])
+        problem = "no datapack document found: add the .json file that has 'info' and 'children'"
+        if too_large:
+            names = ", ".join(repr(path) for path in too_large[:3]) + (", …" if len(too_large) > 3 else "")
+            problem += f" (.json files larger than {human_size(max_json_bytes)} are not read: {names})"
+        raise DatapackInvalid([problem])
     depth = min(asset.path.count("/") for asset, _ in found)
     top = [(asset, text) for asset, text in found if asset.path.count("/") == depth]
     if len(top) > 1:
         names = ", ".join(repr(asset.path) for asset, _ in top)
         raise DatapackInvalid([f"several datapack documents were found ({names}): send one"])
     asset, text = top[0]
-    return asset, parse_document(text)
+    return asset, load_document(text)

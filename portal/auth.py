@@ -13,12 +13,12 @@ from requests.adapters import HTTPAdapter
 from .repovizz import Repovizz2Client, Repovizz2Error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-oauth = OAuth()
 
 
 def init_app(app) -> None:
     base = app.config["REPOVIZZ2_URL"]
-    oauth.init_app(app)
+    oauth = OAuth(app)  # one registry per app: apps in one process may talk to different repovizz2s
+    app.extensions["repovizz2_oauth"] = oauth
     oauth.register(
         "repovizz2",
         client_id=app.config["CLIENT_ID"],
@@ -36,6 +36,11 @@ def init_app(app) -> None:
     # One pool of keep-alive connections to repovizz2 per worker process, shared by all users.
     app.extensions["repovizz2_adapter"] = HTTPAdapter(pool_connections=4, pool_maxsize=32)
     app.register_blueprint(bp)
+
+
+def provider():
+    """This app's registered repovizz2 OAuth client (Authlib)."""
+    return current_app.extensions["repovizz2_oauth"].repovizz2
 
 
 def safe_next(unsafe_next: str | None, default: str = "/") -> str:
@@ -111,7 +116,7 @@ def repovizz2() -> Repovizz2Client:
 def login():
     """Start the authorization-code flow; Authlib keeps state and the PKCE verifier in the session."""
     session["after_login"] = safe_next(request.args.get("next"))
-    return oauth.repovizz2.authorize_redirect(url_for("auth.callback", _external=True))
+    return provider().authorize_redirect(url_for("auth.callback", _external=True))
 
 
 @bp.route("/callback")
@@ -119,7 +124,7 @@ def callback():
     if request.args.get("error"):
         return _login_failed(request.args["error"], request.args.get("error_description"))
     try:
-        token = oauth.repovizz2.authorize_access_token()
+        token = provider().authorize_access_token()
     except OAuthError as exc:
         return _login_failed(exc.error, exc.description)
     session["token"] = dict(token)

@@ -188,8 +188,8 @@ def _too_deep_place(document: dict) -> str | None:
     return None
 
 
-def parse_document(text: str | bytes) -> dict:
-    """Parse and validate a datapack document, raising DatapackInvalid with every problem."""
+def load_document(text: str | bytes) -> dict:
+    """Parse a document's JSON (no rules checked yet), raising DatapackInvalid when it is not JSON."""
     if isinstance(text, str):
         text = text.removeprefix("\ufeff")  # json.loads accepts a byte-order mark in bytes, not in str
     try:
@@ -200,6 +200,14 @@ def parse_document(text: str | bytes) -> dict:
         raise DatapackInvalid([f"document: is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"]) from None
     except RecursionError:
         raise DatapackInvalid(["document: is nested too deeply to read"]) from None
+    if not isinstance(document, dict):
+        raise DatapackInvalid([f"document: must be a JSON object, not {_json_type(document)}"])
+    return document
+
+
+def parse_document(text: str | bytes) -> dict:
+    """Parse and validate a datapack document, raising DatapackInvalid with every problem."""
+    document = load_document(text)
     problems = document_problems(document)
     if problems:
         raise DatapackInvalid(problems)
@@ -306,7 +314,7 @@ def unsafe_link_reason(link: str) -> str | None:
 
 def link_problems(document: dict) -> list[str]:
     """Problems with the data-node links themselves: unsafe or duplicated."""
-    nodes = [node for node in walk_data_nodes(document) if not node.uploaded]
+    nodes = [node for node in walk_data_nodes(document) if isinstance(node.node.get("link"), str) and not node.uploaded]
     problems = []
     safe = []
     for node in nodes:

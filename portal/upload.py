@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from .archive import find_document, is_ignored, zip_assets
 from .auth import login_required, repovizz2
 from .config import MIB
-from .datapack import DatapackInvalid, normalize_path, parse_document
+from .datapack import DatapackInvalid, load_document, normalize_path, parse_document
 from .forms import UploadForm
 from .uploads import Asset, Limits, create_and_upload, plan_upload
 
@@ -61,7 +61,7 @@ def read_submission(form: UploadForm) -> tuple[dict, list[Asset]]:
         text = storage.stream.read(max_json + 1)
         if len(text) > max_json:
             raise DatapackInvalid([f"document: is larger than {config['MAX_JSON_KB']} KB"])
-        document = parse_document(text)
+        document = load_document(text)
         name = normalize_path(storage.filename).rsplit("/", 1)[-1]
         assets = [asset for asset in assets if asset.path.rsplit("/", 1)[-1] != name]
         return document, assets

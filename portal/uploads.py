@@ -11,6 +11,7 @@ from urllib.parse import quote
 from .datapack import (
     DatapackInvalid,
     TreeNode,
+    document_problems,
     is_uploaded,
     link_problems,
     match_links_to_files,
@@ -45,12 +46,12 @@ class Limits:
 
 
 def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: bool = False) -> dict[str, Asset]:
-    """Which file goes to which link, or DatapackInvalid listing every problem.
+    """Which file goes to which link, or DatapackInvalid listing every problem (document and files).
 
     For a new datapack every link needs one file and every file one link. When resuming, the files
     that match pending links are sent; the others (already uploaded, or not chosen) are left be.
     """
-    problems = list(link_problems(document))
+    problems = document_problems(document) + link_problems(document)
     if len(assets) > limits.max_files:
         problems.append(f"{len(assets)} files were sent; the limit is {limits.max_files} per datapack")
     by_path: dict[str, Asset] = {}
@@ -65,7 +66,8 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
             )
         if asset.size == 0:
             problems.append(f"file {path!r} is empty")
-    links = [node.link for node in walk_data_nodes(document) if not is_uploaded(node.link)]
+    links = [node.link for node in walk_data_nodes(document)
+             if isinstance(node.node.get("link"), str) and not is_uploaded(node.link)]
     match = match_links_to_files(links, by_path)
     if resume:
         match.unreferenced, match.missing = [], []
