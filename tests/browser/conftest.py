@@ -1,0 +1,126 @@
+"""Browser tests: Playwright driving Debian's Chromium against a live portal and the live sandbox.
+
+Fixtures: `portal` (a LivePortal per module, served under a strict Content-Security-Policy so the
+page scripts are proven to need no inline code), `browser` (one headless Chromium per session),
+`user` (a fresh sandbox user per test), `page` / `nojs_page` (a fresh context per test, JavaScript
+on / off) and `login` (log in through the sandbox's real login and consent pages).
+Screenshots go to `test-artifacts/` at the repository root (git-ignored); a failing test leaves one too.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser.helpers import PASSWORD, log_in
+from tests.live_portal import LivePortal
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+# What production will send: no 'unsafe-inline' anywhere, so inline scripts, inline event handlers
+# and style attributes would all be refused (and reported by the `page` fixture).
+TEST_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+_users = itertools.count()
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def portal(sandbox, tmp_path_factory):
+    live = LivePortal(sandbox, str(tmp_path_factory.mktemp("browser-sessions")), WTF_CSRF_ENABLED=True)
+
+    @live.app.after_request
+    def strict_csp(response):  # registered before the first request reaches the app
+        response.headers.setdefault("Content-Security-Policy", TEST_CSP)
+        return response
+
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def user(sandbox, request):
+    """A fresh sandbox user for each test, so datapack names never collide between tests."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    name = f"{module}_{next(_users)}"
+    sandbox.add_user(name, PASSWORD)
+    return name
+
+
+class PageWatch:
+    """Collects what must not happen on a page: uncaught script errors and CSP violations."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        page.on("console", self._console)
+
+    def _console(self, message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(f"CSP: {message.text}")
+
+
+def _page_fixture(browser, request, artifacts, **context_options):
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, **context_options)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    watch = PageWatch(page)
+    yield page
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed:
+        try:
+            page.screenshot(path=str(artifacts / f"FAILED-{request.node.name}.png"), full_page=True)
+        except Exception:  # the page may be gone; the failure itself matters more
+            pass
+    context.close()
+    if not failed:
+        assert not watch.errors, watch.errors
+
+
+@pytest.fixture
+def page(browser, request, artifacts):
+    """A page with JavaScript on (a fresh context: no cookies shared with other tests)."""
+    yield from _page_fixture(browser, request, artifacts)
+
+
+@pytest.fixture
+def nojs_page(browser, request, artifacts):
+    """A page with JavaScript off: what the plain forms must handle on their own."""
+    yield from _page_fixture(browser, request, artifacts, java_script_enabled=False)
+
+
+@pytest.fixture
+def login(portal):
+    def _login(page, username: str, next_path: str = "/upload"):
+        log_in(page, portal.url, username, PASSWORD, next_path)
+
+    return _login

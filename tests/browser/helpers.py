@@ -1,0 +1,27 @@
+"""Helpers shared by the browser tests."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "portal" / "example"
+EXAMPLE_ASSETS = ["setup.png", "audio/tone.wav", "sensors/accelerometer.json", "sensors/emg 2.json"]
+PASSWORD = "browser pw"
+REF = re.compile(r"^repovizz:[0-9a-f]{40}$")
+
+
+def log_in(page, portal_url: str, username: str, password: str = PASSWORD, next_path: str = "/upload") -> None:
+    """Portal → the sandbox's login page → its consent page → back on the portal at `next_path`."""
+    page.goto(f"{portal_url}/auth/login?next={next_path}")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(re.compile(re.escape(portal_url) + re.escape(next_path) + r"$"))
+    assert page.get_by_text(f"Logged in as {username}").is_visible()
+
+
+def references(page) -> list[str]:
+    """The repovizz: references shown in the result table."""
+    return [text.strip() for text in page.locator("table.result code.ref").all_inner_texts()]

@@ -1,0 +1,77 @@
+"""With JavaScript off, the plain forms do the whole job: log in, upload, see every reference."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, references
+
+pytestmark = pytest.mark.browser
+
+
+def assert_example_uploaded(page):
+    assert page.get_by_role("heading", name="Portal example is in repovizz2").is_visible()
+    refs = references(page)
+    assert len(refs) == 4 and len(set(refs)) == 4, refs
+    assert all(REF.match(ref) for ref in refs), refs
+    assert page.locator("table.result tr.uploaded").count() == 4
+    # The original file names are listed beside their references, spaces and folders included.
+    originals = page.locator("table.result tbody tr td:nth-child(3)").all_inner_texts()
+    assert sorted(originals) == sorted(EXAMPLE_ASSETS)
+
+
+def test_folder_upload_without_javascript(nojs_page, login, user, artifacts):
+    page = nojs_page
+    login(page, user)
+    assert page.locator("#drop-zone").is_hidden()  # the drop zone is only offered when the script runs
+    page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Check and upload").click()
+    page.wait_for_load_state()
+    assert_example_uploaded(page)
+    page.screenshot(path=str(artifacts / "nojs-result-folder.png"), full_page=True)
+
+
+def test_document_and_files_without_javascript(nojs_page, login, user, artifacts):
+    page = nojs_page
+    login(page, user)
+    page.set_input_files('input[name="document"]', str(EXAMPLE / "datapack.json"))
+    page.set_input_files('input[name="files"]', [str(EXAMPLE / name) for name in EXAMPLE_ASSETS])
+    page.get_by_role("button", name="Check and upload").click()
+    page.wait_for_load_state()
+    assert_example_uploaded(page)
+    page.screenshot(path=str(artifacts / "nojs-result-files.png"), full_page=True)
+
+
+def test_upload_the_example_button_without_javascript(nojs_page, login, user, artifacts):
+    page = nojs_page
+    login(page, user)
+    page.get_by_role("button", name="Upload the example").click()
+    page.wait_for_load_state()
+    assert_example_uploaded(page)
+    page.screenshot(path=str(artifacts / "nojs-result-example-button.png"), full_page=True)
+    page.get_by_role("link", name="My datapacks").click()
+    row = page.locator("table.datapacks tbody tr")
+    assert row.count() == 1
+    assert "Portal example" in row.inner_text() and "complete" in row.inner_text()
+
+
+def test_broken_document_without_javascript_lists_problems(nojs_page, login, user, tmp_path):
+    page = nojs_page
+    login(page, user)
+    document = json.loads((EXAMPLE / "datapack.json").read_text())
+    del document["info"]["author"]
+    document["children"][0]["link"] = "missing.png"
+    broken = tmp_path / "datapack.json"
+    broken.write_text(json.dumps(document))
+    page.set_input_files('input[name="document"]', str(broken))
+    page.set_input_files('input[name="files"]', [str(EXAMPLE / name) for name in EXAMPLE_ASSETS[1:]])
+    page.get_by_role("button", name="Check and upload").click()
+    page.wait_for_load_state()
+    problems = page.locator("section.problems")
+    assert problems.get_by_role("heading").inner_text().startswith("Nothing was created:")
+    items = problems.locator("li").all_inner_texts()
+    assert "info: 'author' is required" in items
+    assert "no file was sent for link 'missing.png'" in items
+    page.get_by_role("link", name="My datapacks").click()
+    assert page.get_by_text("You have no datapacks yet.").is_visible()
