@@ -147,7 +147,7 @@ def upload_file(datapack_id, link):
     file_id = store.new_file_id()
     store.store(received, file_id)
     try:
-        unused_files = datapacks.attach_file(get_db(), datapack_id, link, file_id, link, received.size)
+        unused_files = datapacks.attach_file(get_db(), datapack_id, link, file_id, received.size)
     except LinkNotFound:
         store.delete(file_id)
         fail(404, f"No data node has link '{link}'.")

@@ -137,8 +137,7 @@ def _forget_unreferenced_files(db: sqlite3.Connection, datapack_id: str, keep: s
     return dropped
 
 
-def attach_file(db: sqlite3.Connection, datapack_id: str, link: str, file_id: str, uploaded_as: str,
-                size: int) -> list[str]:
+def attach_file(db: sqlite3.Connection, datapack_id: str, link: str, file_id: str, size: int) -> list[str]:
     """Point the first data node whose link is `link` at the stored file `file_id`.
 
     Returns the ids of files no node points at any more (the one this upload superseded).
@@ -153,12 +152,22 @@ def attach_file(db: sqlite3.Connection, datapack_id: str, link: str, file_id: st
         if node is None:
             raise LinkNotFound(link)
         node["link"] = UPLOADED_PREFIX + file_id
+        uploaded_as = _original_name(db, datapack_id, link)
         db.execute("UPDATE datapacks SET structure = ? WHERE id = ?", (json.dumps(datapack.structure), datapack_id))
         db.execute(
             "INSERT INTO files (id, datapack_id, uploaded_as, size, created_at) VALUES (?, ?, ?, ?, ?)",
             (file_id, datapack_id, uploaded_as, size, time.time()),
         )
         return _forget_unreferenced_files(db, datapack_id, referenced_file_ids(datapack.structure))
+
+
+def _original_name(db: sqlite3.Connection, datapack_id: str, link: str) -> str:
+    """The link a file was first uploaded under, kept across replacements (for Content-Type and file name)."""
+    if link.startswith(UPLOADED_PREFIX):
+        replaced = file_record(db, datapack_id, link[len(UPLOADED_PREFIX):])
+        if replaced is not None:
+            return replaced["uploaded_as"]
+    return link
 
 
 def file_record(db: sqlite3.Connection, datapack_id: str, file_id: str):

@@ -152,3 +152,20 @@ def test_an_interrupted_replacement_keeps_the_old_file(sandbox, alice):
     assert wait_for(lambda: not tmp_files(sandbox))
     assert list(alice.content(pack)) == [f"repovizz:{old}"]
     assert alice.get(f"/datapacks/{pack}/content/{old}").content == b"the first version"
+
+
+def test_refused_uploads_still_get_their_answer(sandbox, alice, bob):
+    """The sandbox reads what it refused, so a client sending megabytes sees the 401/403/404, not a reset."""
+    pack = alice.create_datapack(document("real.bin"))
+    data = os.urandom(8 * 1024 * 1024)
+    url = f"{sandbox.url}{API}/datapacks/{pack}/content/"
+    refused = [
+        (requests.post(url + "real.bin", files={"file": data}, timeout=60), 401),
+        (requests.post(url + "real.bin", files={"file": data}, headers={"Authorization": "Bearer nope"}, timeout=60),
+         401),
+        (bob.upload(pack, "real.bin", data), 403),
+        (alice.upload(pack, "unknown.bin", data), 404),
+    ]
+    for response, status in refused:
+        assert response.status_code == status
+        assert response.json()["error"]
