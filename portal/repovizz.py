@@ -96,8 +96,10 @@ def error_for(response: requests.Response) -> Repovizz2Error:
 
 
 def quote_link(link: str) -> str:
-    """A link as one URL path segment: every '/', '?', '#', '%' and space encoded."""
-    return quote(link, safe="")
+    """A link as one URL path segment: every '/', '?', '#', '%' and space encoded, and a link of
+    only dots encoded too, or clients would resolve it as '.' or '..' and reach another path."""
+    quoted = quote(link, safe="")
+    return quoted.replace(".", "%2E") if set(link) == {"."} else quoted
 
 
 class Repovizz2Client:

@@ -1,0 +1,243 @@
+"""A corpus of bad and hostile inputs at the portal's doors: each gets a 4xx and a message the user
+can act on, and none of them reaches repovizz2 when the input is invalid."""
+from __future__ import annotations
+
+import io
+import json
+import stat
+import zipfile
+
+import pytest
+
+from tests.portal.fakes import FakeRepovizz2
+from tests.portal.test_upload import DOCUMENT, GOOD_FILES, doc_file, files
+
+
+def node(link, name="n"):
+    return {"class": "data", "name": name, "text": "", "link": link}
+
+
+def with_children(*children):
+    return {**DOCUMENT, "children": list(children)}
+
+
+def zip_of(entries: dict[str, bytes], symlinks=()) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            info = zipfile.ZipInfo(name)
+            if name in symlinks:
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, data, zipfile.ZIP_DEFLATED)
+    buffer.seek(0)
+    return buffer
+
+
+ZIP_DOC = json.dumps(with_children(node("a.bin"))).encode()
+
+DOCUMENT_CASES = [
+    ("not json", b"{'info': 1}", GOOD_FILES, "document: is not valid JSON"),
+    ("empty document", b"", GOOD_FILES, "document: is not valid JSON"),
+    ("not utf-8", b"\xff\xfe{", GOOD_FILES, "document: is not"),
+    ("a number", b"42", GOOD_FILES, "document: must be a JSON object, not integer"),
+    ("a string", b'"x"', GOOD_FILES, "document: must be a JSON object, not string"),
+    ("null", b"null", GOOD_FILES, "document: must be a JSON object, not null"),
+    ("no info", {"children": []}, (), "document: &#39;info&#39; is required"),
+    ("no children", {"info": DOCUMENT["info"]}, (), "document: &#39;children&#39; is required"),
+    ("info not object", {"info": [], "children": []}, (), "info: must be of type object, not array"),
+    ("keywords not a list", {**DOCUMENT, "info": {**DOCUMENT["info"], "keywords": "a, b"}}, GOOD_FILES,
+     "info.keywords: must be of type array, not string"),
+    ("keywords repeat", {**DOCUMENT, "info": {**DOCUMENT["info"], "keywords": ["a", "a"]}}, GOOD_FILES,
+     "info.keywords: must not repeat a value"),
+    ("children not a list", {**DOCUMENT, "children": {}}, (), "children: must be of type array, not object"),
+    ("node not an object", with_children("video.mp4"), (("video.mp4", b"v"),), "children[0]: must be of type object"),
+    ("unknown class", with_children({"class": "folder", "name": "x", "text": ""}), (),
+     "children[0].class: must be &#34;container&#34; or &#34;data&#34;, not &#34;folder&#34;"),
+    ("no class", with_children({"name": "x", "text": ""}), (), "children[0]: &#39;class&#39; is required"),
+    ("name not a string", with_children({**node("a.bin"), "name": 3}), (("a.bin", b"a"),),
+     "children[0].name: must be of type string, not integer"),
+    ("container without children", with_children({"class": "container", "name": "c", "text": ""}), (),
+     "children[0]: &#39;children&#39; is required"),
+    ("data without link", with_children({"class": "data", "name": "d", "text": ""}), (),
+     "children[0]: &#39;link&#39; is required"),
+    ("link not a string", with_children({**node("a"), "link": ["a.bin"]}), (),
+     "children[0].link: must be of type string, not array"),
+    ("bad uuid", with_children({**node("a.bin"), "id": "not-a-uuid"}), (("a.bin", b"a"),),
+     "children[0].id: must be a UUID"),
+    ("meta not object", with_children({**node("a.bin"), "meta": "x"}), (("a.bin", b"a"),),
+     "children[0].meta: must be of type object, not string"),
+    ("duplicate links", with_children(node("a.bin"), node("a.bin")), (("a.bin", b"a"),),
+     "link &#39;a.bin&#39; is used by 2 data nodes (children[0], children[1])"),
+    ("dot-dot link", with_children(node("../../etc/passwd")), (("passwd", b"x"),),
+     "children[0]: link &#39;../../etc/passwd&#39; goes up a folder"),
+    ("absolute link", with_children(node("/etc/passwd")), (("passwd", b"x"),),
+     "children[0]: link &#39;/etc/passwd&#39; is an absolute path"),
+    ("windows absolute link", with_children(node("C:\\data\\a.bin")), (("a.bin", b"x"),),
+     "is an absolute path"),
+    ("NUL in link", with_children(node("a\x00.bin")), (("a.bin", b"x"),), "contains a NUL character"),
+    ("very long link", with_children(node("a" * 2000 + ".bin")), (("a.bin", b"x"),), "is longer than"),
+    ("empty link", with_children(node("")), (("a.bin", b"x"),), "children[0]: link &#39;&#39; is empty"),
+    ("missing file", with_children(node("a.bin"), node("b.bin")), (("a.bin", b"x"),),
+     "no file was sent for link &#39;b.bin&#39;"),
+    ("unicode link, file missing", with_children(node("señal ñ.json")), (("senal n.json", b"[]"),),
+     "no file was sent for link &#39;señal ñ.json&#39;"),
+    ("unreferenced file", with_children(node("a.bin")), (("a.bin", b"x"), ("b.bin", b"y")),
+     "file &#39;b.bin&#39; is not referenced by any data node"),
+    ("empty file", with_children(node("a.bin")), (("a.bin", b""),), "file &#39;a.bin&#39; is empty"),
+    ("file sent twice", with_children(node("a.bin")), (("a.bin", b"x"), ("./a.bin", b"y")),
+     "file &#39;a.bin&#39; was sent twice"),
+    ("ambiguous file name", with_children(node("a.bin")), (("x/a.bin", b"x"), ("y/a.bin", b"y")),
+     "link &#39;a.bin&#39; matches several files: &#39;x/a.bin&#39;, &#39;y/a.bin&#39;"),
+]
+
+
+@pytest.fixture
+def repovizz2(api):
+    return FakeRepovizz2(api)
+
+
+@pytest.mark.parametrize(("document", "sent", "message"), [case[1:] for case in DOCUMENT_CASES],
+                         ids=[case[0] for case in DOCUMENT_CASES])
+def test_bad_documents_and_files(client, auth, repovizz2, document, sent, message):
+    auth.login()
+    page = client.post("/upload", data={"document": doc_file(document), "files": files(*sent)},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert message in page.get_data(as_text=True)
+    assert len(repovizz2.mock.calls) == 0
+
+
+ZIP_CASES = [
+    ("zip slip", {"datapack.json": ZIP_DOC, "a.bin": b"a", "../evil.sh": b"x"}, (),
+     "archive entry &#39;../evil.sh&#39;: goes up a folder with &#39;..&#39;"),
+    ("absolute entry", {"datapack.json": ZIP_DOC, "a.bin": b"a", "/etc/cron.d/x": b"x"}, (),
+     "archive entry &#39;/etc/cron.d/x&#39;: is an absolute path"),
+    ("symlink entry", {"datapack.json": ZIP_DOC, "a.bin": b"/etc/passwd"}, ("a.bin",),
+     "archive entry &#39;a.bin&#39;: is a symbolic link"),
+    ("zip bomb", {"datapack.json": ZIP_DOC, "a.bin": b"\0" * (20 * 1024 * 1024)}, (),
+     "is compressed more than 200:1"),
+    ("no document", {"a.bin": b"a", "b.json": b"[1, 2]"}, (), "no datapack document found"),
+    ("two documents", {"x/datapack.json": ZIP_DOC, "y/datapack.json": ZIP_DOC, "a.bin": b"a"}, (),
+     "several datapack documents were found"),
+]
+
+
+@pytest.mark.parametrize(("entries", "symlinks", "message"), [case[1:] for case in ZIP_CASES],
+                         ids=[case[0] for case in ZIP_CASES])
+def test_bad_archives(client, auth, repovizz2, entries, symlinks, message):
+    auth.login()
+    page = client.post("/upload", data={"archive": (zip_of(entries, symlinks), "pack.zip")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert message in page.get_data(as_text=True)
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_not_a_zip(client, auth, repovizz2):
+    auth.login()
+    page = client.post("/upload", data={"archive": (io.BytesIO(b"PK not really"), "pack.zip")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "archive: is not a readable .zip file" in page.get_data(as_text=True)
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_too_many_files(app, client, auth, repovizz2):
+    app.config["MAX_FILES"] = 3
+    auth.login()
+    sent = [(f"f{i}.bin", b"x") for i in range(4)]
+    document = with_children(*[node(name) for name, _ in sent])
+    page = client.post("/upload", data={"document": doc_file(document), "files": files(*sent)},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "4 files were sent; the limit is 3 per datapack" in page.get_data(as_text=True)
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_too_many_entries_in_a_zip(app, client, auth, repovizz2):
+    app.config["MAX_FILES"] = 2
+    auth.login()
+    entries = {"datapack.json": ZIP_DOC, **{f"f{i}.bin": b"x" for i in range(4)}}
+    page = client.post("/upload", data={"archive": (zip_of(entries), "pack.zip")}, content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "archive: holds 5 files; the limit is 2 per datapack" in page.get_data(as_text=True)
+
+
+def test_file_too_large(app, client, auth, repovizz2):
+    app.config["MAX_ASSET_MB"] = 1
+    auth.login()
+    page = client.post("/upload", data={"document": doc_file(with_children(node("a.bin"))),
+                                        "files": files(("a.bin", b"x" * (1024 * 1024 + 1)))},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "file &#39;a.bin&#39; is 1.0 MB; the limit is 1.0 MB per file" in page.get_data(as_text=True)
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_document_too_large(app, client, auth, repovizz2):
+    app.config["MAX_JSON_KB"] = 1
+    auth.login()
+    big = with_children(*[node(f"f{i}.bin", name="x" * 50) for i in range(40)])
+    page = client.post("/upload", data={"document": doc_file(big)}, content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "document: is larger than 1 KB" in page.get_data(as_text=True)
+
+
+def test_request_too_large(app, client, auth, repovizz2):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    auth.login()
+    page = client.post("/upload", data={"document": doc_file(), "files": files(("video.mp4", b"v" * 5000))},
+                       content_type="multipart/form-data")
+    assert page.status_code == 413
+    assert "larger than this portal accepts" in page.get_data(as_text=True)
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_wrong_csrf_token(app, client, auth, repovizz2):
+    app.config["WTF_CSRF_ENABLED"] = True
+    auth.login()
+    page = client.post("/upload", data={"csrf_token": "forged", "document": doc_file(), "files": files(*GOOD_FILES)},
+                       content_type="multipart/form-data")
+    assert page.status_code == 400
+    assert "The form had expired or did not come from this site" in page.get_data(as_text=True)
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_wrong_csrf_token_on_put(app, client, auth, repovizz2):
+    app.config["WTF_CSRF_ENABLED"] = True
+    auth.login()
+    answer = client.put("/datapacks/d-1/assets/a.bin", data=b"x", headers={"X-CSRFToken": "forged"})
+    assert answer.status_code == 400
+    assert "did not come from this site" in answer.json["error"]
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_logout_needs_csrf(app, client, auth):
+    app.config["WTF_CSRF_ENABLED"] = True
+    auth.login()
+    assert client.post("/auth/logout").status_code == 400
+    with client.session_transaction() as session:
+        assert "token" in session
+
+
+def test_put_without_length(client, auth, repovizz2):
+    auth.login()
+    answer = client.put("/datapacks/d-1/assets/a.bin", input_stream=io.BytesIO(b"abc"),
+                        headers={"Transfer-Encoding": "chunked"})
+    assert answer.status_code == 411
+    assert "Content-Length" in answer.json["error"]
+    assert len(repovizz2.mock.calls) == 0
+
+
+@pytest.mark.parametrize("link", ["..%2F..%2Fapi%2Fv1.0%2Fuser", "a%3Fx%3D1", "a%23frag", "%2E%2E"])
+def test_links_cannot_reach_another_repovizz2_path(client, auth, api, link):
+    """Whatever the link, it is one encoded path segment under the datapack's content."""
+    auth.login()
+    api.post(f"http://repovizz2.test/api/v1.0/datapacks/d-1/content/{link.replace('%2E', '.')}",
+             json={"id": "f" * 40})
+    api.post(f"http://repovizz2.test/api/v1.0/datapacks/d-1/content/{link}", json={"id": "f" * 40})
+    answer = client.put(f"/datapacks/d-1/assets/{link}", data=b"x")
+    assert answer.status_code == 200
+    (call,) = api.calls
+    assert call.request.url.startswith("http://repovizz2.test/api/v1.0/datapacks/d-1/content/")
+    assert "/" not in call.request.url.split("/content/", 1)[1]
