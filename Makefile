@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo browser-deps bench clean
+.PHONY: install test demo test-deps bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -14,13 +14,18 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
+# and Redis for the test of several portal hosts sharing their sessions.
+test-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the tests:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
-test: install browser-deps
+test: install test-deps
 	$(PY) -m pytest -q
 
 demo: install

@@ -19,10 +19,10 @@ def free_port() -> int:
 class LivePortal:
     """The portal app served by a threaded Werkzeug server in this process."""
 
-    def __init__(self, sandbox, session_dir: str, **config):
-        port = free_port()
+    def __init__(self, sandbox, session_dir: str, port: int | None = None, client: dict | None = None, **config):
+        port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
-        client = sandbox.add_client(f"portal-{port}", [f"{self.url}/auth/callback"])
+        client = client or sandbox.add_client(f"portal-{port}", [f"{self.url}/auth/callback"])
         self.app = create_app({
             "TESTING": True,
             "SECRET_KEY": "live-test",
