@@ -30,7 +30,6 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=None,
         MAX_FORM_MEMORY_SIZE=FORM_FIELD_LIMIT,
         DRAIN_LIMIT=16 * 1024 * 1024,
-        JSON_SORT_KEYS=False,
     )
     app.config.update(settings)
     app.config.update(DATA_DIR=data_dir, DATABASE=database_path(data_dir))

@@ -183,12 +183,6 @@ class Token(TokenMixin):
     def is_revoked(self):
         return False
 
-    def get_user(self):
-        raise NotImplementedError("look the user up with user_by_id(db, token.user_id)")
-
-    def get_client(self):
-        raise NotImplementedError("look the client up with client_by_id(db, token.client_id)")
-
 
 def save_token(db: sqlite3.Connection, token: dict, client_id: str | None, user_id: str) -> None:
     """Store a token response (the dict Authlib generates) issued to `client_id` for `user_id`."""
