@@ -15,6 +15,13 @@ def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _content_type(value: str) -> str:
+    """The part's media type; a missing one, or one that would break out of its header line, is replaced."""
+    if not value or any(char in value for char in "\r\n\x00"):
+        return "application/octet-stream"
+    return value
+
+
 class MultipartFile:
     """Iterable body of one file part: header, the file's chunks as read, closing boundary.
 
@@ -31,7 +38,7 @@ class MultipartFile:
         self.head = (
             f"--{self.boundary}\r\n"
             f'Content-Disposition: form-data; name="{_quote(field)}"; filename="{_quote(filename)}"\r\n'
-            f"Content-Type: {content_type or 'application/octet-stream'}\r\n\r\n"
+            f"Content-Type: {_content_type(content_type)}\r\n\r\n"
         ).encode("utf-8")
         self.tail = f"\r\n--{self.boundary}--\r\n".encode("ascii")
         self.sent = 0
