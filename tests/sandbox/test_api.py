@@ -241,7 +241,7 @@ def test_upload_answers_an_opaque_40_hex_id_and_rewrites_the_link(alice):
     assert structure["children"][0]["link"] == f"repovizz:{file_id}"
 
 
-@pytest.mark.parametrize("link", ["emg 2.json", "señal ñ.json", "sub/dir file.wav", "a+b&c=d?#.txt"])
+@pytest.mark.parametrize("link", ["emg 2.json", "señal ñ.json", "sub/dir file.wav", "a+b&c=d?#.txt", "100% done.txt"])
 def test_links_with_spaces_non_ascii_and_folders_round_trip(alice, link):
     pack = alice.create_datapack(document("plain.txt", link))
     assert link in alice.content(pack)

@@ -54,6 +54,16 @@ def test_parallel_uploads_to_one_datapack_all_land(alice):
     assert set(listing) == {f"repovizz:{response.json()['id']}" for response in results.values()}
 
 
+def test_a_chunked_upload_is_received_too(sandbox, alice):
+    pack = alice.create_datapack(document("chunked.bin"))
+    body = StreamedMultipart(3 * 1024 * 1024)
+    response = requests.post(f"{sandbox.url}{API}/datapacks/{pack}/content/chunked.bin", data=iter(body),
+                             headers={**alice.headers, "Content-Type": body.content_type}, timeout=60)
+    assert response.status_code == 200, response.text
+    download = alice.get(f"/datapacks/{pack}/content/{response.json()['id']}")
+    assert hashlib.sha256(download.content).hexdigest() == body.sha256
+
+
 class PeakRss:
     """Samples a process's resident memory in a thread; `.peak` is the highest seen."""
 
