@@ -33,6 +33,15 @@ def template_helpers():
     return {"csrf_token": csrf_token, "logged_in_user": logged_in_user}
 
 
+@bp.after_request
+def refuse_framing(response):
+    """The consent page must not be framed by another site (clickjacking)."""
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def logged_in_user() -> models.User | None:
     user_id = session.get("user_id")
     return models.user_by_id(get_db(), user_id) if user_id else None

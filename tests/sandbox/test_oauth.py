@@ -201,6 +201,7 @@ def test_consent_page_names_the_client_and_the_scope(flow):
         "response_type": "code", "client_id": flow.client["client_id"], "redirect_uri": REDIRECT_URI,
         "scope": "basic", "state": "s"})
     assert page.status_code == 200
+    assert page.headers["X-Frame-Options"] == "DENY"
     for text in ("Test Portal", "basic", "Authorize", "Deny", "repovizz2 sandbox", 'name="confirm"'):
         assert text in page.text
 
