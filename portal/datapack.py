@@ -171,19 +171,18 @@ def _document_order(document, path: list) -> tuple:
 
 
 def _too_deep_place(document: dict) -> str | None:
-    """The place of the first node nested deeper than MAX_DEPTH, found without recursion."""
+    """The place of the first node (in document order) nested deeper than MAX_DEPTH, found without recursion."""
     stack = [(document.get("children"), [], 1)]
     while stack:
         nodes, path, depth = stack.pop()
         if not isinstance(nodes, list):
             continue
-        for index in range(len(nodes) - 1, -1, -1):
+        if depth > MAX_DEPTH and any(isinstance(node, dict) for node in nodes):
+            first = next(index for index, node in enumerate(nodes) if isinstance(node, dict))
+            return place_of(path + ["children", first])
+        for index in range(len(nodes) - 1, -1, -1):  # pushed last to first, so popped in document order
             node = nodes[index]
-            if not isinstance(node, dict):
-                continue
-            if depth > MAX_DEPTH:
-                return place_of(path + ["children", index])
-            if node.get("class") == "container":
+            if isinstance(node, dict) and node.get("class") == "container":
                 stack.append((node.get("children"), path + ["children", index], depth + 1))
     return None
 
@@ -361,11 +360,9 @@ def _same(path: str) -> str:
     return unicodedata.normalize("NFC", path)
 
 
-def _candidates(link, paths: list[str]) -> list[str]:
+def _candidates(link: str, paths: list[str]) -> list[str]:
     """The files a link could mean: the exact relative path; else the shallowest paths that end with
     "/" + link (a folder upload prefixes the chosen folder's name); else the files of the same name."""
-    if not isinstance(link, str):
-        return []
     wanted = _same(normalize_path(link))
     if not wanted or wanted == ".":
         return []
@@ -390,7 +387,8 @@ def match_links_to_files(links: Iterable[str], file_paths: Iterable[str]) -> Fil
     an ambiguous link's candidate, or unreferenced.
     """
     paths = sorted({normalize_path(path) for path in file_paths})
-    unique_links = list(dict.fromkeys(link if isinstance(link, str) else repr(link) for link in links))
+    # A link that is not a string is the document's problem (document_problems), not a file to look for.
+    unique_links = list(dict.fromkeys(link for link in links if isinstance(link, str)))
     original = {link: _candidates(link, paths) for link in unique_links}
     sole = {link: found[0] for link, found in original.items() if len(found) == 1}
     several = {link: found for link, found in original.items() if len(found) > 1}

@@ -14,6 +14,7 @@ from portal.datapack import (
     document_problems,
     is_uploaded,
     link_problems,
+    load_document,
     match_links_to_files,
     normalize_path,
     parse_document,
@@ -183,6 +184,19 @@ def test_broken_document_reports_its_problem_with_its_place(document, message):
     assert problems_of(document) == [message]
 
 
+def test_load_document_reads_json_without_checking_the_rules():
+    assert load_document(b'{"info": 1}') == {"info": 1}
+    assert load_document('\ufeff{"children": []}') == {"children": []}
+    for raw, problem in [(b"[]", "document: must be a JSON object, not array"),
+                         (b"{", "document: is not valid JSON (Expecting property name enclosed in double quotes "
+                                "at line 1, column 2)"),
+                         (b'{"x": Infinity}', "document: is not valid JSON (Infinity is not a JSON number)"),
+                         (b"\xff{}", "document: is not UTF-8 text")]:
+        with pytest.raises(DatapackInvalid) as caught:
+            load_document(raw)
+        assert caught.value.problems == [problem]
+
+
 def test_problems_join_into_the_exception_message():
     with pytest.raises(DatapackInvalid) as caught:
         parse_document(json.dumps(doc(without(data(), "name"), without(data(), "text"))))
@@ -246,6 +260,17 @@ def test_nesting_beyond_the_limit_is_one_problem_not_a_crash():
     assert problems_of(nested(400)) == [f"{place}: is nested more than {MAX_DEPTH} levels deep"]
     assert problems_of(b'{"info": ' + b"[" * 100_000 + b"]" * 100_000 + b"}") == [
         "document: is nested too deeply to read"]
+
+
+def test_the_first_node_too_deep_in_document_order_is_named():
+    def chain(levels, leaf):
+        for _ in range(levels):
+            leaf = container(leaf)
+        return leaf
+
+    document = doc(data(), chain(MAX_DEPTH - 1, data()), chain(MAX_DEPTH, data()), chain(MAX_DEPTH + 5, data()))
+    place = "children[2]" + ".children[0]" * MAX_DEPTH
+    assert document_problems(document) == [f"{place}: is nested more than {MAX_DEPTH} levels deep"]
 
 
 def test_validation_at_the_depth_limit_survives_a_deep_call_stack():
@@ -557,6 +582,12 @@ def test_unsafe_or_odd_links_match_nothing():
     match = match_links_to_files(["", ".", "/"], ["a.json"])
     assert match.missing == ["", ".", "/"]
     assert match.unreferenced == ["a.json"]
+
+
+def test_links_that_are_not_strings_are_left_to_the_document_rules():
+    match = match_links_to_files([5, None, ["a.json"], "b.json"], ["5", "None", "b.json"])
+    assert match.matched == {"b.json": "b.json"}
+    assert match.missing == [] and match.unreferenced == ["5", "None"]
 
 
 def test_matching_does_not_change_its_inputs():
