@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Session(app)
 
     from . import api, auth, datapacks, errors, health, main, upload
+    from . import edit
 
     auth.init_app(app)
     app.register_blueprint(main.bp)
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(datapacks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(edit.bp)
     errors.init_app(app)
     app.after_request(security_headers)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)

@@ -1,5 +1,6 @@
 """A small in-memory repovizz2 behind `responses`, for the view tests: it keeps the document
-and rewrites links on upload like the real service, and records every call."""
+and rewrites links on upload like the real service (posting again to ``repovizz:<id>`` replaces the
+file), renames and replaces structures, serves stored files back, and records every call."""
 from __future__ import annotations
 
 import copy
@@ -12,6 +13,7 @@ from urllib.parse import unquote
 import responses
 from werkzeug.formparser import parse_form_data
 
+from portal.datapack import document_problems
 from tests.portal.conftest import REPOVIZZ2, USER
 
 API = f"{REPOVIZZ2}/api/v1.0"
@@ -39,11 +41,15 @@ class FakeRepovizz2:
         self.datapacks: dict[str, dict] = {}
         self.files: dict[str, bytes] = {}
         self.fail_upload: dict[str, int] = {}  # link -> status to answer instead
+        self.file_datapack: dict[str, str] = {}  # file id -> the datapack it belongs to
+        self.file_names: dict[str, str] = {}  # file id -> the link it was first uploaded under
         mock.add_callback(responses.GET, f"{API}/user", callback=self._user)
         mock.add_callback(responses.POST, f"{API}/datapacks", callback=self._create)
         mock.add_callback(responses.GET, re.compile(rf"{API}/datapacks/[^/]+$"), callback=self._get)
         mock.add_callback(responses.GET, re.compile(rf"{API}/datapacks/[^/]+/content$"), callback=self._content)
         mock.add_callback(responses.POST, re.compile(rf"{API}/datapacks/[^/]+/content/.+"), callback=self._upload)
+        mock.add_callback(responses.POST, re.compile(rf"{API}/datapacks/[^/]+$"), callback=self._update)
+        mock.add_callback(responses.GET, re.compile(rf"{API}/datapacks/[^/]+/content/.+"), callback=self._download)
 
     @property
     def creates(self) -> int:
@@ -94,6 +100,40 @@ class FakeRepovizz2:
             if node["link"] == link:
                 file_id = uuid.uuid4().hex + "abcdefgh"
                 self.files[file_id] = body
+                self.file_datapack[file_id] = item["id"]
+                self.file_names[file_id] = self.file_names.get(link.removeprefix("repovizz:"), link)
                 node["link"] = "repovizz:" + file_id
                 return 200, {}, json.dumps({"id": file_id})
         return 404, {}, json.dumps({"error": f"No data node with link {link}"})
+
+    @property
+    def updates(self) -> list[dict]:
+        """The bodies of every rename / structure update, in order."""
+        return [json.loads(call.request.body) for call in self.mock.calls
+                if call.request.method == "POST" and re.search(r"/datapacks/[^/]+$", call.request.url)]
+
+    def _update(self, request):
+        item = self._item(request)
+        if item is None:
+            return 404, {}, json.dumps({"error": "Datapack not found"})
+        body = json.loads(request.body)
+        if "name" in body:
+            for other in self.datapacks.values():
+                if other is not item and other["name"] == body["name"]:
+                    return 409, {}, json.dumps({"error": f"Datapack {body['name']} already exists with id ({other['id']})"})
+        if "structure" in body:
+            problems = document_problems(body["structure"])
+            if problems:
+                return 422, {}, json.dumps({"error": "; ".join(problems)})
+            item["structure"] = copy.deepcopy(body["structure"])
+        if "name" in body:
+            item["name"] = body["name"]
+        return 200, {}, json.dumps({"result": "OK"})
+
+    def _download(self, request):
+        item = self._item(request)
+        file_id = unquote(request.url.split("/content/", 1)[1]).removeprefix("repovizz:")
+        if item is None or self.file_datapack.get(file_id) != item["id"]:
+            return 404, {}, json.dumps({"error": "File not found"})
+        name = self.file_names.get(file_id, file_id).rsplit("/", 1)[-1]
+        return 200, {"Content-Disposition": f'attachment; filename="{name}"'}, self.files[file_id]

@@ -1,0 +1,168 @@
+"""Changing a datapack document: nodes addressed by their place (``children[1].children[0]``).
+
+Pure functions, no Flask. Each returns a changed copy and leaves its argument alone; each raises
+an `EditError` (with a message meant for the user) when the place or the change does not fit.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+from .datapack import is_uploaded, place_of, unsafe_link_reason, walk_data_nodes, walk_nodes
+
+_PLACE = re.compile(r"children\[(0|[1-9][0-9]{0,5})\](?:\.children\[(0|[1-9][0-9]{0,5})\])*")
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+class EditError(ValueError):
+    """The edit cannot be made; the message says why, in words for the user."""
+
+
+class NodeNotFound(EditError):
+    pass
+
+
+class LinkTaken(EditError):
+    pass
+
+
+def parse_place(place: str) -> list[int]:
+    """``children[1].children[0]`` → ``[1, 0]``; EditError for anything else."""
+    if not isinstance(place, str) or not _PLACE.fullmatch(place):
+        raise NodeNotFound(f"{place!r} is not the place of a node")
+    return [int(index) for index in _INDEX.findall(place)]
+
+
+def place_from(indexes: list[int]) -> str:
+    return place_of([part for index in indexes for part in ("children", index)])
+
+
+def _siblings(document: dict, indexes: list[int]) -> list:
+    """The node array holding the node at `indexes` (which must exist)."""
+    nodes = document.get("children") if isinstance(document, dict) else None
+    for depth, index in enumerate(indexes):
+        if not isinstance(nodes, list) or not 0 <= index < len(nodes) or not isinstance(nodes[index], dict):
+            break
+        if depth == len(indexes) - 1:
+            return nodes
+        node = nodes[index]
+        nodes = node.get("children") if node.get("class") == "container" else None
+    raise NodeNotFound(f"there is no node at {place_from(indexes)}")
+
+
+def node_at(document: dict, place: str) -> dict:
+    """The node at `place` (the document's own object, not a copy)."""
+    indexes = parse_place(place)
+    return _siblings(document, indexes)[indexes[-1]]
+
+
+def remove_node(document: dict, place: str) -> dict:
+    """Without the node at `place` (a container goes with everything inside it)."""
+    edited = copy.deepcopy(document)
+    indexes = parse_place(place)
+    del _siblings(edited, indexes)[indexes[-1]]
+    return edited
+
+
+def set_node_fields(document: dict, place: str, *, name: str | None = None, text: str | None = None) -> dict:
+    """With the node's ``name`` and/or ``text`` replaced."""
+    edited = copy.deepcopy(document)
+    node = node_at(edited, place)
+    for key, value in (("name", name), ("text", text)):
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise EditError(f"the {key} must be text")
+        node[key] = value
+    return edited
+
+
+def set_node_name(document: dict, place: str, name: str) -> dict:
+    return set_node_fields(document, place, name=name)
+
+
+def set_node_text(document: dict, place: str, text: str) -> dict:
+    return set_node_fields(document, place, text=text)
+
+
+def set_node_mime(document: dict, place: str, mime: str) -> dict:
+    """With the data node's MIME type replaced (also where the server moved it into ``meta``)."""
+    edited = copy.deepcopy(document)
+    node = node_at(edited, place)
+    if node.get("class") != "data":
+        raise EditError(f"{place} is not a data node")
+    node["mime"] = mime
+    if isinstance(node.get("meta"), dict) and "mime" in node["meta"]:
+        node["meta"]["mime"] = mime
+    return edited
+
+
+def move_node(document: dict, place: str, offset: int) -> tuple[dict, str]:
+    """Moved `offset` places among its siblings (clamped at either end); the copy and the node's new place."""
+    edited = copy.deepcopy(document)
+    indexes = parse_place(place)
+    siblings = _siblings(edited, indexes)
+    old = indexes[-1]
+    new = max(0, min(len(siblings) - 1, old + offset))
+    siblings.insert(new, siblings.pop(old))
+    return edited, place_from(indexes[:-1] + [new])
+
+
+def links(document: dict) -> list[str]:
+    """Every data node's link, in document order."""
+    return [node.link for node in walk_data_nodes(document)]
+
+
+def container_places(document: dict) -> list[tuple[str, str]]:
+    """(place, name) of every container: where a new node can go."""
+    return [(node.place, node.name) for node in walk_nodes(document) if not node.is_data]
+
+
+def data_node(name: str, text: str, link: str, mime: str = "") -> dict:
+    node = {"class": "data", "name": name, "text": text, "link": link}
+    if mime:
+        node["mime"] = mime
+    return node
+
+
+def add_node(document: dict, node: dict, parent: str = "") -> tuple[dict, str]:
+    """With `node` appended at the top level or to the container at place `parent`; the copy and the
+    new node's place. A data node's link must be a safe file name that no other node has."""
+    if node.get("class") == "data":
+        link = node.get("link")
+        reason = unsafe_link_reason(link)
+        if reason:
+            raise EditError(f"the file name {link!r} {reason}")
+        if is_uploaded(link):
+            raise EditError(f"the file name {link!r} looks like an uploaded file's reference")
+        if link in links(document):
+            raise LinkTaken(f"another node already waits for a file called {link!r}: "
+                            "rename your file, or upload it from that node")
+    edited = copy.deepcopy(document)
+    if parent:
+        container = node_at(edited, parent)
+        if container.get("class") != "container":
+            raise EditError(f"{parent} is not a container")
+        siblings = container.setdefault("children", [])
+        indexes = parse_place(parent)
+    else:
+        siblings = edited.setdefault("children", [])
+        indexes = []
+    siblings.append(copy.deepcopy(node))
+    return edited, place_from(indexes + [len(siblings) - 1])
+
+
+def set_info(document: dict, **fields) -> dict:
+    """With the given ``info`` keys replaced."""
+    edited = copy.deepcopy(document)
+    edited.setdefault("info", {}).update(fields)
+    return edited
+
+
+def describe(node: dict) -> str:
+    """``data node "Tone"`` / ``container "Audio" with 3 data nodes``, for result messages."""
+    name = node.get("name", "")
+    if node.get("class") != "container":
+        return f'data node "{name}"'
+    inside = len(walk_data_nodes(node))
+    return f'container "{name}"' + (f" with {inside} data node{'s' if inside != 1 else ''}" if inside else "")
