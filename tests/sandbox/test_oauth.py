@@ -5,6 +5,7 @@ import base64
 import hashlib
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -283,3 +284,10 @@ def test_a_refresh_token_belongs_to_its_client(flow):
                            auth=(stranger["client_id"], stranger["client_secret"]))
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_grant"
+
+
+def test_two_refreshes_at_once_with_one_refresh_token_give_one_token(flow):
+    refresh_token = flow.exchange(flow.code()).json()["refresh_token"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: flow.refresh(refresh_token), range(4)))
+    assert sorted(answer.status_code for answer in answers) == [200, 400, 400, 400]
