@@ -23,7 +23,6 @@ class ReceivedFile:
 
     tmp_path: str
     size: int
-    filename: str
 
 
 class FileStore:
@@ -54,9 +53,6 @@ class FileStore:
             os.remove(self.path_of(file_id))
         except FileNotFoundError:
             pass
-
-    def discard(self, received: ReceivedFile) -> None:
-        _remove_quietly(received.tmp_path)
 
     def clean_tmp(self) -> None:
         """Remove what interrupted uploads of an earlier run may have left behind."""
@@ -94,7 +90,7 @@ class FileStore:
             part_file.flush()
             size = os.fstat(part_file.fileno()).st_size
             part_file.close()
-            return ReceivedFile(part_file.name, size, part.filename or "")
+            return ReceivedFile(part_file.name, size)
         except BaseException as error:
             for part_file in opened:
                 part_file.close()
