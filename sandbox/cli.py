@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_data_dir(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
         command.add_argument("--data-dir", default=default_data_dir(),
-                             help="where the database and files live (default: $SANDBOX_DATA_DIR or ./instance/sandbox)")
+                             help="database and files (default: $SANDBOX_DATA_DIR or ./instance/sandbox)")
         return command
 
     serve_command = with_data_dir(commands.add_parser("serve", help="run the sandbox server"))

@@ -26,7 +26,8 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 def test_add_user_then_the_same_name_again(tmp_path):
-    first = run_cli("add-user", "carol", "--password", "pw", "--email", "carol@example.org", "--data-dir", str(tmp_path))
+    first = run_cli("add-user", "carol", "--password", "pw", "--email", "carol@example.org",
+                    "--data-dir", str(tmp_path))
     assert first.returncode == 0, first.stderr
     user = json.loads(first.stdout)
     assert user["username"] == "carol" and uuid.UUID(user["id"])
