@@ -361,8 +361,8 @@ def _same(path: str) -> str:
 
 
 def _candidates(link: str, paths: list[str]) -> list[str]:
-    """The files a link could mean: the exact relative path; else the shallowest paths that end with
-    "/" + link (a folder upload prefixes the chosen folder's name); else the files of the same name."""
+    """The files a link could mean: the exact relative path; else the paths that end with "/" + link;
+    else the files of the same name."""
     wanted = _same(normalize_path(link))
     if not wanted or wanted == ".":
         return []
@@ -370,10 +370,11 @@ def _candidates(link: str, paths: list[str]) -> list[str]:
     exact = [path for key, path in keyed if key == wanted]
     if exact:
         return exact
+    # A folder upload prefixes the chosen folder's name. Every such file is a candidate, however
+    # deep: preferring the shallowest would pick a stray copy above a document kept in a subfolder.
     below = [path for key, path in keyed if key.endswith("/" + wanted)]
     if below:
-        shallowest = min(path.count("/") for path in below)
-        return [path for path in below if path.count("/") == shallowest]
+        return below
     name = posixpath.basename(wanted)
     return [path for key, path in keyed if posixpath.basename(key) == name]
 

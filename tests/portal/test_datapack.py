@@ -464,11 +464,19 @@ def test_match_under_the_folder_a_folder_upload_prefixes():
     assert match.problems == []
 
 
-def test_folder_prefix_prefers_the_shallowest_file():
-    # pack/a.json and pack/old/a.json both end with "/a.json": the link means the one right under the folder.
+def test_folder_prefix_with_the_same_name_deeper_down():
+    # pack/a.json and pack/old/a.json both end with "/a.json"; old/a.json takes its own, a.json gets the other.
     match = match_links_to_files(["a.json", "old/a.json"], ["pack/a.json", "pack/old/a.json"])
     assert match.matched == {"a.json": "pack/a.json", "old/a.json": "pack/old/a.json"}
     assert match.problems == []
+
+
+def test_a_stray_copy_makes_the_link_ambiguous_rather_than_guessed():
+    # The document may sit in a subfolder (pack/data/datapack.json, links relative to it): the shallower
+    # pack/a.json is then the stray one, so depth decides nothing.
+    match = match_links_to_files(["a.json"], ["pack/a.json", "pack/data/a.json"])
+    assert match.matched == {}
+    assert match.problems == ["link 'a.json' matches several files: 'pack/a.json', 'pack/data/a.json'"]
 
 
 def test_exact_path_wins_over_a_longer_one():
