@@ -388,8 +388,9 @@ def match_links_to_files(links: Iterable[str], file_paths: Iterable[str]) -> Fil
     an ambiguous link's candidate, or unreferenced.
     """
     paths = sorted({normalize_path(path) for path in file_paths})
-    # A link that is not a string is the document's problem (document_problems), not a file to look for.
-    unique_links = list(dict.fromkeys(link for link in links if isinstance(link, str)))
+    # A link that is not a string, or is blank, names no file: that is the document's problem
+    # (document_problems, link_problems), not a file to look for.
+    unique_links = list(dict.fromkeys(link for link in links if isinstance(link, str) and link.strip()))
     original = {link: _candidates(link, paths) for link in unique_links}
     sole = {link: found[0] for link, found in original.items() if len(found) == 1}
     several = {link: found for link, found in original.items() if len(found) > 1}

@@ -586,9 +586,9 @@ def test_files_named_twice_are_one_file():
     assert match.matched == {"a.json": "a.json"} and match.problems == []
 
 
-def test_unsafe_or_odd_links_match_nothing():
-    match = match_links_to_files(["", ".", "/"], ["a.json"])
-    assert match.missing == ["", ".", "/"]
+def test_odd_links_match_nothing_and_blank_ones_are_not_looked_for():
+    match = match_links_to_files(["", "  ", ".", "/"], ["a.json"])
+    assert match.missing == [".", "/"]  # link_problems says why; a blank link is only reported there
     assert match.unreferenced == ["a.json"]
 
 
