@@ -332,7 +332,7 @@ def add(datapack_id: str):
         return _refuse(datapack_id, f"Nothing was added: {error}.")
     except DatapackInvalid as invalid:
         return _refuse(datapack_id, "Nothing was added: " + "; ".join(invalid.problems))
-    _, error = upload_files(client, datapack_id, plan)
+    _, error = upload_files(client, datapack_id, plan, _username())
     if error is not None:
         raise error  # the node exists, waiting for its file: the error page links to the datapack
     flash(f'Added the data node "{name}" at {place} and uploaded {link} ({human_size(asset.size)}).', "ok")
@@ -514,6 +514,6 @@ def build_upload():
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return _build_page(proposal, invalid.problems, 422, step="ready")
-    result = create_and_upload(repovizz2(), session["user"]["id"], document, plan)
+    result = create_and_upload(repovizz2(), session["user"], document, plan)
     return render_template("result.html", outcome=result), 502 if result.error else 200
 

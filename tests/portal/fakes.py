@@ -136,4 +136,5 @@ class FakeRepovizz2:
         if item is None or self.file_datapack.get(file_id) != item["id"]:
             return 404, {}, json.dumps({"error": "File not found"})
         name = self.file_names.get(file_id, file_id).rsplit("/", 1)[-1]
-        return 200, {"Content-Disposition": f'attachment; filename="{name}"'}, self.files[file_id]
+        body = self.files[file_id]
+        return 200, {"Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(len(body))}, body

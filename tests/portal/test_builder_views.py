@@ -1,0 +1,180 @@
+"""The builder pages without JavaScript: choose files, edit the proposal, download it or upload it."""
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+
+import pytest
+
+from portal.datapack import document_problems, walk_data_nodes
+from tests.portal.fakes import FakeRepovizz2
+from tests.portal.test_edit_views import assert_csp_clean
+
+FOLDER = [("pack/setup.png", b"\x89PNG...."), ("pack/audio/tone.wav", b"RIFF...."),
+          ("pack/sensors/emg 2.json", b"[1, 2, 3]"), ("pack/.DS_Store", b"junk")]
+
+
+@pytest.fixture
+def repovizz2(api):
+    return FakeRepovizz2(api)
+
+
+def folder(pairs=FOLDER):
+    return [(io.BytesIO(data), name) for name, data in pairs]
+
+
+def draft(page: str) -> dict:
+    """The hidden draft document of a builder page."""
+    found = re.search(r"name=\"document\" value='([^']*)'", page)
+    return json.loads(html.unescape(found.group(1)))
+
+
+def propose(client, **info):
+    data = {"step": "propose", "folder": folder(), **{f"info-{k}": v for k, v in info.items()}}
+    return client.post("/build", data=data, content_type="multipart/form-data")
+
+
+def editor_form(document, **fields):
+    return {"step": "edit", "document": json.dumps(document), "folder": "pack", **fields}
+
+
+def test_build_needs_login(client):
+    answer = client.get("/build")
+    assert answer.status_code == 302 and "/auth/login?next=/build" in answer.headers["Location"]
+
+
+def test_build_page_offers_files_and_folder(client, auth):
+    auth.login()
+    page = client.get("/build").get_data(as_text=True)
+    assert 'name="folder" multiple webkitdirectory' in page and 'name="files" multiple' in page
+    assert 'id="info-author" name="info-author" value="ana"' in page
+    assert 'href="/build">Build from files</a>' in page
+    assert_csp_clean(page)
+
+
+def test_proposing_from_the_files_themselves(client, auth):
+    auth.login()
+    answer = propose(client, keywords="a, b")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200, page
+    document = draft(page)
+    assert document["info"] == {"name": "Pack", "author": "ana", "description": "", "keywords": ["a", "b"]}
+    assert [(n.place, n.name, n.link) for n in walk_data_nodes(document)] == [
+        ("children[0]", "Setup", "setup.png"), ("children[1].children[0]", "Tone", "audio/tone.wav"),
+        ("children[2].children[0]", "Emg 2", "sensors/emg 2.json")]
+    assert 'name="node-name:children[2].children[0]" value="Emg 2"' in page
+    assert 'data-link="sensors/emg 2.json" data-mime="application/json" data-kind="chart"' in page
+    assert "<code>pack/.DS_Store</code> is a file the system adds by itself" in page
+    assert 'data-folder="pack"' in page
+    assert_csp_clean(page)
+
+
+def test_proposing_from_a_list_sent_by_the_script(client, auth):
+    auth.login()
+    listed = [{"path": "s/a b.wav", "type": "audio/wav", "size": 3}, {"path": "s/x/y.csv", "type": "", "size": 1}]
+    page = client.post("/build", data={"step": "propose", "files_json": json.dumps(listed)}).get_data(as_text=True)
+    document = draft(page)
+    assert [(n.name, n.link, n.mime) for n in walk_data_nodes(document)] == [
+        ("A b", "a b.wav", "audio/wav"), ("Y", "x/y.csv", "text/csv")]
+
+
+def test_proposing_nothing_says_so(client, auth):
+    auth.login()
+    answer = client.post("/build", data={"step": "propose", "files_json": "[]"})
+    assert answer.status_code == 422
+    assert "choose some files or a folder" in answer.get_data(as_text=True)
+    assert client.post("/build", data={"step": "propose", "files_json": "{"}).status_code == 400
+
+
+def test_editing_moving_and_dropping(client, auth):
+    auth.login()
+    document = draft(propose(client).get_data(as_text=True))
+    page = client.post("/build", data=editor_form(document, **{
+        "info-name": "Session 1", "node-name:children[1]": "Microphone", "action": "down:children[0]"})).get_data(as_text=True)
+    edited = draft(page)
+    assert edited["info"]["name"] == "Session 1"
+    assert [node["name"] for node in edited["children"]] == ["Microphone", "Setup", "Sensors"]
+    dropped = draft(client.post("/build", data=editor_form(edited, action="drop:children[2]")).get_data(as_text=True))
+    assert [node["name"] for node in dropped["children"]] == ["Microphone", "Setup"]
+    assert document_problems(dropped) == []
+
+
+def test_a_damaged_draft_is_refused(client, auth):
+    auth.login()
+    assert client.post("/build", data={"step": "edit", "document": "not json"}).status_code == 400
+    assert client.post("/build/document.json", data={"document": "[]"}).status_code == 400
+
+
+def test_a_draft_that_breaks_the_rules_is_shown_with_its_problems(client, auth):
+    auth.login()
+    document = draft(propose(client).get_data(as_text=True))
+    document["children"][0]["link"] = "audio/tone.wav"  # tampered: two nodes, one file
+    answer = client.post("/build", data=editor_form(document, action="apply"))
+    assert answer.status_code == 422
+    assert "link &#39;audio/tone.wav&#39; is used by 2 data nodes" in answer.get_data(as_text=True)
+    as_json = client.post("/build/document.json", data=editor_form(document), headers={"Accept": "application/json"})
+    assert as_json.status_code == 422 and as_json.json["problems"]
+
+
+def test_download_the_json(client, auth):
+    auth.login()
+    document = draft(propose(client).get_data(as_text=True))
+    answer = client.post("/build/document.json", data=editor_form(document, **{"info-name": "Séance 1"}))
+    assert answer.status_code == 200
+    assert answer.headers["Content-Disposition"] == "attachment; filename=\"Seance 1.json\"; filename*=UTF-8''S%C3%A9ance%201.json"
+    assert answer.json["info"]["name"] == "Séance 1"
+    assert answer.json["children"] == document["children"]
+
+
+def test_ready_then_upload_the_files_chosen_again(client, auth, repovizz2):
+    auth.login()
+    document = draft(propose(client).get_data(as_text=True))
+    ready = client.post("/build", data=editor_form(document, **{"node-text:children[0]": "the set-up",
+                                                                  "action": "ready"})).get_data(as_text=True)
+    assert 'id="build-upload"' in ready and "Choose the" in ready
+    final = draft(ready)
+    assert final["children"][0]["text"] == "the set-up"
+    answer = client.post("/build/upload", content_type="multipart/form-data",
+                         data={"document": json.dumps(final), "folder": "pack", "files": folder()})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200, text
+    assert "Pack is in repovizz2" in text
+    assert sorted(repovizz2.uploads) == ["audio/tone.wav", "sensors/emg 2.json", "setup.png"]
+    (item,) = repovizz2.datapacks.values()
+    assert item["structure"]["children"][0]["text"] == "the set-up"
+    assert sorted(repovizz2.files.values()) == sorted(data for name, data in FOLDER if "DS_Store" not in name)
+
+
+def test_upload_leaves_out_the_files_of_dropped_nodes(client, auth, repovizz2):
+    auth.login()
+    document = draft(propose(client).get_data(as_text=True))
+    dropped = draft(client.post("/build", data=editor_form(document, action="drop:children[1]")).get_data(as_text=True))
+    answer = client.post("/build/upload", content_type="multipart/form-data",
+                         data={"document": json.dumps(dropped), "folder": "pack", "files": folder()})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert sorted(repovizz2.uploads) == ["sensors/emg 2.json", "setup.png"]
+
+
+def test_upload_without_the_files_or_with_missing_ones(client, auth, repovizz2):
+    auth.login()
+    document = draft(propose(client).get_data(as_text=True))
+    answer = client.post("/build/upload", content_type="multipart/form-data",
+                         data={"document": json.dumps(document), "folder": "pack"})
+    assert answer.status_code == 422 and "choose the files" in answer.get_data(as_text=True)
+    answer = client.post("/build/upload", content_type="multipart/form-data",
+                         data={"document": json.dumps(document), "folder": "pack", "files": folder(FOLDER[:2])})
+    assert answer.status_code == 422
+    assert "no file was sent for link &#39;sensors/emg 2.json&#39;" in answer.get_data(as_text=True)
+    assert repovizz2.creates == 0
+
+
+def test_upload_with_a_taken_name_creates_nothing(client, auth, repovizz2):
+    auth.login()
+    document = draft(propose(client).get_data(as_text=True))
+    for _ in range(2):
+        answer = client.post("/build/upload", content_type="multipart/form-data",
+                             data={"document": json.dumps(document), "folder": "pack", "files": folder()})
+    assert answer.status_code == 409
+    assert len(repovizz2.datapacks) == 1

@@ -1,0 +1,288 @@
+"""Fetching files back and editing a datapack through the portal, against the in-memory repovizz2."""
+from __future__ import annotations
+
+import copy
+import io
+import re
+import uuid
+
+import pytest
+
+from portal.datapack import walk_data_nodes
+from portal.edit import content_disposition, download_name, extension_for, preview_kind
+from tests.portal.fakes import FakeRepovizz2
+
+VIDEO, EMG, WAV = "a" * 40, "b" * 40, "c" * 40
+DOCUMENT = {
+    "info": {"name": "MYO", "author": "ana", "description": "", "keywords": []},
+    "children": [
+        {"class": "data", "name": "Video", "text": "cam", "link": f"repovizz:{VIDEO}", "mime": "video/mp4"},
+        {"class": "container", "name": "IMU", "text": "imu", "children": [
+            {"class": "data", "name": "EMG", "text": "emg", "link": f"repovizz:{EMG}",
+             "meta": {"mime": "application/json"}},
+            {"class": "data", "name": "Gyro", "text": "", "link": "gyro.json"},
+        ]},
+        {"class": "data", "name": "Tone", "text": "", "link": f"repovizz:{WAV}", "mime": "audio/wav"},
+    ],
+}
+FILES = {VIDEO: (b"v" * 300_000, "video.mp4"), EMG: (b"[1, 2, 3]", "imu/emg 2.json"), WAV: (b"RIFF....", "tone.wav")}
+
+
+@pytest.fixture
+def repovizz2(api):
+    return FakeRepovizz2(api)
+
+
+@pytest.fixture
+def datapack_id(repovizz2):
+    return seed(repovizz2)
+
+
+def seed(fake: FakeRepovizz2, name: str = "MYO") -> str:
+    datapack_id = str(uuid.uuid4())
+    fake.datapacks[datapack_id] = {"id": datapack_id, "name": name, "owner": "u-1", "folder": None,
+                                   "structure": copy.deepcopy(DOCUMENT), "group_edit_permissions": []}
+    for file_id, (data, uploaded_as) in FILES.items():
+        fake.files[file_id] = data
+        fake.file_datapack[file_id] = datapack_id
+        fake.file_names[file_id] = uploaded_as
+    return datapack_id
+
+
+def structure(fake, datapack_id):
+    return fake.datapacks[datapack_id]["structure"]
+
+
+def flashes(client):
+    with client.session_transaction() as session:
+        return [message for _, message in session.get("_flashes", [])]
+
+
+# --- Download -------------------------------------------------------------------------------------
+
+def test_download_streams_the_bytes_with_the_original_name(client, auth, repovizz2, datapack_id):
+    auth.login()
+    answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}")
+    assert answer.status_code == 200
+    assert answer.is_streamed
+    assert answer.headers["Content-Type"] == "video/mp4"
+    assert answer.headers["Content-Disposition"] == "attachment; filename=\"video.mp4\"; filename*=UTF-8''video.mp4"
+    assert answer.headers["Content-Length"] == str(300_000)
+    assert "sandbox" in answer.headers["Content-Security-Policy"]
+    assert answer.get_data() == FILES[VIDEO][0]
+
+
+def test_inline_for_previews_and_the_mime_from_meta(client, auth, repovizz2, datapack_id):
+    auth.login()
+    answer = client.get(f"/datapacks/{datapack_id}/content/repovizz:{EMG}?inline=1")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/json"
+    assert answer.headers["Content-Disposition"].startswith('inline; filename="emg 2.json"')
+    assert answer.get_data() == b"[1, 2, 3]"
+
+
+def test_unsafe_types_are_never_inline(client, auth, repovizz2, datapack_id):
+    structure(repovizz2, datapack_id)["children"][0]["mime"] = "text/html"
+    auth.login()
+    answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1")
+    assert answer.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_a_file_id_not_in_the_datapack_is_404(client, auth, repovizz2, datapack_id):
+    other = seed(repovizz2, "Other")
+    structure(repovizz2, other)["children"] = []
+    auth.login()
+    assert client.get(f"/datapacks/{datapack_id}/content/{'f' * 40}").status_code == 404
+    assert client.get(f"/datapacks/{other}/content/{VIDEO}").status_code == 404  # VIDEO is not a node of it
+    assert client.get(f"/datapacks/{datapack_id}/content/gyro.json").status_code == 404  # a pending link
+    assert not [call for call in repovizz2.mock.calls if "/content/" in call.request.url]
+
+
+def test_download_needs_login(client, repovizz2, datapack_id):
+    answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}")
+    assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+
+
+def test_file_names_and_kinds():
+    assert download_name("Tone", "audio/wav") == "Tone.wav"
+    assert download_name("Tone.wav", "audio/x-wav") == "Tone.wav"
+    assert download_name("EMG", "application/json; charset=utf-8") == "EMG.json"
+    assert download_name("a/b\\c\"d", "") == "cd"
+    assert download_name("", "") == "file"
+    assert download_name("Video", "video/mp4", original="../../x/clip.mp4") == "clip.mp4"
+    assert extension_for("image/jpeg") == ".jpg"
+    assert content_disposition("inline", "müsik ü.wav") == (
+        "inline; filename=\"musik u.wav\"; filename*=UTF-8''m%C3%BCsik%20%C3%BC.wav")
+    assert [preview_kind(m) for m in ("audio/wav", "video/mp4; charset=binary", "image/png", "image/svg+xml",
+                                      "application/json", "text/csv", "application/pdf", "")] == [
+        "audio", "video", "image", "", "chart", "chart", "", ""]
+    assert preview_kind("", "x.csv") == "chart" and preview_kind("application/octet-stream", "x.json") == "chart"
+
+
+# --- The datapack page ----------------------------------------------------------------------------
+
+def test_datapack_page_shows_previews_downloads_and_forms(client, auth, repovizz2, datapack_id):
+    auth.login()
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    assert f'<video controls preload="metadata" src="/datapacks/{datapack_id}/content/{VIDEO}?inline=1">' in page
+    assert f'<audio controls preload="none" src="/datapacks/{datapack_id}/content/{WAV}?inline=1">' in page
+    assert f'data-chart-src="/datapacks/{datapack_id}/content/{EMG}?inline=1"' in page
+    assert f'href="/datapacks/{datapack_id}/content/{EMG}">Download' in page
+    assert 'waiting for <code>gyro.json</code>' in page
+    assert page.count('class="replace-file"') == 3
+    assert page.count('class="remove-node"') == 5 and page.count('class="edit-node"') == 5
+    assert f'action="/datapacks/{datapack_id}/rename"' in page and 'class="add-node"' in page
+    assert '<option value="children[1]">IMU (children[1])</option>' in page
+    assert 'src="/static/charts.js"' in page
+    assert_csp_clean(page)
+
+
+def assert_csp_clean(page: str):
+    assert " style=" not in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+    assert not re.search(r"\son[a-z]+=", page)
+
+
+# --- Edits ----------------------------------------------------------------------------------------
+
+def test_rename_also_renames_the_document(client, auth, repovizz2, datapack_id):
+    auth.login()
+    answer = client.post(f"/datapacks/{datapack_id}/rename", data={"name": "  MYO   2 "})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/datapacks/{datapack_id}")
+    assert repovizz2.datapacks[datapack_id]["name"] == "MYO 2"
+    assert structure(repovizz2, datapack_id)["info"]["name"] == "MYO 2"
+    assert repovizz2.updates[0] == {"name": "MYO 2"}
+    assert flashes(client) == ['Renamed "MYO" to "MYO 2".']
+
+
+def test_rename_to_a_taken_name_is_409_and_changes_nothing(client, auth, repovizz2, datapack_id):
+    seed(repovizz2, "Taken")
+    auth.login()
+    answer = client.post(f"/datapacks/{datapack_id}/rename", data={"name": "Taken"})
+    assert answer.status_code == 409
+    assert "already" in answer.get_data(as_text=True)
+    assert repovizz2.datapacks[datapack_id]["name"] == "MYO"
+    assert structure(repovizz2, datapack_id)["info"]["name"] == "MYO"
+
+
+def test_rename_needs_a_name(client, auth, repovizz2, datapack_id):
+    auth.login()
+    client.post(f"/datapacks/{datapack_id}/rename", data={"name": "  "})
+    assert repovizz2.updates == []
+    assert flashes(client)[0].startswith("Nothing was changed: New name: This field is required.")
+
+
+def test_edit_a_node(client, auth, repovizz2, datapack_id):
+    auth.login()
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
+        "place": "children[1].children[0]", "expect": f"data:repovizz:{EMG}", "name": "EMG forearm",
+        "text": " two electrodes "})
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith(f"/datapacks/{datapack_id}#node-children%5B1%5D.children%5B0%5D")
+    node = structure(repovizz2, datapack_id)["children"][1]["children"][0]
+    assert (node["name"], node["text"], node["link"]) == ("EMG forearm", "two electrodes", f"repovizz:{EMG}")
+    assert flashes(client) == ['Saved the data node "EMG forearm" at children[1].children[0].']
+
+
+def test_edits_refuse_a_changed_datapack_or_a_bad_place(client, auth, repovizz2, datapack_id):
+    auth.login()
+    client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
+        "place": "children[1].children[0]", "expect": "data:repovizz:" + "9" * 40, "name": "X", "text": ""})
+    client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[7]", "expect": ""})
+    client.post(f"/datapacks/{datapack_id}/nodes/edit", data={"place": "info", "name": "X"})
+    assert repovizz2.updates == []
+    messages = flashes(client)
+    assert "the datapack changed since this page was loaded" in messages[0]
+    assert "there is no node at children[7]" in messages[1]
+    assert "'info' is not the place of a node" in messages[2]
+    assert structure(repovizz2, datapack_id) == DOCUMENT
+
+
+def test_remove_a_container_with_its_nodes(client, auth, repovizz2, datapack_id):
+    auth.login()
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[1]", "expect": "container:IMU"})
+    assert answer.status_code == 302
+    assert [node["name"] for node in structure(repovizz2, datapack_id)["children"]] == ["Video", "Tone"]
+    assert flashes(client) == ['Removed the container "IMU" with 2 data nodes (it was at children[1]).']
+
+
+def test_add_a_node_with_its_file(client, auth, repovizz2, datapack_id):
+    auth.login()
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/add", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(b"1,2\n3,4\n"), "knee angle.csv", "text/csv"), "name": "", "text": "left knee",
+        "parent": "children[1]"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    node = structure(repovizz2, datapack_id)["children"][1]["children"][2]
+    assert node["name"] == "Knee angle" and node["text"] == "left knee" and node["mime"] == "text/csv"
+    assert node["link"].startswith("repovizz:")
+    assert repovizz2.files[node["link"][len("repovizz:"):]] == b"1,2\n3,4\n"
+    assert repovizz2.uploads == ["knee angle.csv"]
+    assert flashes(client) == ['Added the data node "Knee angle" at children[1].children[2] '
+                               "and uploaded knee angle.csv (8 bytes)."]
+    # ... and the portal serves it back.
+    fetched = client.get(f"/datapacks/{datapack_id}/content/{node['link'][len('repovizz:'):]}")
+    assert fetched.get_data() == b"1,2\n3,4\n" and fetched.headers["Content-Type"] == "text/csv"
+
+
+def test_add_refuses_a_link_that_exists_or_an_empty_file(client, auth, repovizz2, datapack_id):
+    auth.login()
+    client.post(f"/datapacks/{datapack_id}/nodes/add", content_type="multipart/form-data",
+                data={"file": (io.BytesIO(b"[]"), "gyro.json")})
+    client.post(f"/datapacks/{datapack_id}/nodes/add", content_type="multipart/form-data",
+                data={"file": (io.BytesIO(b""), "empty.json")})
+    client.post(f"/datapacks/{datapack_id}/nodes/add", content_type="multipart/form-data", data={})
+    assert repovizz2.updates == [] and repovizz2.uploads == []
+    messages = flashes(client)
+    assert "already waits for a file called 'gyro.json'" in messages[0]
+    assert "the file 'empty.json' is empty" in messages[1]
+    assert "File: This field is required." in messages[2]
+
+
+def test_a_failed_upload_after_adding_leaves_a_pending_node(client, auth, repovizz2, datapack_id):
+    repovizz2.fail_upload["new.json"] = 500
+    auth.login()
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/add", content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(b"[1]"), "new.json")})
+    assert answer.status_code == 502
+    assert f"/datapacks/{datapack_id}" in answer.get_data(as_text=True)
+    assert structure(repovizz2, datapack_id)["children"][-1]["link"] == "new.json"
+
+
+def test_replace_a_file(client, auth, repovizz2, datapack_id):
+    auth.login()
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
+        "place": "children[2]", "expect": f"data:repovizz:{WAV}", "file": (io.BytesIO(b"ID3 new"), "tone.mp3", "audio/mpeg")})
+    assert answer.status_code == 302
+    assert flashes(client) == ['Replaced the file of "Tone" with tone.mp3 (7 bytes).']
+    node = structure(repovizz2, datapack_id)["children"][2]
+    assert node["link"] != f"repovizz:{WAV}" and node["mime"] == "audio/mpeg"
+    assert repovizz2.uploads == [f"repovizz:{WAV}"]
+    new_id = node["link"][len("repovizz:"):]
+    assert client.get(f"/datapacks/{datapack_id}/content/{new_id}").get_data() == b"ID3 new"
+    assert client.get(f"/datapacks/{datapack_id}/content/{WAV}").status_code == 404
+
+
+def test_replace_refuses_a_pending_node(client, auth, repovizz2, datapack_id):
+    auth.login()
+    client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
+        "place": "children[1].children[1]", "expect": "data:gyro.json", "file": (io.BytesIO(b"[1]"), "gyro.json")})
+    assert repovizz2.uploads == []
+    assert "is not an uploaded data node" in flashes(client)[0]
+
+
+def test_edits_need_login(client, repovizz2, datapack_id):
+    for action in ("rename", "nodes/edit", "nodes/remove", "nodes/add", "nodes/replace"):
+        answer = client.post(f"/datapacks/{datapack_id}/{action}", data={})
+        assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+    assert structure(repovizz2, datapack_id) == DOCUMENT
+
+
+def test_what_is_left_after_edits_passes_the_rules(client, auth, repovizz2, datapack_id):
+    auth.login()
+    client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[0]"})
+    client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[0]"})
+    client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[0]"})
+    assert structure(repovizz2, datapack_id)["children"] == []
+    assert walk_data_nodes(structure(repovizz2, datapack_id)) == []
+    page = client.get(f"/datapacks/{datapack_id}")
+    assert page.status_code == 200 and "No nodes yet." in page.get_data(as_text=True)
