@@ -1,0 +1,279 @@
+/*
+ * The builder with JavaScript: the chosen files stay in the browser the whole time.
+ *
+ *   1. Choosing: only the list of files (relative path, type, size) is posted to /build; the portal
+ *      proposes the document and answers the editor, which replaces the #builder section in place.
+ *   2. Editing (apply, move up/down, drop) posts the form the same way; previews of the local files
+ *      (audio, video, images, charts of sensor files) are drawn in the tree picture.
+ *   3. Uploading: the edited document comes back from /build/document.json, goes with the list of
+ *      files to POST /api/datapacks (the usual checks, then the datapack is created), each file is PUT
+ *      as a raw body (progress shown), and the browser lands on the usual result page.
+ * Without JavaScript the same forms work as plain posts (the files are chosen again at the end).
+ * No inline script or style anywhere (CSP).
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("builder");
+  if (!root || !window.fetch) return;
+  document.documentElement.classList.add("js");
+
+  var held = null;      // Map: normalized path -> File, once files were chosen on this page
+  var cleanups = [];    // revoke object URLs of the previews on the page
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  /** As the portal reads a path: forward slashes, no leading slash, no "." parts, composed unicode. */
+  function normalizePath(path) {
+    var parts = [];
+    String(path || "").replace(/\\/g, "/").split("/").forEach(function (part) {
+      if (part === "" || part === ".") return;
+      if (part === ".." && parts.length && parts[parts.length - 1] !== "..") parts.pop();
+      else parts.push(part);
+    });
+    var joined = parts.join("/");
+    return joined.normalize ? joined.normalize("NFC") : joined;
+  }
+
+  function chosenFiles(form) {
+    var files = new Map();
+    form.querySelectorAll('input[type="file"]').forEach(function (input) {
+      Array.prototype.forEach.call(input.files || [], function (file) {
+        var path = normalizePath(file.webkitRelativePath || file.name);
+        if (path && !files.has(path)) files.set(path, file);
+      });
+    });
+    return files;
+  }
+
+  /** The form's fields as urlencoded text (never the files), plus the button that was pressed. */
+  function fields(form, submitter, extra) {
+    var params = new URLSearchParams();
+    Array.prototype.forEach.call(form.elements, function (element) {
+      if (!element.name || element.disabled || element.type === "file") return;
+      if (element.type === "submit" || element.type === "button") return;
+      if ((element.type === "checkbox" || element.type === "radio") && !element.checked) return;
+      params.append(element.name, element.value);
+    });
+    if (submitter && submitter.name) params.append(submitter.name, submitter.value);
+    Object.keys(extra || {}).forEach(function (key) { params.append(key, extra[key]); });
+    return params;
+  }
+
+  function say(message, state) {
+    var line = root.querySelector(".b-progress");
+    if (!line) return;
+    line.hidden = false;
+    line.textContent = message;
+    line.setAttribute("data-state", state || "busy");
+  }
+
+  function busy(form, on) {
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = on; });
+    form.setAttribute("aria-busy", on ? "true" : "false");
+  }
+
+  /** Post to a builder URL and show the answer's #builder section here (the files stay held). */
+  function postAndSwap(url, params) {
+    return fetch(url, { method: "POST", body: params, credentials: "same-origin",
+                        headers: { "X-CSRFToken": csrfToken() } })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var fresh = page.getElementById("builder") || page.querySelector("main");
+        swap(fresh);
+      })
+      .catch(function (error) { say("The portal could not be reached: " + error.message, "failed"); });
+  }
+
+  function swap(fresh) {
+    cleanups.forEach(function (done) { done(); });
+    cleanups = [];
+    root.innerHTML = fresh ? fresh.innerHTML : "<p>Something went wrong: reload the page.</p>";
+    if (fresh && fresh.id === "builder") {
+      ["data-step", "data-folder"].forEach(function (name) { root.setAttribute(name, fresh.getAttribute(name) || ""); });
+    }
+    enhance();
+    var focus = root.querySelector(".problems, h2");
+    if (focus) {
+      focus.setAttribute("tabindex", "-1");
+      focus.focus({ preventScroll: true });
+    }
+  }
+
+  function fileFor(link) {
+    if (!held) return null;
+    var folder = root.getAttribute("data-folder");
+    return held.get(normalizePath(folder ? folder + "/" + link : link)) || null;
+  }
+
+  /** Previews of the held files in the tree picture; hide what only the no-JS path needs. */
+  function enhance() {
+    root.querySelectorAll(".local-preview[data-link]").forEach(function (slot) {
+      var file = fileFor(slot.getAttribute("data-link"));
+      if (file && window.PortalPreview) cleanups.push(window.PortalPreview.show(slot, file, slot.getAttribute("data-kind")));
+    });
+    var ready = root.querySelector("#build-ready");
+    if (ready && held) ready.textContent = "Upload to repovizz2";
+  }
+
+  function dataLinks(nodes, into) {
+    (nodes || []).forEach(function (node) {
+      if (node && node["class"] === "data") into.push(node.link);
+      else if (node && node["class"] === "container") dataLinks(node.children, into);
+    });
+    return into;
+  }
+
+  function downloadJson(form) {
+    fetch(root.getAttribute("data-document-url"), {
+      method: "POST", body: fields(form, null), credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
+    }).then(function (response) {
+      if (!response.ok) return postAndSwap(form.action, fields(form, null, { action: "apply" }));
+      return response.blob().then(function (blob) {
+        var name = (form.querySelector("#info-name").value.trim() || "datapack") + ".json";
+        var url = URL.createObjectURL(blob);
+        var link = document.createElement("a");
+        link.href = url;
+        link.download = name;
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+      });
+    });
+  }
+
+  function sendFile(upload, file, onProgress) {
+    return new Promise(function (resolve, reject) {
+      var request = new XMLHttpRequest();
+      var mime = file.type ? "?mime=" + encodeURIComponent(file.type) : "";
+      request.open("PUT", upload.url + mime);
+      request.setRequestHeader("X-CSRFToken", csrfToken());
+      request.setRequestHeader("Accept", "application/json");
+      request.upload.onprogress = function (event) { onProgress(event.loaded); };
+      request.onload = function () {
+        if (request.status >= 200 && request.status < 300) {
+          onProgress(file.size);
+          resolve();
+        } else {
+          var message = "the portal answered " + request.status;
+          try { message = JSON.parse(request.responseText).error || message; } catch (ignored) { /* not JSON */ }
+          reject(new Error(message));
+        }
+      };
+      request.onerror = function () { reject(new Error("the connection was lost")); };
+      request.send(file);
+    });
+  }
+
+  function showResult(datapackId, document_, sizes) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = root.getAttribute("data-result-url").replace("DATAPACK_ID", encodeURIComponent(datapackId));
+    [["csrf_token", csrfToken()], ["document", JSON.stringify(document_)], ["sizes", JSON.stringify(sizes)]]
+      .forEach(function (pair) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = pair[0];
+        input.value = pair[1];
+        form.appendChild(input);
+      });
+    document.body.appendChild(form);
+    form.submit();
+  }
+
+  function problemsOf(answer) {
+    var list = (answer && answer.problems) || [];
+    return (answer && answer.error ? answer.error : "The datapack was refused") + (list.length ? ": " + list.join("; ") : "");
+  }
+
+  async function upload(form) {
+    busy(form, true);
+    say("Checking the datapack…");
+    var checked = await fetch(root.getAttribute("data-document-url"), {
+      method: "POST", body: fields(form, null), credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
+    });
+    if (!checked.ok) return postAndSwap(form.action, fields(form, null, { action: "apply" }));
+    var document_ = await checked.json();
+    var links = dataLinks(document_.children, []);
+    var missing = links.filter(function (link) { return !fileFor(link); });
+    if (missing.length) {
+      busy(form, false);
+      return say("These files are no longer at hand: " + missing.join(", ") + ". Start again.", "failed");
+    }
+    var created = await fetch(root.getAttribute("data-create-url"), {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ document: document_, files: links.map(function (link) {
+        return { path: link, size: fileFor(link).size };
+      }) })
+    });
+    var answer = await created.json().catch(function () { return {}; });
+    if (!created.ok) {
+      busy(form, false);
+      if (answer.login) { window.location.assign(answer.login); return; }
+      return say(problemsOf(answer), "failed");
+    }
+    var uploads = answer.uploads || [];
+    var total = uploads.reduce(function (sum, item) { return sum + item.size; }, 0) || 1;
+    var done = {};
+    var sizes = {};
+    var progress = function () {
+      var sent = Object.keys(done).reduce(function (sum, key) { return sum + done[key]; }, 0);
+      say("Uploading " + uploads.length + " files: " + Math.floor((100 * sent) / total) + "%");
+    };
+    var queue = uploads.slice();
+    var failure = null;
+    var parallel = Math.max(1, Number(root.getAttribute("data-parallel")) || 2);
+    var worker = async function () {
+      while (queue.length && !failure) {
+        var item = queue.shift();
+        try {
+          await sendFile(item, fileFor(item.link), function (loaded) { done[item.link] = loaded; progress(); });
+          sizes[item.link] = item.size;
+        } catch (error) {
+          failure = item.link + ": " + error.message;
+        }
+      }
+    };
+    progress();
+    var workers = [];
+    for (var i = 0; i < Math.min(parallel, uploads.length); i++) workers.push(worker());
+    await Promise.all(workers);
+    say(failure ? "Stopped at " + failure + "; the result page says what is left." : "All files were uploaded.",
+        failure ? "failed" : "done");
+    showResult(answer.datapack_id, document_, sizes);
+  }
+
+  root.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter || null;
+    if (form.id === "build-choose") {
+      event.preventDefault();
+      held = chosenFiles(form);
+      var list = [];
+      held.forEach(function (file, path) { list.push({ path: path, type: file.type || "", size: file.size }); });
+      busy(form, true);
+      postAndSwap(form.action, fields(form, null, { files_json: JSON.stringify(list) }));
+    } else if (form.id === "build-editor" && held) {
+      event.preventDefault();
+      if (submitter && submitter.id === "build-download") downloadJson(form);
+      else if (submitter && submitter.value === "ready") upload(form).catch(function (error) {
+        busy(form, false);
+        say("The upload stopped: " + error.message, "failed");
+      });
+      else {
+        busy(form, true);
+        postAndSwap(form.action, fields(form, submitter));
+      }
+    }
+  });
+
+  enhance();
+})();
