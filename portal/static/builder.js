@@ -133,7 +133,7 @@
       method: "POST", body: fields(form, null), credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
     }).then(function (response) {
-      if (!response.ok) return postAndSwap(form.action, fields(form, null, { action: "apply" }));
+      if (!response.ok) return postAndSwap(form.getAttribute("action"), fields(form, null, { action: "apply" }));
       return response.blob().then(function (blob) {
         var name = (form.querySelector("#info-name").value.trim() || "datapack") + ".json";
         var url = URL.createObjectURL(blob);
@@ -174,7 +174,7 @@
   function showResult(datapackId, document_, sizes) {
     var form = document.createElement("form");
     form.method = "post";
-    form.action = root.getAttribute("data-result-url").replace("DATAPACK_ID", encodeURIComponent(datapackId));
+    form.setAttribute("action", root.getAttribute("data-result-url").replace("DATAPACK_ID", encodeURIComponent(datapackId)));
     [["csrf_token", csrfToken()], ["document", JSON.stringify(document_)], ["sizes", JSON.stringify(sizes)]]
       .forEach(function (pair) {
         var input = document.createElement("input");
@@ -199,7 +199,7 @@
       method: "POST", body: fields(form, null), credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
     });
-    if (!checked.ok) return postAndSwap(form.action, fields(form, null, { action: "apply" }));
+    if (!checked.ok) return postAndSwap(form.getAttribute("action"), fields(form, null, { action: "apply" }));
     var document_ = await checked.json();
     var links = dataLinks(document_.children, []);
     var missing = links.filter(function (link) { return !fileFor(link); });
@@ -260,7 +260,7 @@
       var list = [];
       held.forEach(function (file, path) { list.push({ path: path, type: file.type || "", size: file.size }); });
       busy(form, true);
-      postAndSwap(form.action, fields(form, null, { files_json: JSON.stringify(list) }));
+      postAndSwap(form.getAttribute("action"), fields(form, null, { files_json: JSON.stringify(list) }));
     } else if (form.id === "build-editor" && held) {
       event.preventDefault();
       if (submitter && submitter.id === "build-download") downloadJson(form);
@@ -270,7 +270,7 @@
       });
       else {
         busy(form, true);
-        postAndSwap(form.action, fields(form, submitter));
+        postAndSwap(form.getAttribute("action"), fields(form, submitter));
       }
     }
   });

@@ -27,10 +27,28 @@
   }
 
   function series(channels, labels) {
-    channels = channels.filter(function (channel) { return channel.length > 0; });
+    labels = labels || [];
+    var keep = channels.map(function (channel, index) { return channel.length > 0 ? index : -1; })
+      .filter(function (index) { return index >= 0; });
+    channels = keep.map(function (index) { return channels[index]; });
+    labels = keep.map(function (index) { return labels[index]; });
     if (!channels.length) return null;
-    return { channels: channels.slice(0, MAX_CHANNELS), labels: (labels || []).slice(0, MAX_CHANNELS),
-             total: channels.length };
+    var x = null;
+    var xLabel = "";
+    if (channels.length >= 3 && increasing(channels[0])) {  // a time (or index) column: the x axis
+      x = channels.shift();
+      xLabel = labels.shift() || "column 1";
+    }
+    return { channels: channels.slice(0, MAX_CHANNELS), labels: labels.slice(0, MAX_CHANNELS),
+             total: channels.length, x: x, xLabel: xLabel };
+  }
+
+  function increasing(values) {
+    if (values.length < 2 || !isNumber(values[0])) return false;
+    for (var i = 1; i < values.length; i++) {
+      if (!isNumber(values[i]) || values[i] < values[i - 1]) return false;
+    }
+    return values[values.length - 1] > values[0];
   }
 
   function byKey(rows) {
@@ -156,7 +174,12 @@
     if (!isFinite(low)) return 0;
     if (low === high) { low -= 1; high += 1; }
     var pad = { left: 44, right: 6, top: 6, bottom: 6 };
-    var x = function (index) { return pad.left + (width - pad.left - pad.right) * (length > 1 ? index / (length - 1) : 0.5); };
+    var first = data.x ? data.x[0] : 0;
+    var span = data.x ? data.x[data.x.length - 1] - first : length - 1;
+    var x = function (index) {
+      var at = data.x ? data.x[Math.min(index, data.x.length - 1)] - first : index;
+      return pad.left + (width - pad.left - pad.right) * (span > 0 ? at / span : 0.5);
+    };
     var y = function (value) { return pad.top + (height - pad.top - pad.bottom) * (1 - (value - low) / (high - low)); };
 
     context.strokeStyle = "#d8dee4";
@@ -230,7 +253,7 @@
     });
     var about = document.createElement("span");
     about.className = "muted";
-    about.textContent = samples + " samples" + (samples > points ? ", " + points + " points drawn" : "") +
+    about.textContent = samples + " samples" + (data.x ? " over " + data.xLabel : "") + (samples > points ? ", " + points + " points drawn" : "") +
       (data.total > data.channels.length ? "; first " + data.channels.length + " of " + data.total + " channels" : "");
     caption.appendChild(about);
     figure.setAttribute("data-chart-state", "drawn");

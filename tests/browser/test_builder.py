@@ -1,0 +1,116 @@
+"""The builder in Chromium: a folder becomes a datapack, which is then looked at and fetched back."""
+from __future__ import annotations
+
+import math
+import re
+import shutil
+
+import pytest
+
+from tests.browser.helpers import EXAMPLE
+from tests.live_portal import LivePortal
+
+pytestmark = pytest.mark.browser
+
+CSV = "time;left;right\n" + "".join(f"{t / 100};{math.sin(t / 150):.4f};{0.5 * math.cos(t / 90):.4f}\n"
+                                     for t in range(2000))
+
+
+@pytest.fixture(scope="module")
+def portal(sandbox, tmp_path_factory):
+    """The portal with the Content-Security-Policy it sends in production. The shared fixture's stricter
+    test policy has no ``blob:``, which the builder needs to preview files that are not uploaded yet
+    (production allows ``img-src``/``media-src`` ``blob:`` for exactly that). Inline script and style
+    are refused by both."""
+    live = LivePortal(sandbox, str(tmp_path_factory.mktemp("builder-sessions")), WTF_CSRF_ENABLED=True)
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def session_folder(tmp_path):
+    folder = tmp_path / "Session 7"
+    (folder / "sensors").mkdir(parents=True)
+    shutil.copy(EXAMPLE / "audio" / "tone.wav", folder / "tone.wav")
+    shutil.copy(EXAMPLE / "setup.png", folder / "set_up.png")
+    shutil.copy(EXAMPLE / "sensors" / "accelerometer.json", folder / "sensors" / "accelerometer.json")
+    (folder / "sensors" / "knee angles.csv").write_text(CSV)
+    (folder / "notes.txt").write_text("dropped before upload")
+    return folder
+
+
+def test_build_upload_look_and_fetch_back(page, login, user, session_folder, artifacts):
+    login(page, user, next_path="/build")
+    page.set_input_files("#build-folder", str(session_folder))
+    page.fill("#info-description", "Built in the browser")
+    page.get_by_role("button", name="Propose a datapack").click()
+
+    editor = page.locator("#build-editor")
+    editor.wait_for()
+    assert page.locator("#info-name").input_value() == "Session 7"
+    assert page.locator("#info-author").input_value() == user
+    rows = page.locator(".nodes .b-row input[name^='node-name:']")
+    assert rows.evaluate_all("inputs => inputs.map(i => i.value)") == [
+        "Notes", "Set up", "Tone", "Sensors", "Accelerometer", "Knee angles"]
+    # The files are still only in the browser, yet previewed: sound, picture, two charts.
+    assert page.locator(".local-preview audio").count() == 1
+    page.wait_for_function("() => document.querySelectorAll('.local-preview img').length === 1"
+                           " && document.querySelector('.local-preview img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelectorAll('.local-preview figure[data-chart-state=drawn]').length === 2")
+    accelerometer = page.locator(".box.data", has_text="Accelerometer").locator("figure.chart")
+    assert accelerometer.get_attribute("data-chart-channels") == "3"  # rows of x, y, z
+    legend = page.locator(".box.data", has_text="Knee angles").locator("figcaption").inner_text()
+    assert "left" in legend and "right" in legend and "2000 samples over time" in legend, legend
+
+    # Edit: drop the notes, rename the picture, move the tone first.
+    page.get_by_role("button", name="Drop Notes").click()
+    page.wait_for_function("() => !document.querySelector(\"input[value='Notes']\")")
+    page.fill("input[name='node-name:children[0]']", "Set-up photo")
+    page.get_by_role("button", name="Move Tone up").click()
+    page.wait_for_function("() => document.querySelector(\"input[name='node-name:children[0]']\").value === 'Tone'")
+    assert page.locator("input[name='node-name:children[1]']").input_value() == "Set-up photo"
+    assert page.locator(".local-preview audio").count() == 1  # previews survive each step
+    page.screenshot(path=str(artifacts / "builder-editor.png"), full_page=True)
+
+    page.get_by_role("button", name="Upload to repovizz2").click()
+    page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
+    assert page.get_by_role("heading", name="Session 7 is in repovizz2").is_visible()
+    assert page.locator("table.result tbody tr").count() == 4
+
+    page.get_by_role("link", name="datapack page").click()
+    page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+$"))
+    page.wait_for_function("() => document.querySelectorAll('figure.chart[data-chart-state=drawn]').length === 2")
+    assert page.locator(".box.kind-audio audio[src*='?inline=1']").count() == 1
+    page.wait_for_function("() => { const img = document.querySelector('.box.kind-image img');"
+                           " return img && img.complete && img.naturalWidth > 0; }")
+    assert page.locator("#node-children\\[1\\] strong").inner_text() == "Set-up photo"
+    page.screenshot(path=str(artifacts / "builder-datapack-page.png"), full_page=True)
+
+    tone_box = page.locator(".box.kind-audio")
+    with page.expect_download() as downloading:
+        tone_box.get_by_role("link", name="Download").click()
+    download = downloading.value
+    assert download.suggested_filename == "tone.wav"
+    assert open(download.path(), "rb").read() == (session_folder / "tone.wav").read_bytes()
+
+    csv_box = page.locator(".box.kind-chart", has_text="Knee angles")
+    with page.expect_download() as downloading:
+        csv_box.get_by_role("link", name="Download").click()
+    assert open(downloading.value.path(), "rb").read() == CSV.encode()
+
+
+def test_without_javascript_the_files_are_chosen_again(nojs_page, login, user, session_folder):
+    page = nojs_page
+    login(page, user, next_path="/build")
+    page.set_input_files("#build-folder", str(session_folder))
+    page.get_by_role("button", name="Propose a datapack").click()
+    page.locator("#build-editor").wait_for()
+    page.fill("#info-name", "Plain session")
+    page.get_by_role("button", name="Drop Notes").click()
+    assert page.locator("input[value='Notes']").count() == 0
+    page.get_by_role("button", name="Upload to repovizz2…").click()
+    page.locator("#build-upload").wait_for()
+    page.set_input_files("#upload-folder", str(session_folder))
+    page.get_by_role("button", name="Upload to repovizz2").click()
+    assert page.get_by_role("heading", name="Plain session is in repovizz2").is_visible()
+    assert page.locator("table.result tbody tr").count() == 4
