@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import time
+import zipfile
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, ContextManager
 from urllib.parse import quote
@@ -20,8 +21,16 @@ from .datapack import (
     walk_data_nodes,
 )
 from .repovizz import Repovizz2Client, Repovizz2Error
+from .streaming import BodyLengthMismatch
 
 logger = logging.getLogger("portal.uploads")
+
+
+class UnreadableAsset(Repovizz2Error):
+    """A file sent to the portal broke while being read (a damaged zip entry, say): nothing of it was stored."""
+
+    status = 422
+    title = "A file could not be read"
 
 
 @dataclass
@@ -127,6 +136,12 @@ def upload_files(client: Repovizz2Client, datapack_id: str, plan: dict[str, Asse
         try:
             with asset.open() as source:
                 client.upload_asset(datapack_id, link, source, asset.size, asset.guessed_mime)
+        except (OSError, EOFError, zipfile.BadZipFile, BodyLengthMismatch) as exc:
+            error = UnreadableAsset(f"{asset.path!r} could not be read to the end ({exc}); it was not stored")
+            error.datapack_id = datapack_id
+            error.link = link
+            log_upload(datapack_id, link, asset.size, started, "failed: unreadable", user)
+            return sent, error
         except Repovizz2Error as error:
             error.datapack_id = datapack_id
             error.link = link

@@ -178,3 +178,23 @@ def test_example_zip_download(client):
     page = client.get("/example.zip")
     names = zipfile.ZipFile(io.BytesIO(page.data)).namelist()
     assert "example/datapack.json" in names and "example/sensors/emg 2.json" in names
+
+
+def test_damaged_zip_entry_stops_cleanly(client, auth, repovizz2):
+    """A zip whose entry fails its CRC only breaks while it is read: the page says so, nothing half-stored."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("datapack.json", json.dumps(DOCUMENT))
+        archive.writestr("video.mp4", b"v" * 5000)
+        archive.writestr("emg 2.json", b"[1]")
+    raw = bytearray(buffer.getvalue())
+    raw[raw.index(b"v" * 100) + 50] = ord("X")  # flip one byte of the stored video: its CRC no longer matches
+    auth.login()
+    page = client.post("/upload", data={"archive": (io.BytesIO(bytes(raw)), "pack.zip")},
+                       content_type="multipart/form-data")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 502
+    assert "A file could not be read" in text and "video.mp4" in text
+    (item,) = repovizz2.datapacks.values()
+    assert item["structure"]["children"][0]["link"] == "video.mp4"  # still pending
+    assert "Open it to send the" in text
