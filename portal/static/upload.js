@@ -460,7 +460,7 @@
       this.pump();
       return;
     }
-    this.setState(item, "failed", "failed: " + message);
+    this.setState(item, "failed", "failed");
     this.announce(item.upload.path + " failed: " + message + ". Use its Retry button to send it again.");
     this.pump();
   };
@@ -597,14 +597,15 @@
       loaded += item.loaded;
       item.bar.value = item.loaded;
       item.text.textContent = humanSize(item.loaded) + " of " + humanSize(item.size) +
-        " (" + percent(item.loaded, item.size) + "%)";
+        " (" + percent(item.loaded, item.size) + "%)" + (item.error ? " — " + item.error : "");
     });
     this.overallBar.value = loaded;
     var text = humanSize(loaded) + " of " + humanSize(this.total) + " (" + percent(loaded, this.total) + "%)";
-    if (this.started && loaded < this.total && !this.stopped) {
+    if (this.started && loaded < this.total && !this.stopped && this.active() > 0) {
       var speed = this.speed(loaded);
       if (speed > 0) {
-        text += " · " + humanSize(speed) + "/s · about " + humanDuration((this.total - loaded) / speed) + " left";
+        var left = (this.total - loaded) / speed;
+        text += " · " + humanSize(speed) + "/s · " + (left < 1 ? "less than 1 s" : "about " + humanDuration(left)) + " left";
       }
     } else if (this.started && loaded >= this.total) {
       text += " · done in " + humanDuration((Date.now() - this.started) / 1000);
@@ -704,7 +705,6 @@
   }
 
   function enhanceUploadForm(form) {
-    var options = formOptions(form);
     var documentInput = form.querySelector('input[name="document"]');
     var filesInput = form.querySelector('input[name="files"]');
     var folderInput = form.querySelector('input[name="folder"]');
@@ -727,6 +727,7 @@
       // A .zip, or nothing chosen at all: the server reads (or explains) it.
       if (archiveChosen || (!documentFile && !entries.length) || !window.fetch || !window.XMLHttpRequest) return;
       event.preventDefault();
+      var options = formOptions(form);
       busy = true;
       setBusy(form, true);
       entries = entries.filter(function (entry) { return !isIgnored(entry.path); });
@@ -824,7 +825,6 @@
   // ---------------------------------------------------------------- the datapack page (resume)
 
   function enhancePendingForm(form) {
-    var options = formOptions(form);
     var filesInput = form.querySelector('input[name="files"]');
     var folderInput = form.querySelector('input[name="folder"]');
     var transferRoot = document.getElementById("transfer");
@@ -841,6 +841,7 @@
       }).concat(zone ? zone.items : []).filter(function (entry) { return !isIgnored(entry.path); });
       if (!entries.length || !pendingUrl || !window.fetch || !window.XMLHttpRequest) return;
       event.preventDefault();
+      var options = formOptions(form);
       busy = true;
       setBusy(form, true);
       var status = statusLine(form, "Looking for the pending files among the chosen ones…");

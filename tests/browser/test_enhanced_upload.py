@@ -1,0 +1,183 @@
+"""With JavaScript on: the browser plans through the JSON API and sends each file itself, with progress."""
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+import requests
+
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, references
+
+pytestmark = pytest.mark.browser
+
+ALL_BARS_FULL = """() => {
+  const bars = [...document.querySelectorAll('#transfer progress')];
+  return bars.length > 0 && bars.every(bar => bar.value === bar.max);
+}"""
+
+
+def put_requests(page) -> list[str]:
+    """The URLs of every PUT the page makes, in order (filled in as they happen)."""
+    puts: list[str] = []
+    page.on("request", lambda request: puts.append(request.url) if request.method == "PUT" else None)
+    return puts
+
+
+def hold_final_post(page):
+    """Keep the page from leaving when the script posts its last form, so the finished progress
+    bars can be looked at; `window.releaseForm()` sends it."""
+    page.evaluate("""() => {
+        const submit = HTMLFormElement.prototype.submit;
+        HTMLFormElement.prototype.submit = function () { window.heldForm = this; };
+        window.releaseForm = () => submit.call(window.heldForm);
+    }""")
+
+
+def tune(page, **attributes):
+    """Set data-* attributes on the upload form (parallel, retry-delay) as the template would."""
+    for name, value in attributes.items():
+        page.locator("#upload-form").evaluate(f"(form, v) => form.setAttribute('data-{name}', v)", str(value))
+
+
+def assert_example_result(page):
+    page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
+    assert page.get_by_role("heading", name="Portal example is in repovizz2").is_visible()
+    refs = references(page)
+    assert len(set(refs)) == 4 and all(REF.match(ref) for ref in refs), refs
+
+
+def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user, artifacts):
+    login(page, user)
+    assert page.locator("#drop-zone").is_visible()
+    puts = put_requests(page)
+    hold_final_post(page)
+    page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Check and upload").click()
+
+    page.wait_for_function(ALL_BARS_FULL)
+    page.wait_for_function("() => window.heldForm")
+    assert page.locator("#upload-form").is_hidden()
+    rows = page.locator("#transfer li.transfer-file")
+    assert rows.count() == 4
+    for index in range(4):
+        row = rows.nth(index)
+        assert row.get_attribute("data-state") == "uploaded"
+        assert "(100%)" in row.locator(".progress-text").inner_text()
+    assert sorted(rows.locator("label").all_inner_texts()) == sorted(f"example/{name}" for name in EXAMPLE_ASSETS)
+    overall = page.locator("#overall-text").inner_text()
+    assert "(100%)" in overall and "36.6 KB of 36.6 KB" in overall, overall
+    assert page.locator("#transfer [role=status]").inner_text() == "All 4 files were uploaded."
+    assert page.locator("#overall-progress").get_attribute("aria-describedby") == "overall-text"
+    page.screenshot(path=str(artifacts / "js-progress-complete.png"), full_page=True)
+
+    page.evaluate("() => window.releaseForm()")
+    assert_example_result(page)
+    page.screenshot(path=str(artifacts / "js-result.png"), full_page=True)
+    assert len(puts) == 4 and any("/assets/sensors/emg%202.json" in url for url in puts), puts
+    # The result page shows the sizes the browser sent.
+    assert "2.5 KB" in page.locator("table.result").inner_text()
+
+
+def test_dropped_files_upload_with_a_retried_failure(page, login, user):
+    login(page, user)
+    tune(page, **{"retry-delay": 20})
+    # A page cannot forge a drag from the desktop, so build the same DataTransfer a drop carries.
+    page.evaluate("""() => { const input = document.createElement('input');
+        input.type = 'file'; input.multiple = true; input.id = 'drag-source'; input.hidden = true;
+        document.body.appendChild(input); }""")
+    page.set_input_files("#drag-source", [str(EXAMPLE / "datapack.json")] + [str(EXAMPLE / n) for n in EXAMPLE_ASSETS])
+    page.evaluate("""() => {
+        const transfer = new DataTransfer();
+        for (const file of document.getElementById('drag-source').files) transfer.items.add(file);
+        const zone = document.getElementById('drop-zone');
+        for (const type of ['dragenter', 'dragover', 'drop'])
+          zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    }""")
+    assert page.locator("#drop-zone .drop-summary").inner_text() == "5 files dropped (37.9 KB)."
+
+    attempts = []
+
+    def flaky(route):
+        attempts.append(route.request.url)
+        if len(attempts) <= 2:
+            route.fulfill(status=503, content_type="application/json", body=json.dumps({"error": "repovizz2 is down"}))
+        else:
+            route.continue_()
+
+    page.route("**/assets/setup.png*", flaky)
+    page.get_by_role("button", name="Check and upload").click()
+    assert_example_result(page)
+    assert len(attempts) == 3
+
+
+def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, artifacts):
+    login(page, user)
+    tune(page, **{"retry-delay": 10})
+    attempts = []
+
+    def down(route):
+        attempts.append(route.request.url)
+        route.fulfill(status=502, content_type="application/json", body=json.dumps({"error": "repovizz2 failed"}))
+
+    page.route("**/assets/audio/tone.wav*", down)
+    page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Check and upload").click()
+    retry = page.get_by_role("button", name="Retry example/audio/tone.wav")
+    retry.wait_for()
+    assert len(attempts) == 4  # the first try and three retries with backoff
+    assert page.locator("li[data-state=failed]").count() == 1
+    assert page.locator("li[data-state=uploaded]").count() == 3
+    assert "1 of 4 files failed" in page.locator(".transfer-failed").inner_text()
+    page.screenshot(path=str(artifacts / "js-retry-button.png"), full_page=True)
+
+    page.unroute("**/assets/audio/tone.wav*")
+    retry.focus()
+    page.keyboard.press("Enter")
+    assert_example_result(page)
+
+
+def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, login, user, portal, tmp_path, artifacts):
+    login(page, user)
+    document = json.loads((EXAMPLE / "datapack.json").read_text())
+    del document["info"]["author"]
+    document["children"][0]["link"] = "missing.png"
+    broken = tmp_path / "datapack.json"
+    broken.write_text(json.dumps(document))
+    assets = [EXAMPLE / name for name in EXAMPLE_ASSETS[1:]]
+    page.set_input_files('input[name="document"]', str(broken))
+    page.set_input_files('input[name="files"]', [str(path) for path in assets])
+    with page.expect_response("**/api/datapacks") as answer:
+        page.get_by_role("button", name="Check and upload").click()
+    assert answer.value.status == 422
+    problems = page.locator("section.problems")
+    problems.wait_for()
+    assert page.url.endswith("/upload")
+    assert page.locator("#transfer").is_hidden()
+    heading = problems.get_by_role("heading").inner_text()
+    items = problems.locator("li").all_inner_texts()
+    assert heading == f"Nothing was created: {len(items)} problem{'s' if len(items) != 1 else ''} to fix first"
+    assert "info: 'author' is required" in items
+    assert problems.get_attribute("role") == "alert"
+    page.screenshot(path=str(artifacts / "js-problems.png"), full_page=True)
+
+    # The plain form (no script) says exactly the same about the same files.
+    http = requests.Session()
+    for cookie in page.context.cookies(portal.url):
+        http.cookies.set(cookie["name"], cookie["value"])
+    token = re.search(r'name="csrf-token" content="([^"]+)"', http.get(portal.url + "/upload").text).group(1)
+    files = [("document", ("datapack.json", broken.read_bytes()))]
+    files += [("files", (path.name, path.read_bytes())) for path in assets]
+    plain = http.post(portal.url + "/upload", data={"csrf_token": token}, files=files)
+    assert plain.status_code == 422
+    plain_items = [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", plain.text.split('class="problems"')[1])]
+    assert items == plain_items
+
+    # Fixing nothing and sending again replaces the list rather than stacking a second one.
+    page.get_by_role("button", name="Check and upload").click()
+    page.wait_for_timeout(300)
+    assert page.locator("section.problems").count() == 1
+
+    page.get_by_role("link", name="My datapacks").click()
+    assert page.get_by_text("You have no datapacks yet.").is_visible()

@@ -1,0 +1,125 @@
+"""An upload that stops half-way (cancelled, or the login expired) is finished from the datapack page."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD
+
+pytestmark = pytest.mark.browser
+
+DATAPACK_PAGE = re.compile(r"/datapacks/[0-9a-f-]+$")
+
+
+def record_puts(page) -> list[str]:
+    puts: list[str] = []
+    page.on("request", lambda request: puts.append(request.url) if request.method == "PUT" else None)
+    return puts
+
+
+def resume_with_the_folder(page, puts, expected_links, artifacts, shot):
+    """On the datapack page: choose the folder again, send, and see the page turn complete."""
+    pending = page.locator("section.pending li").all_inner_texts()
+    assert len(pending) == len(expected_links)
+    before = len(puts)
+    page.set_input_files('#pending-form input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Upload the pending files").click()
+    page.get_by_text("Every file of this datapack is in repovizz2.").wait_for()
+    assert DATAPACK_PAGE.search(page.url)
+    sent = sorted(url.split("/assets/", 1)[1].split("?", 1)[0] for url in puts[before:])
+    assert sent == sorted(expected_links), sent
+    assert page.locator(".tree .status.pending").count() == 0
+    assert page.locator(".tree code.ref").count() == 4
+    page.screenshot(path=str(artifacts / shot), full_page=True)
+
+
+def test_cancel_then_resume_from_the_datapack_page(page, login, user, artifacts):
+    login(page, user)
+    puts = record_puts(page)
+    held = []  # the tone never reaches the portal until the test lets it: Cancel catches it in flight
+    page.route("**/assets/audio/tone.wav*", lambda route: held.append(route))
+    page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Check and upload").click()
+    page.wait_for_function("() => document.querySelectorAll('#transfer li[data-state=uploaded]').length === 3")
+    assert page.locator('#transfer li[data-link="audio/tone.wav"]').get_attribute("data-state") == "sending"
+
+    page.get_by_role("button", name="Cancel").click()
+    cancelled = page.locator(".transfer-cancelled")
+    assert cancelled.inner_text().startswith("Cancelled: 3 of 4 files were uploaded and stay uploaded.")
+    assert page.locator('#transfer li[data-link="audio/tone.wav"]').get_attribute("data-state") == "pending"
+    assert page.get_by_role("button", name="Cancel").is_hidden()
+    page.screenshot(path=str(artifacts / "js-cancelled.png"), full_page=True)
+    page.unroute("**/assets/audio/tone.wav*")
+
+    cancelled.get_by_role("link", name="Open the datapack page").click()
+    page.wait_for_url(DATAPACK_PAGE)
+    assert page.get_by_role("heading", name="1 file still to upload").is_visible()
+    page.screenshot(path=str(artifacts / "datapack-pending.png"), full_page=True)
+    resume_with_the_folder(page, puts, ["audio/tone.wav"], artifacts, "js-resumed-after-cancel.png")
+
+
+def test_expired_login_stops_the_upload_and_the_rest_is_sent_after_logging_in(page, login, user, artifacts):
+    login(page, user)
+    page.locator("#upload-form").evaluate("form => form.setAttribute('data-parallel', '1')")  # one at a time, in order
+    puts = record_puts(page)
+    page.route("**/assets/sensors/accelerometer.json*", lambda route: route.fulfill(
+        status=401, content_type="application/json",
+        body=json.dumps({"error": "Your repovizz2 login has expired: log in again.", "login": "/auth/login"})))
+    page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Check and upload").click()
+
+    notice = page.locator("#transfer .js-login")
+    notice.wait_for()
+    assert "2 of 4 files were uploaded before it expired." in notice.inner_text()
+    states = page.locator("#transfer li").evaluate_all("rows => rows.map(row => row.dataset.state)")
+    assert states == ["uploaded", "uploaded", "pending", "pending"]
+    again = notice.get_by_role("link", name="Log in again")
+    assert re.search(r"/auth/login\?next=%2Fdatapacks%2F[0-9a-f-]+$", again.get_attribute("href"))
+    page.screenshot(path=str(artifacts / "js-login-expired.png"), full_page=True)
+    page.unroute("**/assets/sensors/accelerometer.json*")
+
+    again.click()
+    if page.locator('input[name="password"]').count():
+        page.fill('input[name="username"]', user)
+        page.fill('input[name="password"]', PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+    if page.get_by_role("button", name="Authorize").count():
+        page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(DATAPACK_PAGE)
+    assert page.get_by_role("heading", name="2 files still to upload").is_visible()
+    resume_with_the_folder(page, puts, EXAMPLE_ASSETS[2:3] + ["sensors/emg%202.json"], artifacts,
+                           "js-resumed-after-login.png")
+
+
+def test_resume_with_files_that_match_nothing_pending_shows_the_problem(page, login, user):
+    login(page, user)
+    page.get_by_role("button", name="Upload the example").click()  # complete: nothing pending
+    page.wait_for_url(re.compile(r"/upload/example$"))
+    # A datapack with pending files: created from the page through the API, no file sent.
+    created = page.evaluate("""async () => {
+        const document_ = {info: {name: "Half", author: "a", description: "d", keywords: []},
+                           children: [{class: "data", name: "Tone", text: "t", link: "tone.wav"},
+                                      {class: "data", name: "Png", text: "p", link: "setup.png"}]};
+        const token = document.querySelector('meta[name="csrf-token"]').content;
+        const answer = await fetch("/api/datapacks", {method: "POST",
+            headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+            body: JSON.stringify({document: document_, files: [{path: "tone.wav", size: 16044},
+                                                               {path: "setup.png", size: 12777}]})});
+        return [answer.status, await answer.json()];
+    }""")
+    assert created[0] == 201, created
+    page.goto(page.url.rsplit("/upload", 1)[0] + f"/datapacks/{created[1]['datapack_id']}")
+    assert page.get_by_role("heading", name="2 files still to upload").is_visible()
+    page.set_input_files('#pending-form input[name="files"]', str(EXAMPLE / "sensors" / "accelerometer.json"))
+    page.get_by_role("button", name="Upload the pending files").click()
+    problems = page.locator("section.problems")
+    problems.wait_for()
+    assert "none of the chosen files matches a link that is still pending" in problems.inner_text()
+    assert page.locator("#pending-form").is_visible()
+    # Choosing the right one then sends just it.
+    page.set_input_files('#pending-form input[name="files"]', str(EXAMPLE / "setup.png"))
+    page.get_by_role("button", name="Upload the pending files").click()
+    page.get_by_role("heading", name="1 file still to upload").wait_for()
+    assert page.locator("section.problems").count() == 0
