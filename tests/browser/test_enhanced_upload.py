@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import zipfile
 
 import pytest
 import requests
@@ -181,3 +182,32 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
 
     page.get_by_role("link", name="My datapacks").click()
     assert page.get_by_text("You have no datapacks yet.").is_visible()
+
+
+def test_a_zip_goes_through_the_plain_form_and_a_taken_name_points_to_the_existing_datapack(
+        page, login, user, tmp_path, artifacts):
+    login(page, user)
+    archive = tmp_path / "example.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in sorted(EXAMPLE.rglob("*")):
+            if path.is_file():
+                bundle.write(path, "example/" + path.relative_to(EXAMPLE).as_posix())
+    api_calls = []
+    page.on("request", lambda request: api_calls.append(request.url) if "/api/" in request.url else None)
+    page.set_input_files('input[name="archive"]', str(archive))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check and upload").click()
+    assert page.url.endswith("/upload") and not api_calls  # the server read the zip itself
+    assert page.get_by_role("heading", name="Portal example is in repovizz2").is_visible()
+    datapack_id = page.locator("#datapack-id").inner_text()
+
+    page.get_by_role("link", name="Upload", exact=True).click()
+    page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Check and upload").click()
+    taken = page.locator("section.problems")
+    taken.wait_for()
+    assert "A datapack with this name already exists" in taken.inner_text()
+    page.screenshot(path=str(artifacts / "js-name-taken.png"), full_page=True)
+    taken.get_by_role("link", name="Open the existing datapack and finish its pending files").click()
+    page.wait_for_url(f"**/datapacks/{datapack_id}")
+    assert page.get_by_text("Every file of this datapack is in repovizz2.").is_visible()
