@@ -337,7 +337,8 @@
       ]);
       self.list.appendChild(item.row);
     });
-    root.appendChild(el("h2", {id: "transfer-title", text: this.options.title || "Uploading"}));
+    this.heading = el("h2", {id: "transfer-title", tabindex: "-1", text: this.options.title || "Uploading"});
+    root.appendChild(this.heading);
     root.appendChild(this.status);
     root.appendChild(el("div", {className: "transfer-overall"}, [
       el("label", {"for": "overall-progress", text: "Whole datapack"}), this.overallBar, this.overallText
@@ -350,7 +351,15 @@
   };
 
   Transfer.prototype.start = function () {
+    var self = this;
     this.started = Date.now();
+    // Leaving the page would abort the uploads in flight: ask first.
+    window.addEventListener("beforeunload", function (event) {
+      if (self.stopped || self.finished || !self.busy()) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
+    this.heading.focus();
     this.announce("Uploading " + this.items.length + " file" + (this.items.length !== 1 ? "s" : "") +
       " (" + humanSize(this.total) + "), " + Math.min(this.parallel, this.items.length) + " at a time.");
     this.pump();
@@ -542,12 +551,15 @@
     ]));
   };
 
-  Transfer.prototype.checkFinished = function () {
-    if (this.stopped || this.finished) return;
-    var busy = this.items.some(function (item) {
+  Transfer.prototype.busy = function () {
+    return this.items.some(function (item) {
       return item.state === "queued" || item.state === "sending" || item.state === "waiting";
     });
-    if (busy) return;
+  };
+
+  Transfer.prototype.checkFinished = function () {
+    if (this.stopped || this.finished) return;
+    if (this.busy()) return;
     var failed = this.count("failed");
     this.render();
     if (!failed) {
@@ -608,7 +620,8 @@
         text += " · " + humanSize(speed) + "/s · " + (left < 1 ? "less than 1 s" : "about " + humanDuration(left)) + " left";
       }
     } else if (this.started && loaded >= this.total) {
-      text += " · done in " + humanDuration((Date.now() - this.started) / 1000);
+      var took = (Date.now() - this.started) / 1000;
+      text += " · done in " + (took < 1 ? "less than 1 s" : humanDuration(took));
     }
     this.overallText.textContent = text;
   };
@@ -659,12 +672,21 @@
 
   // ---------------------------------------------------------------- the upload page
 
-  /** The datapack document among the files: a .json object with info and children, shallowest first. */
+  /**
+   * The datapack document among the files: a .json object with "info" and "children"; the
+   * shallowest wins and two at the same depth are ambiguous (as portal/archive.py decides).
+   * Files are read one folder level at a time, shallowest first, so deep sensor JSON is rarely read.
+   */
   function findDocument(entries, maxJsonBytes) {
-    var candidates = entries.filter(function (entry) {
-      return /\.json$/i.test(entry.path) && entry.file.size <= maxJsonBytes;
+    var depthOf = function (entry) { return normalizePath(entry.path).split("/").length; };
+    var levels = {};
+    entries.forEach(function (entry) {
+      if (!/\.json$/i.test(entry.path) || entry.file.size > maxJsonBytes) return;
+      (levels[depthOf(entry)] = levels[depthOf(entry)] || []).push(entry);
     });
-    return Promise.all(candidates.map(function (entry) {
+    var depths = Object.keys(levels).map(Number).sort(function (a, b) { return a - b; });
+
+    var asDocument = function (entry) {
       return readText(entry.file).then(function (text) {
         try {
           var value = JSON.parse(text);
@@ -674,21 +696,27 @@
         } catch (ignored) { /* sensor streams are JSON too, or not JSON at all */ }
         return null;
       }, function () { return null; });
-    })).then(function (found) {
-      found = found.filter(Boolean);
-      if (!found.length) {
-        throw {problems: ["no datapack document found: add the .json file that has 'info' and 'children'"]};
+    };
+    var readLevel = function (index) {
+      if (index >= depths.length) {
+        return Promise.reject({problems: ["no datapack document found: add the .json file that has 'info' and 'children'"]});
       }
-      var depthOf = function (item) { return normalizePath(item.entry.path).split("/").length; };
-      var depth = Math.min.apply(null, found.map(depthOf));
-      var top = found.filter(function (item) { return depthOf(item) === depth; });
-      if (top.length > 1) {
-        throw {problems: ["several datapack documents were found (" + top.map(function (item) {
-          return "'" + normalizePath(item.entry.path) + "'";
-        }).sort().join(", ") + "): send one"]};
-      }
-      return top[0];
-    });
+      var found = [];
+      return levels[depths[index]].reduce(function (chain, entry) {
+        return chain.then(function () {
+          return asDocument(entry).then(function (item) { if (item) found.push(item); });
+        });
+      }, Promise.resolve()).then(function () {
+        if (!found.length) return readLevel(index + 1);
+        if (found.length > 1) {
+          throw {problems: ["several datapack documents were found (" + found.map(function (item) {
+            return "'" + normalizePath(item.entry.path) + "'";
+          }).sort().join(", ") + "): send one"]};
+        }
+        return found[0];
+      });
+    };
+    return readLevel(0);
   }
 
   function readChosenDocument(file, maxJsonBytes, maxJsonKb) {

@@ -96,9 +96,11 @@ def _page_fixture(browser, request, artifacts, **context_options):
     watch = PageWatch(page)
     yield page
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    failure_shot = artifacts / f"FAILED-{request.node.name}.png"
+    failure_shot.unlink(missing_ok=True)  # no stale picture from an earlier failing run
     if failed:
         try:
-            page.screenshot(path=str(artifacts / f"FAILED-{request.node.name}.png"), full_page=True)
+            page.screenshot(path=str(failure_shot), full_page=True)
         except Exception:  # the page may be gone; the failure itself matters more
             pass
     context.close()

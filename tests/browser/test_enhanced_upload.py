@@ -180,6 +180,13 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
     page.wait_for_timeout(300)
     assert page.locator("section.problems").count() == 1
 
+    # Files without any document: the script says so before asking the server anything.
+    page.reload()
+    page.set_input_files('input[name="files"]', [str(path) for path in assets])
+    page.get_by_role("button", name="Check and upload").click()
+    page.get_by_text("no datapack document found: add the .json file that has 'info' and 'children'").wait_for()
+    assert page.get_by_role("heading", name="Nothing was created: 1 problem to fix first").is_visible()
+
     page.get_by_role("link", name="My datapacks").click()
     assert page.get_by_text("You have no datapacks yet.").is_visible()
 
