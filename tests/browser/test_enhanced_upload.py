@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import zipfile
 
@@ -218,3 +219,32 @@ def test_a_zip_goes_through_the_plain_form_and_a_taken_name_points_to_the_existi
     taken.get_by_role("link", name="Open the existing datapack and finish its pending files").click()
     page.wait_for_url(f"**/datapacks/{datapack_id}")
     assert page.get_by_text("Every file of this datapack is in repovizz2.").is_visible()
+
+
+def test_a_slow_upload_shows_speed_and_time_left(page, login, user, tmp_path, artifacts):
+    folder = tmp_path / "slow"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(os.urandom(1_500_000))
+    (folder / "notes.txt").write_text("recorded in studio B\n")
+    (folder / "datapack.json").write_text(json.dumps({
+        "info": {"name": "Slow one", "author": user, "description": "a large file", "keywords": []},
+        "children": [{"class": "data", "name": "Big", "text": "random bytes", "link": "big.bin"},
+                     {"class": "data", "name": "Notes", "text": "notes", "link": "notes.txt"}]}))
+    login(page, user)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1_000_000})
+    page.set_input_files('input[name="folder"]', str(folder))
+    page.get_by_role("button", name="Check and upload").click()
+    overall = page.locator("#overall-text")
+    page.wait_for_function("() => / left$/.test((document.getElementById('overall-text') || {}).textContent)")
+    assert re.search(r"\(\d+%\) · [\d.]+ (KB|MB)/s · (about .+|less than 1 s) left$", overall.inner_text())
+    big = page.locator('#transfer li[data-link="big.bin"]')
+    assert big.get_attribute("data-state") == "sending"
+    page.screenshot(path=str(artifacts / "js-progress-in-flight.png"), full_page=True)
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
+    assert page.get_by_role("heading", name="Slow one is in repovizz2").is_visible()
+    assert len(references(page)) == 2
