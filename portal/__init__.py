@@ -1,6 +1,7 @@
 """The repovizz2 portal: log in to repovizz2 and upload datapacks from a browser."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 
@@ -60,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Trust one proxy's X-Forwarded-For/-Proto/-Host/-Prefix, e.g. nginx serving the portal at /portal/.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
     app.add_template_filter(human_size, "filesize")
+    app.add_template_filter(lambda value: json.dumps(value, indent=2, ensure_ascii=False), "pretty_json")
     return app
 
 
