@@ -4,10 +4,11 @@ from __future__ import annotations
 import mimetypes
 import time
 
-from flask import Blueprint, current_app, request, session, url_for
+from flask import Blueprint, current_app, g, request, session, url_for
 from werkzeug.exceptions import BadRequest, ClientDisconnected
 
-from .auth import repovizz2
+from . import csrf
+from .auth import bearer_token, repovizz2
 from .datapack import DatapackInvalid
 from .repovizz import Repovizz2Error
 from .streaming import BodyLengthMismatch
@@ -15,13 +16,31 @@ from .upload import limits
 from .uploads import Asset, log_upload, plan_upload
 
 bp = Blueprint("api", __name__)
+csrf.exempt(bp)  # checked in require_login, where scripts with a bearer token are told apart
 
 
 @bp.before_request
 def require_login():
+    """A browser proves itself with its session cookie and the CSRF token; a script with a repovizz2
+    bearer token, which no other site can make a browser send, so it needs no CSRF token."""
+    token = bearer_token()
+    if token:
+        g.script_token = token
+        return None
     if not session.get("token"):
         return {"error": "Log in with repovizz2 first.", "login": url_for("auth.login")}, 401
+    config = current_app.config
+    if config.get("WTF_CSRF_ENABLED", True) and request.method in config.get("WTF_CSRF_METHODS", ("POST", "PUT")):
+        csrf.protect()
     return None
+
+
+def _owner() -> dict:
+    return session["user"] if not g.get("script_token") else repovizz2().user()
+
+
+def _username() -> str:
+    return (session.get("user") or {}).get("username") or ("script" if g.get("script_token") else "-")
 
 
 def _unreadable(path: str):
@@ -50,7 +69,7 @@ def create():
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return {"error": "The datapack has problems", "problems": invalid.problems}, 422
-    item = repovizz2().create_datapack(document["info"]["name"], session["user"]["id"], document)
+    item = repovizz2().create_datapack(document["info"]["name"], _owner()["id"], document)
     return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan)}, 201
 
 
@@ -97,6 +116,3 @@ def put_asset(datapack_id: str, link: str):
     return {"link": link, "ref": ref, "size": size}
 
 
-
-def _username() -> str:
-    return (session.get("user") or {}).get("username", "-")

@@ -82,6 +82,12 @@ def _save_refreshed_token(token, refresh_token=None, access_token=None):
     session["token"] = dict(token)
 
 
+def bearer_token() -> str | None:
+    """A repovizz2 access token sent by a script in ``Authorization: Bearer …`` (no session, no cookie)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def _stored_token() -> dict | None:
     """The token as the session store holds it now, which a parallel request may have renewed."""
     fresh = current_app.session_interface.open_session(current_app, request)
@@ -95,12 +101,13 @@ def repovizz2() -> Repovizz2Client:
     """The API client for the logged-in user, on this worker's pooled connections."""
     if "repovizz2" not in g:
         config = current_app.config
+        script_token = g.get("script_token")
         http = OAuth2Session(
             client_id=config["CLIENT_ID"],
             client_secret=config["CLIENT_SECRET"],
-            token=session.get("token"),
+            token={"access_token": script_token, "token_type": "Bearer"} if script_token else session.get("token"),
             token_endpoint=f"{config['REPOVIZZ2_URL']}/oauth/token",
-            update_token=_save_refreshed_token,
+            update_token=None if script_token else _save_refreshed_token,
             leeway=config["TOKEN_LEEWAY"],
             default_timeout=(config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"]),
         )
@@ -108,7 +115,8 @@ def repovizz2() -> Repovizz2Client:
         http.mount("http://", adapter)
         http.mount("https://", adapter)
         timeout = (config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"])
-        g.repovizz2 = Repovizz2Client(http, config["REPOVIZZ2_URL"], timeout, stored_token=_stored_token)
+        g.repovizz2 = Repovizz2Client(http, config["REPOVIZZ2_URL"], timeout,
+                                      stored_token=None if script_token else _stored_token)
     return g.repovizz2
 
 

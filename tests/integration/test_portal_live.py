@@ -102,3 +102,22 @@ def test_someone_elses_datapack(portal, sandbox, browser_session):
     page = browser_session.get(f"{portal.url}/datapacks/{theirs}")
     assert page.status_code == 403
     assert "That datapack belongs to someone else" in page.text
+
+
+def test_scripting_api_with_a_bearer_token(portal, sandbox, user):
+    """What the README's curl example does: plan and create, then PUT each file; no browser, no cookie."""
+    http = requests.Session()
+    http.headers["Authorization"] = "Bearer " + sandbox.issue_token(user)
+    files = dict(example_files())
+    document = json.loads(files.pop("datapack.json"))
+    document["info"]["name"] = "from a script"
+    created = http.post(portal.url + "/api/datapacks",
+                        json={"document": document, "files": [{"path": n, "size": len(d)} for n, d in files.items()]})
+    assert created.status_code == 201, created.text
+    for upload in created.json()["uploads"]:
+        sent = http.put(portal.url + upload["url"], data=files[upload["path"]])
+        assert sent.status_code == 200, sent.text
+        stored = http.get(f"{sandbox.url}/api/v1.0/datapacks/{created.json()['datapack_id']}/content/"
+                          f"{sent.json()['ref'].removeprefix('repovizz:')}")
+        assert stored.content == files[upload["path"]]
+    assert not http.cookies

@@ -129,3 +129,27 @@ def test_healthz(client, api):
 def test_healthz_when_repovizz2_is_down(client, api):
     api.get(f"{REPOVIZZ2}/api/v1.0/user", body=requests.ConnectionError("refused"))
     assert client.get("/healthz").json == {"portal": "ok", "repovizz2": "unreachable"}
+
+
+def test_scripts_use_a_bearer_token_without_session_or_csrf(app, client, repovizz2, api):
+    """The scripting API: a repovizz2 token in Authorization, no cookie, so no CSRF token is needed."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    headers = {"Authorization": "Bearer script-token"}
+    created = client.post("/api/datapacks", json={"document": DOCUMENT, "files": FILES}, headers=headers)
+    assert created.status_code == 201, created.json
+    for upload in created.json["uploads"]:
+        body = b"v" * 1000 if upload["link"] == "video.mp4" else b"[1, 2, 3]"
+        answer = client.put(upload["url"], data=body, headers=headers)
+        assert answer.status_code == 200, answer.json
+    assert all(call.request.headers["Authorization"] == "Bearer script-token" for call in api.calls)
+    (item,) = repovizz2.datapacks.values()
+    assert item["owner"] == "u-1"
+    with client.session_transaction() as session:
+        assert "token" not in session
+
+
+def test_a_refused_script_token_is_401_json(client, api):
+    api.post(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/a.bin", status=401, json={"error": "invalid_token"})
+    answer = client.put("/datapacks/d-1/assets/a.bin", data=b"x", headers={"Authorization": "Bearer nope"})
+    assert answer.status_code == 401
+    assert "log in again" in answer.json["error"]
