@@ -164,8 +164,7 @@ def propose(paths_and_types: Iterable[tuple[str, str]], info: Mapping | None = N
 
 
 def _nodes(tree: dict) -> list[dict]:
-    """Files first, then folders, each in natural order (built level by level, no deep recursion issues:
-    the depth is bounded by MAX_FOLDER_LEVELS)."""
+    """Files first, then folders, each in natural order (recursion depth is bounded by MAX_FOLDER_LEVELS)."""
     nodes: list[dict] = []
     for filename, link, mime in sorted(tree["files"], key=lambda item: _natural(item[0])):
         node = {"class": "data", "name": readable_name(filename), "text": "", "link": link}

@@ -31,7 +31,7 @@
     var keep = channels.map(function (channel, index) { return channel.length > 0 ? index : -1; })
       .filter(function (index) { return index >= 0; });
     channels = keep.map(function (index) { return channels[index]; });
-    labels = keep.map(function (index) { return labels[index]; });
+    labels = keep.map(function (index) { return labels[index] || ""; });
     if (!channels.length) return null;
     var x = null;
     var xLabel = "";

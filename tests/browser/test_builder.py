@@ -114,3 +114,41 @@ def test_without_javascript_the_files_are_chosen_again(nojs_page, login, user, s
     page.get_by_role("button", name="Upload to repovizz2").click()
     assert page.get_by_role("heading", name="Plain session is in repovizz2").is_visible()
     assert page.locator("table.result tbody tr").count() == 4
+
+
+PARSE_CASES = """() => {
+  const shape = (text, hint) => {
+    const data = PortalCharts.parse(text, hint);
+    return data && {channels: data.channels.length, samples: data.channels.map(c => c.length),
+                    labels: data.labels, x: data.x ? data.xLabel : null};
+  };
+  return {
+    numbers: shape('[1, 2, 3.5, -4]'),
+    rows: shape('[[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]]'),
+    perChannel: shape('[[1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1]]'),
+    objects: shape('[{"t": 0, "emg": 1.5, "note": "a"}, {"t": 1, "emg": 2, "note": "b"}]'),
+    keyed: shape('{"x": [1, 2], "y": [3, 4], "name": "imu"}'),
+    wrapped: shape('{"data": [1, 2, 3]}'),
+    csv: shape('time,left,right\\n0,1,2\\n1,2,3\\n2,1,4\\n'),
+    tsv: shape('1\\t2\\n3\\t4\\n'),
+    nothing: shape('{"hello": "world"}'),
+    words: shape('just some words', 'csv'),
+    down: PortalCharts.downsample(Array.from({length: 10000}, (_, i) => Math.sin(i)), 500).length,
+  };
+}"""
+
+
+def test_what_the_charts_make_of_sensor_files(page, portal):
+    page.goto(portal.url + "/healthz")
+    page.add_script_tag(url="/static/charts.js")
+    shapes = page.evaluate(PARSE_CASES)
+    assert shapes["numbers"] == {"channels": 1, "samples": [4], "labels": [""], "x": None}
+    assert shapes["rows"] == {"channels": 2, "samples": [4, 4], "labels": ["", ""], "x": "column 1"}
+    assert shapes["perChannel"]["channels"] == 2 and shapes["perChannel"]["samples"] == [6, 6]
+    assert shapes["objects"] == {"channels": 2, "samples": [2, 2], "labels": ["t", "emg"], "x": None}
+    assert shapes["keyed"] == {"channels": 2, "samples": [2, 2], "labels": ["x", "y"], "x": None}
+    assert shapes["wrapped"]["samples"] == [3]
+    assert shapes["csv"] == {"channels": 2, "samples": [3, 3], "labels": ["left", "right"], "x": "time"}
+    assert shapes["tsv"]["channels"] == 2
+    assert shapes["nothing"] is None and shapes["words"] is None
+    assert shapes["down"] <= 500

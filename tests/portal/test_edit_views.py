@@ -286,3 +286,34 @@ def test_what_is_left_after_edits_passes_the_rules(client, auth, repovizz2, data
     assert walk_data_nodes(structure(repovizz2, datapack_id)) == []
     page = client.get(f"/datapacks/{datapack_id}")
     assert page.status_code == 200 and "No nodes yet." in page.get_data(as_text=True)
+
+
+class SlowUpstream:
+    """Stands in for repovizz2's streaming answer: counts the chunks handed out, notes when it is closed."""
+
+    def __init__(self, chunks: int, size: int = 64 * 1024):
+        self.headers = {"Content-Type": "video/mp4", "Content-Length": str(chunks * size)}
+        self.chunks, self.size, self.given, self.closed = chunks, size, 0, False
+
+    def iter_content(self, chunk_size):
+        assert chunk_size <= 1024 * 1024
+        for _ in range(self.chunks):
+            self.given += 1
+            yield b"x" * self.size
+
+    def close(self):
+        self.closed = True
+
+
+def test_download_is_passed_on_chunk_by_chunk(client, auth, repovizz2, datapack_id, monkeypatch):
+    upstream = SlowUpstream(chunks=1000)  # 64 MB, never held whole
+    monkeypatch.setattr("portal.repovizz.Repovizz2Client.open_asset", lambda self, d, f: upstream)
+    auth.login()
+    answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}", buffered=False)
+    assert answer.headers["Content-Length"] == str(1000 * 64 * 1024)
+    body = iter(answer.response)
+    assert len(next(body)) == 64 * 1024 and upstream.given == 1
+    next(body)
+    assert upstream.given == 2
+    answer.close()
+    assert upstream.closed
