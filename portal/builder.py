@@ -199,6 +199,8 @@ def apply_edits(document: dict, form: Mapping[str, str]) -> dict:
         value = form.get(f"info-{key}")
         if isinstance(value, str):
             info[key] = value.strip() if key == "description" else " ".join(value.split())
+    if not info.get("name"):
+        info["name"] = document.get("info", {}).get("name") or DEFAULT_NAME  # repovizz2 needs a name
     if isinstance(form.get("info-keywords"), str):
         info["keywords"] = keywords_from(form["info-keywords"])
     for node in list(walk_nodes(edited)):

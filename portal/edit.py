@@ -435,7 +435,8 @@ def _draft() -> Proposal:
         document = json.loads(request.form.get("document", ""))
     except ValueError:
         document = None
-    if not isinstance(document, dict) or not isinstance(document.get("children"), list):
+    if (not isinstance(document, dict) or not isinstance(document.get("children"), list)
+            or not isinstance(document.get("info"), dict)):
         raise BadRequest("The draft datapack was damaged on its way: start again from the files.")
     return Proposal(apply_edits(document, request.form), request.form.get("folder", ""))
 

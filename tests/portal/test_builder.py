@@ -132,6 +132,7 @@ def test_the_edit_form_changes_info_and_nodes():
     assert edited["children"][2]["children"][0]["text"] == "440 Hz"
     assert edited["children"][1]["name"] == "Setup"  # a blank name keeps the old one
     assert document["children"][2]["name"] == "Audio"  # the original is left alone
+    assert apply_edits(document, {"info-name": "  "})["info"]["name"] == "Pack"  # a datapack needs a name
 
 
 def test_move_and_drop_actions():

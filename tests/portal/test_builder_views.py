@@ -105,6 +105,7 @@ def test_a_damaged_draft_is_refused(client, auth):
     auth.login()
     assert client.post("/build", data={"step": "edit", "document": "not json"}).status_code == 400
     assert client.post("/build/document.json", data={"document": "[]"}).status_code == 400
+    assert client.post("/build", data={"step": "edit", "document": '{"info": [], "children": []}'}).status_code == 400
 
 
 def test_a_draft_that_breaks_the_rules_is_shown_with_its_problems(client, auth):
