@@ -169,3 +169,24 @@ def test_any_paths_give_a_valid_document_whose_links_match_the_files(chosen, inf
         plan = plan_upload(document, assets_for(links), Limits(max_files=1000, max_asset_bytes=100))
         assert sorted(plan) == sorted(links)
         assert all(plan[link].path == link for link in links)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(paths, mimes), min_size=1, max_size=12),
+       st.lists(st.tuples(st.sampled_from(["up", "down", "drop", "name", "text", "info"]),
+                          st.integers(0, 30), st.text(max_size=15)), max_size=12))
+def test_editing_a_proposal_keeps_it_valid(chosen, steps):
+    document = propose_document(chosen)
+    for verb, pick, value in steps:
+        places = [node.place for node in walk_nodes(document)]
+        if not places:
+            break
+        place = places[pick % len(places)]
+        if verb in ("up", "down", "drop"):
+            document, _ = apply_action(document, f"{verb}:{place}")
+        elif verb == "info":
+            document = apply_edits(document, {"info-name": value, "info-keywords": value, "info-author": value})
+        else:
+            document = apply_edits(document, {f"node-{verb}:{place}": value})
+        assert document_problems(document) == [] and link_problems(document) == []
+        assert document["info"]["name"]
