@@ -25,3 +25,22 @@ def log_in(page, portal_url: str, username: str, password: str = PASSWORD, next_
 def references(page) -> list[str]:
     """The repovizz: references shown in the result table."""
     return [text.strip() for text in page.locator("table.result code.ref").all_inner_texts()]
+
+
+def drop_paths(page, selector: str, paths) -> None:
+    """Drag files or folders from disk onto an element and drop them, as a user would.
+
+    Goes through Chromium's own drag machinery (DevTools `Input.dispatchDragEvent`), so a dropped
+    folder arrives as a real directory entry to walk with `webkitGetAsEntry()`.
+    """
+    target = page.locator(selector)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    data = {"items": [], "files": [str(path) for path in paths], "dragOperationsMask": 1}
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for kind in ("dragEnter", "dragOver", "drop"):
+            cdp.send("Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data})
+    finally:
+        cdp.detach()

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 import requests
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, references
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, drop_paths, references
 
 pytestmark = pytest.mark.browser
 
@@ -82,22 +82,14 @@ def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user,
     assert "2.5 KB" in page.locator("table.result").inner_text()
 
 
-def test_dropped_files_upload_with_a_retried_failure(page, login, user):
+def test_a_dropped_folder_uploads_with_a_retried_failure(page, login, user):
     login(page, user)
     tune(page, **{"retry-delay": 20})
-    # A page cannot forge a drag from the desktop, so build the same DataTransfer a drop carries.
-    page.evaluate("""() => { const input = document.createElement('input');
-        input.type = 'file'; input.multiple = true; input.id = 'drag-source'; input.hidden = true;
-        document.body.appendChild(input); }""")
-    page.set_input_files("#drag-source", [str(EXAMPLE / "datapack.json")] + [str(EXAMPLE / n) for n in EXAMPLE_ASSETS])
-    page.evaluate("""() => {
-        const transfer = new DataTransfer();
-        for (const file of document.getElementById('drag-source').files) transfer.items.add(file);
-        const zone = document.getElementById('drop-zone');
-        for (const type of ['dragenter', 'dragover', 'drop'])
-          zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
-    }""")
-    assert page.locator("#drop-zone .drop-summary").inner_text() == "5 files dropped (37.9 KB)."
+    drop_paths(page, "#drop-zone", [EXAMPLE])  # the folder itself, walked with webkitGetAsEntry()
+    summary = page.locator("#drop-zone .drop-summary")
+    page.wait_for_function("() => / dropped /.test(document.querySelector('#drop-zone .drop-summary').textContent)")
+    assert summary.inner_text() == "5 files dropped (37.9 KB)."
+    assert page.get_by_role("button", name="Forget the dropped files").is_visible()
 
     attempts = []
 
@@ -110,6 +102,10 @@ def test_dropped_files_upload_with_a_retried_failure(page, login, user):
 
     page.route("**/assets/setup.png*", flaky)
     page.get_by_role("button", name="Check and upload").click()
+    page.locator('#transfer li[data-link="sensors/emg 2.json"]').wait_for(state="attached")
+    # The paths are the dropped folder's own, as the folder input would give them.
+    labels = page.locator("#transfer li label").all_inner_texts()
+    assert sorted(labels) == sorted(f"example/{name}" for name in EXAMPLE_ASSETS)
     assert_example_result(page)
     assert len(attempts) == 3
 
@@ -138,6 +134,27 @@ def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, artifa
     retry.focus()
     page.keyboard.press("Enter")
     assert_example_result(page)
+
+
+def test_dropped_loose_files_count_by_their_names(page, login, user):
+    """A drop the page builds itself carries plain files (no entries): they count by their names."""
+    login(page, user)
+    page.evaluate("""() => { const input = document.createElement('input');
+        input.type = 'file'; input.multiple = true; input.id = 'drag-source'; input.hidden = true;
+        document.body.appendChild(input); }""")
+    page.set_input_files("#drag-source", [str(EXAMPLE / "datapack.json")] + [str(EXAMPLE / n) for n in EXAMPLE_ASSETS])
+    page.evaluate("""() => {
+        const transfer = new DataTransfer();
+        for (const file of document.getElementById('drag-source').files) transfer.items.add(file);
+        const zone = document.getElementById('drop-zone');
+        for (const type of ['dragenter', 'dragover', 'drop'])
+          zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    }""")
+    summary = page.locator("#drop-zone .drop-summary")
+    page.wait_for_function("() => / dropped /.test(document.querySelector('#drop-zone .drop-summary').textContent)")
+    assert summary.inner_text() == "5 files dropped (37.9 KB)."
+    page.get_by_role("button", name="Forget the dropped files").click()
+    assert summary.inner_text() == "" and summary.is_hidden()
 
 
 def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, login, user, portal, tmp_path, artifacts):

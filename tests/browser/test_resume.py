@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, drop_paths
 
 pytestmark = pytest.mark.browser
 
@@ -19,12 +19,16 @@ def record_puts(page) -> list[str]:
     return puts
 
 
-def resume_with_the_folder(page, puts, expected_links, artifacts, shot):
-    """On the datapack page: choose the folder again, send, and see the page turn complete."""
+def resume_with_the_folder(page, puts, expected_links, artifacts, shot, drop=False):
+    """On the datapack page: choose (or drop) the folder again, send, and see the page turn complete."""
     pending = page.locator("section.pending li").all_inner_texts()
     assert len(pending) == len(expected_links)
     before = len(puts)
-    page.set_input_files('#pending-form input[name="folder"]', str(EXAMPLE))
+    if drop:
+        drop_paths(page, "#drop-zone", [EXAMPLE])
+        page.get_by_text("5 files dropped").wait_for()
+    else:
+        page.set_input_files('#pending-form input[name="folder"]', str(EXAMPLE))
     page.get_by_role("button", name="Upload the pending files").click()
     page.get_by_text("Every file of this datapack is in repovizz2.").wait_for()
     assert DATAPACK_PAGE.search(page.url)
@@ -57,7 +61,7 @@ def test_cancel_then_resume_from_the_datapack_page(page, login, user, artifacts)
     page.wait_for_url(DATAPACK_PAGE)
     assert page.get_by_role("heading", name="1 file still to upload").is_visible()
     page.screenshot(path=str(artifacts / "datapack-pending.png"), full_page=True)
-    resume_with_the_folder(page, puts, ["audio/tone.wav"], artifacts, "js-resumed-after-cancel.png")
+    resume_with_the_folder(page, puts, ["audio/tone.wav"], artifacts, "js-resumed-after-cancel.png", drop=True)
 
 
 def test_expired_login_stops_the_upload_and_the_rest_is_sent_after_logging_in(page, login, user, artifacts):
