@@ -1,8 +1,8 @@
 """Browser tests: Playwright driving Debian's Chromium against a live portal and the live sandbox.
 
-Fixtures: `portal` (a LivePortal per module, served under a strict Content-Security-Policy so the
-page scripts are proven to need no inline code), `browser` (one headless Chromium per session),
-`user` (a fresh sandbox user per test), `page` / `nojs_page` (a fresh context per test, JavaScript
+Fixtures: `portal` (a LivePortal per module, with the portal's own Content-Security-Policy; the
+`page` fixture fails a test on any CSP violation or uncaught script error), `browser` (one headless
+Chromium per session), `user` (a fresh sandbox user per test), `page` / `nojs_page` (a fresh context per test, JavaScript
 on / off) and `login` (log in through the sandbox's real login and consent pages).
 Screenshots go to `test-artifacts/` at the repository root (git-ignored); a failing test leaves one too.
 """
@@ -22,12 +22,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-# What production will send: no 'unsafe-inline' anywhere, so inline scripts, inline event handlers
-# and style attributes would all be refused (and reported by the `page` fixture).
-TEST_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-
 _users = itertools.count()
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -45,12 +41,6 @@ def artifacts() -> Path:
 @pytest.fixture(scope="module")
 def portal(sandbox, tmp_path_factory):
     live = LivePortal(sandbox, str(tmp_path_factory.mktemp("browser-sessions")), WTF_CSRF_ENABLED=True)
-
-    @live.app.after_request
-    def strict_csp(response):  # registered before the first request reaches the app
-        response.headers.setdefault("Content-Security-Policy", TEST_CSP)
-        return response
-
     yield live
     live.stop()
 

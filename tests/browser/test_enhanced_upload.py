@@ -50,8 +50,11 @@ def assert_example_result(page):
     assert len(set(refs)) == 4 and all(REF.match(ref) for ref in refs), refs
 
 
-def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user, artifacts):
+def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user, portal, artifacts):
     login(page, user)
+    # The scripts run under the portal's policy: no inline code allowed (violations fail the test).
+    csp = page.request.get(portal.url + "/upload").headers.get("content-security-policy", "")
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp, csp
     assert page.locator("#drop-zone").is_visible()
     puts = put_requests(page)
     hold_final_post(page)
