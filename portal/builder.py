@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .archive import is_ignored
-from .datapack import MAX_DEPTH, normalize_path, unsafe_link_reason, walk_nodes
+from .datapack import MAX_DEPTH, UPLOADED_PREFIX, is_uploaded, normalize_path, unsafe_link_reason, walk_nodes
 from .edits import EditError, move_node, node_at, remove_node
 
 DEFAULT_NAME = "New datapack"
@@ -147,6 +147,12 @@ def propose(paths_and_types: Iterable[tuple[str, str]], info: Mapping | None = N
     tree: dict = {"folders": {}, "files": []}
     for path, mime in kept:
         link = path[len(folder) + 1:] if folder else path
+        reason = unsafe_link_reason(link)  # e.g. a blank name once the folder is taken off
+        if reason is None and is_uploaded(link):
+            reason = f"has a name that starts with {UPLOADED_PREFIX!r}, like an uploaded file"
+        if reason:
+            skipped.append((path, reason))
+            continue
         parts = link.split("/")
         folders, filename = parts[:-1], parts[-1]
         if len(folders) > MAX_FOLDER_LEVELS:

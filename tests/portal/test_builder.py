@@ -90,6 +90,9 @@ def test_unusable_paths_are_skipped_and_said_why():
                         ("", ""), ("/abs/x.wav", ""), ("pack/__MACOSX/._ok.wav", "")])
     # "/abs/x.wav" is read as relative (a leading slash is dropped), so there is no common folder here.
     assert [node.link for node in walk_data_nodes(proposal.document)] == ["abs/x.wav", "pack/ok.wav"]
+    assert dict(propose([("repovizz:abc", "")]).skipped) == {
+        "repovizz:abc": "has a name that starts with 'repovizz:', like an uploaded file"}
+    assert dict(propose([("pack/ ", ""), ("pack/a.wav", "")]).skipped) == {"pack/ ": "is empty"}
     reasons = dict(proposal.skipped)
     assert reasons["pack/.DS_Store"] == "is a file the system adds by itself"
     assert reasons["pack/ok.wav"] == "was chosen twice"
