@@ -8,23 +8,11 @@ import shutil
 import pytest
 
 from tests.browser.helpers import EXAMPLE
-from tests.live_portal import LivePortal
 
 pytestmark = pytest.mark.browser
 
 CSV = "time;left;right\n" + "".join(f"{t / 100};{math.sin(t / 150):.4f};{0.5 * math.cos(t / 90):.4f}\n"
                                      for t in range(2000))
-
-
-@pytest.fixture(scope="module")
-def portal(sandbox, tmp_path_factory):
-    """The portal with the Content-Security-Policy it sends in production. The shared fixture's stricter
-    test policy has no ``blob:``, which the builder needs to preview files that are not uploaded yet
-    (production allows ``img-src``/``media-src`` ``blob:`` for exactly that). Inline script and style
-    are refused by both."""
-    live = LivePortal(sandbox, str(tmp_path_factory.mktemp("builder-sessions")), WTF_CSRF_ENABLED=True)
-    yield live
-    live.stop()
 
 
 @pytest.fixture
