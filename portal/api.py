@@ -84,8 +84,12 @@ def pending(datapack_id: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("files"), list):
         return {"error": "send JSON with 'files'"}, 400
+    try:
+        assets = [Asset(str(item["path"]), int(item["size"]), lambda path=item["path"]: _unreadable(path))
+                  for item in body["files"]]
+    except (KeyError, TypeError, ValueError):
+        return {"error": "each file needs a 'path' and a 'size'"}, 400
     item = repovizz2().datapack(datapack_id)
-    assets = [Asset(str(f.get("path", "")), int(f.get("size", 0)), lambda: None) for f in body["files"]]
     try:
         plan = plan_upload(item.get("structure") or {}, assets, limits(), resume=True)
     except DatapackInvalid as invalid:

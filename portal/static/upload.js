@@ -138,12 +138,14 @@
     });
   }
 
-  /** The same markup as templates/_problems.html renders. */
+  /** The same markup as templates/_problems.html renders (resuming says "Nothing was sent"). */
   function problemsSection(problems) {
     var count = problems.length;
+    var marked = document.querySelector("[data-problems-heading]");
+    var heading = marked ? marked.getAttribute("data-problems-heading") : "Nothing was created";
     var section = el("section", {className: "problems js-message", role: "alert", "aria-labelledby": "problems-title"}, [
       el("h2", {id: "problems-title",
-        text: "Nothing was created: " + count + " problem" + (count !== 1 ? "s" : "") + " to fix first"}),
+        text: heading + ": " + count + " problem" + (count !== 1 ? "s" : "") + " to fix first"}),
       el("ul", {}, problems.map(function (problem) { return el("li", {text: String(problem)}); }))
     ]);
     return section;

@@ -153,3 +153,11 @@ def test_a_refused_script_token_is_401_json(client, api):
     answer = client.put("/datapacks/d-1/assets/a.bin", data=b"x", headers={"Authorization": "Bearer nope"})
     assert answer.status_code == 401
     assert "log in again" in answer.json["error"]
+
+
+@pytest.mark.parametrize("files", [["a.bin"], [{"path": "a.bin"}], [{"path": "a.bin", "size": "big"}]])
+def test_pending_refuses_malformed_file_lists(client, auth, repovizz2, files):
+    auth.login()
+    answer = client.post("/api/datapacks/d-1/pending", json={"files": files})
+    assert answer.status_code == 400
+    assert answer.json["error"] == "each file needs a 'path' and a 'size'"
