@@ -83,7 +83,8 @@ def _error_message(response: requests.Response) -> str:
     except ValueError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return body["error"]
+        description = body.get("error_description")
+        return f"{body['error']}: {description}" if isinstance(description, str) and description else body["error"]
     return f"repovizz2 answered {response.status_code} {response.reason or ''}".strip()
 
 
@@ -114,11 +115,16 @@ class Repovizz2Client:
 
     def _call(self, method: str, path: str, **kwargs) -> requests.Response:
         response = self._send(method, path, **kwargs)
-        if response.status_code == 401 and not isinstance(kwargs.get("data"), MultipartFile) and self._refresh():
+        if response.status_code == 401 and self._replayable(kwargs.get("data")) and self._refresh():
             response = self._send(method, path, **kwargs)
         if response.status_code >= 400:
             raise error_for(response)
         return response
+
+    @staticmethod
+    def _replayable(body) -> bool:
+        """A body can be sent again after a refresh unless it streams from a one-way source."""
+        return body.rewind() if isinstance(body, MultipartFile) else True
 
     def _adopt_stored_token(self) -> bool:
         """After a refused renewal, take the token another request of the same user renewed meanwhile.

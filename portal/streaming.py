@@ -43,6 +43,15 @@ class MultipartFile:
         ).encode("utf-8")
         self.tail = f"\r\n--{self.boundary}--\r\n".encode("ascii")
         self.sent = 0
+        self.start = source.tell() if _seekable(source) else None
+
+    def rewind(self) -> bool:
+        """Go back to the file's first byte so the body can be sent again; False for a one-way stream."""
+        if self.start is None:
+            return False
+        self.source.seek(self.start)
+        self.sent = 0
+        return True
 
     @property
     def content_type(self) -> str:
@@ -64,3 +73,10 @@ class MultipartFile:
         if self.source.read(1):
             raise BodyLengthMismatch(f"the file is longer than the announced {self.size} bytes")
         yield self.tail
+
+
+def _seekable(source) -> bool:
+    try:
+        return bool(source.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False

@@ -20,7 +20,7 @@ from .datapack import (
     pending_links,
     walk_data_nodes,
 )
-from .repovizz import Repovizz2Client, Repovizz2Error
+from .repovizz import NotAuthorized, Repovizz2Client, Repovizz2Error
 from .streaming import BodyLengthMismatch
 
 logger = logging.getLogger("portal.uploads")
@@ -146,6 +146,8 @@ def upload_files(client: Repovizz2Client, datapack_id: str, plan: dict[str, Asse
             error.datapack_id = datapack_id
             error.link = link
             log_upload(datapack_id, link, asset.size, started, f"failed: {type(error).__name__}", user)
+            if isinstance(error, NotAuthorized):
+                raise  # log in again, then back to the datapack page to finish
             return sent, error
         log_upload(datapack_id, link, asset.size, started, "ok", user)
         sent[link] = asset.size

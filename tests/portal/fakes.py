@@ -41,6 +41,7 @@ class FakeRepovizz2:
         self.datapacks: dict[str, dict] = {}
         self.files: dict[str, bytes] = {}
         self.fail_upload: dict[str, int] = {}  # link -> status to answer instead
+        self.fail_upload_once: dict[str, int] = {}  # the same, for the first try only
         self.file_datapack: dict[str, str] = {}  # file id -> the datapack it belongs to
         self.file_names: dict[str, str] = {}  # file id -> the link it was first uploaded under
         mock.add_callback(responses.GET, f"{API}/user", callback=self._user)
@@ -95,6 +96,9 @@ class FakeRepovizz2:
         link = unquote(request.url.split("/content/", 1)[1])
         if link in self.fail_upload:
             return self.fail_upload[link], {}, json.dumps({"error": "boom"})
+        if link in self.fail_upload_once:
+            return self.fail_upload_once.pop(link), {}, json.dumps({"error": "invalid_token",
+                                                                     "error_description": "the token expired"})
         body = _file_part(request)
         for node in _walk(item["structure"]["children"]):
             if node["link"] == link:

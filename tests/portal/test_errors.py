@@ -110,3 +110,48 @@ def test_parallel_refresh_adopts_the_token_another_request_renewed(client, auth,
     assert page.status_code == 200
     with client.session_transaction() as session:
         assert session["token"]["access_token"] == "access-2"
+
+
+def _upload_form():
+    from tests.portal.test_upload import GOOD_FILES, doc_file, files
+
+    return {"document": doc_file(), "files": files(*GOOD_FILES)}
+
+
+def test_401_on_a_file_from_the_form_is_renewed_and_the_file_sent_again(client, auth, api):
+    """repovizz2 may end a token between the portal's check and the file's arrival: renew, resend."""
+    from tests.portal.fakes import FakeRepovizz2
+
+    fake = FakeRepovizz2(api)
+    fake.fail_upload_once["video.mp4"] = 401
+    auth.login()
+    api.post(TOKEN_URL, json={"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600,
+                              "refresh_token": "refresh-2"})
+    page = client.post("/upload", data=_upload_form(), content_type="multipart/form-data")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    assert "All 2 files were uploaded" in page.get_data(as_text=True)
+    assert fake.uploads.count("video.mp4") == 2
+    assert any(call.request.url == TOKEN_URL for call in api.calls)
+    assert sorted(fake.files.values()) == [b"[1, 2, 3]", b"v" * 1000]
+
+
+def test_login_refused_mid_upload_goes_through_login_back_to_the_datapack(client, auth, api):
+    from tests.portal.fakes import FakeRepovizz2
+
+    fake = FakeRepovizz2(api)
+    fake.fail_upload["emg 2.json"] = 401
+    auth.login(refresh_token=None)
+    page = client.post("/upload", data=_upload_form(), content_type="multipart/form-data")
+    (datapack_id,) = fake.datapacks
+    assert page.status_code == 302
+    assert page.headers["Location"].endswith(f"/auth/login?next=/datapacks/{datapack_id}")
+
+
+def test_401_on_a_streamed_put_cannot_be_resent_and_says_so(client, auth, api):
+    api.post(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/a.bin", status=401,
+             json={"error": "invalid_token", "error_description": "the token expired"})
+    auth.login()
+    answer = client.put("/datapacks/d-1/assets/a.bin", data=b"x")
+    assert answer.status_code == 401
+    assert answer.json["login"] == "/auth/login?next=/datapacks/d-1"
+    assert sum(1 for call in api.calls if "/content/" in call.request.url) == 1
