@@ -121,3 +121,14 @@ def test_scripting_api_with_a_bearer_token(portal, sandbox, user):
                           f"{sent.json()['ref'].removeprefix('repovizz:')}")
         assert stored.content == files[upload["path"]]
     assert not http.cookies
+
+
+def test_calls_to_repovizz2_reuse_pooled_connections(portal, browser_session):
+    """Many pages, each several API calls, ride on a few kept-alive connections of the worker's pool."""
+    for _ in range(10):
+        assert browser_session.get(portal.url + "/").status_code == 200
+    pools = portal.app.extensions["repovizz2_adapter"].poolmanager.pools
+    opened = sum(pools[key].num_connections for key in pools.keys())
+    requests_made = sum(pools[key].num_requests for key in pools.keys())
+    assert requests_made >= 10
+    assert opened <= 3
