@@ -13,6 +13,7 @@ import mimetypes
 import posixpath
 import re
 import unicodedata
+from contextlib import contextmanager
 from urllib.parse import quote
 
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, session,
@@ -205,15 +206,47 @@ def _back(datapack_id: str, place: str = ""):
     return redirect(url_for("datapacks.show", datapack_id=datapack_id) + anchor)
 
 
-def _refuse(datapack_id: str, message: str):
-    flash(message, "error")
-    return _back(datapack_id)
+class _Refused(Exception):
+    """An edit that was not made: answered with its message and the way back to the datapack."""
+
+    def __init__(self, datapack_id: str, message: str):
+        super().__init__(message)
+        self.datapack_id, self.message = datapack_id, message
+
+
+@bp.errorhandler(_Refused)
+def _refused(refusal: _Refused):
+    flash(refusal.message, "error")
+    return _back(refusal.datapack_id)
 
 
 def _form_problem(form: FlaskForm) -> str:
     messages = [f"{getattr(form, key).label.text}: {message}" if hasattr(form, key) else message
                 for key, errors in form.errors.items() for message in errors]
     return "Nothing was changed: " + "; ".join(messages)
+
+
+def _checked_form(datapack_id: str, form: FlaskForm) -> None:
+    if not form.validate_on_submit():
+        raise _Refused(datapack_id, _form_problem(form))
+
+
+def _fetch(datapack_id: str, form: FlaskForm):
+    """After the form's own checks: the repovizz2 client and the datapack's document as it is now."""
+    _checked_form(datapack_id, form)
+    client = repovizz2()
+    return client, client.datapack(datapack_id).get("structure") or {}
+
+
+@contextmanager
+def _or_nothing_was(verb: str, datapack_id: str):
+    """An EditError or DatapackInvalid in the block refuses the edit: "Nothing was <verb>: <why>"."""
+    try:
+        yield
+    except EditError as error:
+        raise _Refused(datapack_id, f"Nothing was {verb}: {error}.") from None
+    except DatapackInvalid as invalid:
+        raise _Refused(datapack_id, f"Nothing was {verb}: " + "; ".join(invalid.problems)) from None
 
 
 def _expected_node(document: dict, place: str, expect: str) -> dict:
@@ -236,8 +269,7 @@ def _save(client, datapack_id: str, document: dict) -> None:
 @login_required
 def rename(datapack_id: str):
     form = RenameForm()
-    if not form.validate_on_submit():
-        return _refuse(datapack_id, _form_problem(form))
+    _checked_form(datapack_id, form)
     new = " ".join(form.name.data.split())
     client = repovizz2()
     item = client.datapack(datapack_id)
@@ -259,20 +291,13 @@ def rename(datapack_id: str):
 @login_required
 def edit_node(datapack_id: str):
     form = NodeForm()
-    if not form.validate_on_submit():
-        return _refuse(datapack_id, _form_problem(form))
-    client = repovizz2()
-    document = client.datapack(datapack_id).get("structure") or {}
+    client, document = _fetch(datapack_id, form)
     place = form.place.data
-    try:
+    with _or_nothing_was("changed", datapack_id):
         _expected_node(document, place, form.expect.data)
         edited = set_node_fields(document, place, name=" ".join(form.name.data.split()),
                                  text=(form.text.data or "").strip())
         _save(client, datapack_id, edited)
-    except EditError as error:
-        return _refuse(datapack_id, f"Nothing was changed: {error}.")
-    except DatapackInvalid as invalid:
-        return _refuse(datapack_id, "Nothing was changed: " + "; ".join(invalid.problems))
     flash(f"Saved the {describe(node_at(edited, place))} at {place}.", "ok")
     return _back(datapack_id, place)
 
@@ -281,18 +306,11 @@ def edit_node(datapack_id: str):
 @login_required
 def remove(datapack_id: str):
     form = RemoveForm()
-    if not form.validate_on_submit():
-        return _refuse(datapack_id, _form_problem(form))
-    client = repovizz2()
-    document = client.datapack(datapack_id).get("structure") or {}
+    client, document = _fetch(datapack_id, form)
     place = form.place.data
-    try:
+    with _or_nothing_was("removed", datapack_id):
         node = _expected_node(document, place, form.expect.data)
         _save(client, datapack_id, remove_node(document, place))
-    except EditError as error:
-        return _refuse(datapack_id, f"Nothing was removed: {error}.")
-    except DatapackInvalid as invalid:
-        return _refuse(datapack_id, "Nothing was removed: " + "; ".join(invalid.problems))
     flash(f"Removed the {describe(node)} (it was at {place}).", "ok")
     return _back(datapack_id)
 
@@ -313,25 +331,18 @@ def _checked_asset(storage):
 def add(datapack_id: str):
     """Append a data node whose link is the file's name, save the structure, then upload the file to it."""
     form = AddNodeForm()
-    if not form.validate_on_submit():
-        return _refuse(datapack_id, _form_problem(form))
-    client = repovizz2()
-    document = client.datapack(datapack_id).get("structure") or {}
+    client, document = _fetch(datapack_id, form)
     storage = form.file.data
     link = posixpath.basename(normalize_path(storage.filename or ""))
     name = " ".join((form.name.data or "").split()) or readable_name(link)
     mime = guess_mime(link, storage.mimetype or "")
-    try:
+    with _or_nothing_was("added", datapack_id):
         asset = _checked_asset(storage)
         asset.path, asset.mime = link, mime
         edited, place = add_node(document, data_node(name, (form.text.data or "").strip(), link, mime),
                                  form.parent.data or "")
         plan = plan_upload(edited, [asset], limits(), resume=True)
         _save(client, datapack_id, edited)
-    except EditError as error:
-        return _refuse(datapack_id, f"Nothing was added: {error}.")
-    except DatapackInvalid as invalid:
-        return _refuse(datapack_id, "Nothing was added: " + "; ".join(invalid.problems))
     _, error = upload_files(client, datapack_id, plan, _username())
     if error is not None:
         raise error  # the node exists, waiting for its file: the error page links to the datapack
@@ -344,19 +355,14 @@ def add(datapack_id: str):
 def replace(datapack_id: str):
     """Send a new file to the node's current link (``repovizz:<id>``): repovizz2 replaces the file."""
     form = ReplaceForm()
-    if not form.validate_on_submit():
-        return _refuse(datapack_id, _form_problem(form))
-    client = repovizz2()
-    document = client.datapack(datapack_id).get("structure") or {}
+    client, document = _fetch(datapack_id, form)
     place = form.place.data
     storage = form.file.data
-    try:
+    with _or_nothing_was("replaced", datapack_id):
         node = _expected_node(document, place, form.expect.data)
         if node.get("class") != "data" or not is_uploaded(node.get("link", "")):
             raise EditError(f"{place} is not an uploaded data node (upload its file from the pending form)")
         asset = _checked_asset(storage)
-    except EditError as error:
-        return _refuse(datapack_id, f"Nothing was replaced: {error}.")
     mime = guess_mime(asset.path, storage.mimetype or "")
     old_link = node["link"]
     try:
