@@ -1,6 +1,7 @@
 """JSON endpoints for the enhanced upload page and for scripts: plan and create, then stream each file."""
 from __future__ import annotations
 
+import json
 import mimetypes
 import time
 
@@ -47,6 +48,39 @@ def _unreadable(path: str):
     raise RuntimeError(f"{path} is only described, not sent, when planning")
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_body() -> dict | None:
+    """The request's JSON object, or None when it is not one.
+
+    Parsed here, not by Flask: Flask's parser takes NaN and Infinity (which repovizz2 cannot be sent)
+    and lets a RecursionError from deep nesting out as a 500.
+    """
+    if not request.is_json:
+        return None
+    try:
+        body = json.loads(request.get_data(cache=False), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _described_files(body: dict) -> list[Asset] | None:
+    """The files the caller says it holds (``[{"path", "size"}, ...]``), or None when the list is malformed."""
+    files = body.get("files")
+    if not isinstance(files, list):
+        return None
+    assets = []
+    for item in files:
+        path, size = (item.get("path"), item.get("size")) if isinstance(item, dict) else (None, None)
+        if not isinstance(path, str) or type(size) is not int or size < 0:
+            return None
+        assets.append(Asset(path, size, lambda path=path: _unreadable(path)))
+    return assets
+
+
 @bp.route("/api/datapacks", methods=["POST"])
 def create():
     """Check a document against the list of files the browser holds; if all is well, create the datapack.
@@ -54,17 +88,18 @@ def create():
     Body: ``{"document": {...}, "files": [{"path": "...", "size": 123}, ...]}``. Answers the
     datapack id and, for each file to send, the link and the URL to PUT it to.
     """
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("files"), list):
+    body = _json_body()
+    if body is None or not isinstance(body.get("files"), list):
         return {"error": "send JSON with 'document' and 'files'", "problems": []}, 400
     document = body.get("document")
     if not isinstance(document, dict):
         return {"error": "The datapack has problems", "problems": ["document: must be a JSON object"]}, 422
-    try:
-        assets = [Asset(str(item["path"]), int(item["size"]), lambda path=item["path"]: _unreadable(path))
-                  for item in body["files"]]
-    except (KeyError, TypeError, ValueError):
+    assets = _described_files(body)
+    if assets is None:
         return {"error": "each file needs a 'path' and a 'size'", "problems": []}, 400
+    max_json_kb = current_app.config["MAX_JSON_KB"]
+    if len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()) > max_json_kb * 1024:
+        return {"error": "The datapack has problems", "problems": [f"document: is larger than {max_json_kb} KB"]}, 422
     try:
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
@@ -81,13 +116,11 @@ def _upload_list(datapack_id: str, plan: dict[str, Asset]) -> list[dict]:
 @bp.route("/api/datapacks/<datapack_id>/pending", methods=["POST"])
 def pending(datapack_id: str):
     """For resuming: which of the browser's files go to links repovizz2 still lists as pending."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("files"), list):
+    body = _json_body()
+    if body is None or not isinstance(body.get("files"), list):
         return {"error": "send JSON with 'files'"}, 400
-    try:
-        assets = [Asset(str(item["path"]), int(item["size"]), lambda path=item["path"]: _unreadable(path))
-                  for item in body["files"]]
-    except (KeyError, TypeError, ValueError):
+    assets = _described_files(body)
+    if assets is None:
         return {"error": "each file needs a 'path' and a 'size'"}, 400
     item = repovizz2().datapack(datapack_id)
     try:

@@ -161,3 +161,38 @@ def test_pending_refuses_malformed_file_lists(client, auth, repovizz2, files):
     answer = client.post("/api/datapacks/d-1/pending", json={"files": files})
     assert answer.status_code == 400
     assert answer.json["error"] == "each file needs a 'path' and a 'size'"
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 100_000,  # nested too deep for Python's parser
+    '{"document": {}, "files": [{"path": "a.bin", "size": Infinity}]}',
+    '{"document": {}, "files": [{"path": "a.bin", "size": -5}]}',
+    '{"document": {}, "files": [{"path": "a.bin", "size": 1.5}]}',
+])
+@pytest.mark.parametrize("url", ["/api/datapacks", "/api/datapacks/d-1/pending"])
+def test_malformed_json_is_a_400_not_a_500(client, auth, repovizz2, url, body):
+    auth.login()
+    answer = client.post(url, data=body, content_type="application/json")
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert repovizz2.creates == 0
+
+
+def test_a_document_with_nan_is_refused_before_anything_is_created(client, auth, repovizz2):
+    document = json.loads(json.dumps(DOCUMENT))
+    document["children"][0]["meta"] = {"gain": float("nan")}
+    auth.login()
+    answer = client.post("/api/datapacks", data=json.dumps({"document": document, "files": FILES}),
+                         content_type="application/json")
+    assert answer.status_code == 400
+    assert repovizz2.creates == 0
+
+
+def test_a_document_over_the_json_limit_is_refused_before_anything_is_created(client, auth, repovizz2, app):
+    app.config["MAX_JSON_KB"] = 1
+    document = json.loads(json.dumps(DOCUMENT))
+    document["info"]["description"] = "x" * 2000
+    auth.login()
+    answer = create(client, document)
+    assert answer.status_code == 422
+    assert answer.json["problems"] == ["document: is larger than 1 KB"]
+    assert repovizz2.creates == 0
