@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import mimetypes
 import posixpath
@@ -74,11 +75,16 @@ def preview_kind(mime: str, name: str = "") -> str:
 
 @bp.app_template_global()
 def node_fingerprint(node: dict) -> str:
-    """What an edit form expects to find at its place: the link of a data node, the name of a container.
-    If the datapack changed in between (another tab), the edit is refused rather than made elsewhere."""
+    """What an edit form expects to find at its place: the link of a data node or the name of a
+    container, and a digest of the whole node (its name, its text, everything inside a container).
+    If the datapack changed in between (another tab), the edit is refused rather than made on another
+    node, over the other tab's change, or to nodes the form never showed."""
     if node.get("class") == "data":
-        return "data:" + str(node.get("link", ""))
-    return "container:" + str(node.get("name", ""))
+        label = "data:" + str(node.get("link", ""))
+    else:
+        label = "container:" + str(node.get("name", ""))
+    whole = json.dumps(node, sort_keys=True, separators=(",", ":"))  # ASCII: lone surrogates are escaped
+    return f"{label}#{hashlib.sha256(whole.encode()).hexdigest()[:16]}"
 
 
 @bp.app_template_global()
@@ -252,7 +258,10 @@ def _or_nothing_was(verb: str, datapack_id: str):
 def _expected_node(document: dict, place: str, expect: str) -> dict:
     """The node at `place`, if it is still the one the form was made for."""
     node = node_at(document, place)
-    if expect and node_fingerprint(node) != expect:
+    if not expect:
+        raise EditError("the form did not say which node it was made for: look at the datapack again "
+                        "and redo the change")
+    if node_fingerprint(node) != expect:
         raise EditError("the datapack changed since this page was loaded (in another tab?): "
                         "look at it again and redo the change")
     return node

@@ -1,6 +1,7 @@
 """Each edit of a datapack, and fetching its files back, through the portal against the live sandbox."""
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -36,6 +37,14 @@ def file_id(node) -> str:
 
 def node(portal, http, datapack_id, name):
     return next(n for n in walk_data_nodes(document(portal, http, datapack_id)) if n.name == name)
+
+
+def expect(portal, http, datapack_id, place) -> str:
+    """What the datapack page's forms for the node at `place` say they expect to find there."""
+    page = http.get(f"{portal.url}/datapacks/{datapack_id}").text
+    found = re.search(rf'name="place" value="{re.escape(place)}">\s*'
+                      r'<input type="hidden" name="expect" value="([^"]*)"', page)
+    return html.unescape(found.group(1))
 
 
 def post(portal, http, datapack_id, action, data=None, files=None) -> requests.Response:
@@ -91,7 +100,8 @@ def test_edit_a_node(portal, browser_session):
     datapack_id = upload_example(portal, browser_session)
     before = node(portal, browser_session, datapack_id, "EMG")
     answer = post(portal, browser_session, datapack_id, "nodes/edit", {
-        "place": before.place, "expect": f"data:{before.link}", "name": "EMG forearm", "text": "Two electrodes"})
+        "place": before.place, "expect": expect(portal, browser_session, datapack_id, before.place),
+        "name": "EMG forearm", "text": "Two electrodes"})
     assert answer.status_code == 200 and "Saved the data node &#34;EMG forearm&#34;" in answer.text
     after = node(portal, browser_session, datapack_id, "EMG forearm")
     assert (after.place, after.text, after.link) == (before.place, "Two electrodes", before.link)
@@ -118,7 +128,7 @@ def test_replace_a_file_and_fetch_the_new_bytes(portal, browser_session):
     before = node(portal, browser_session, datapack_id, "Accelerometer")
     new_bytes = b"[[0, 0, 1], [0.5, 0.5, 0.7], [1, 0, 0]]"
     answer = post(portal, browser_session, datapack_id, "nodes/replace",
-                  {"place": before.place, "expect": f"data:{before.link}"},
+                  {"place": before.place, "expect": expect(portal, browser_session, datapack_id, before.place)},
                   files={"file": ("accelerometer.json", new_bytes, "application/json")})
     assert answer.status_code == 200 and "Replaced the file of &#34;Accelerometer&#34;" in answer.text
     after = node(portal, browser_session, datapack_id, "Accelerometer")
@@ -130,18 +140,21 @@ def test_replace_a_file_and_fetch_the_new_bytes(portal, browser_session):
 
 def test_remove_a_node_and_a_container(portal, browser_session):
     datapack_id = upload_example(portal, browser_session)
-    answer = post(portal, browser_session, datapack_id, "nodes/remove", {"place": "children[1]", "expect": "container:Audio"})
+    answer = post(portal, browser_session, datapack_id, "nodes/remove",
+                  {"place": "children[1]", "expect": expect(portal, browser_session, datapack_id, "children[1]")})
     assert "Removed the container &#34;Audio&#34; with 1 data node" in answer.text
     tone_gone = document(portal, browser_session, datapack_id)
     assert [child["name"] for child in tone_gone["children"]] == ["Set-up", "Sensors"]
     emg = node(portal, browser_session, datapack_id, "EMG")
-    post(portal, browser_session, datapack_id, "nodes/remove", {"place": emg.place, "expect": f"data:{emg.link}"})
+    post(portal, browser_session, datapack_id, "nodes/remove",
+         {"place": emg.place, "expect": expect(portal, browser_session, datapack_id, emg.place)})
     assert [n.name for n in walk_data_nodes(document(portal, browser_session, datapack_id))] == ["Set-up", "Accelerometer"]
     assert browser_session.get(f"{portal.url}/datapacks/{datapack_id}/content/{file_id(emg)}").status_code == 404
 
 
 def test_a_stale_form_changes_nothing(portal, browser_session):
     datapack_id = upload_example(portal, browser_session)
-    answer = post(portal, browser_session, datapack_id, "nodes/remove", {"place": "children[0]", "expect": "container:Audio"})
+    audio = expect(portal, browser_session, datapack_id, "children[1]")  # the form for Audio, sent for children[0]
+    answer = post(portal, browser_session, datapack_id, "nodes/remove", {"place": "children[0]", "expect": audio})
     assert "the datapack changed since this page was loaded" in answer.text
     assert len(document(portal, browser_session, datapack_id)["children"]) == 3

@@ -53,6 +53,13 @@ def structure(fake, datapack_id):
     return fake.datapacks[datapack_id]["structure"]
 
 
+def page_expect(fake, datapack_id, place):
+    """The `expect` the datapack page puts in the forms of the node at `place`."""
+    from portal.edit import node_fingerprint
+    from portal.edits import node_at
+    return node_fingerprint(node_at(structure(fake, datapack_id), place))
+
+
 def flashes(client):
     with client.session_transaction() as session:
         return [message for _, message in session.get("_flashes", [])]
@@ -175,7 +182,8 @@ def test_rename_needs_a_name(client, auth, repovizz2, datapack_id):
 def test_edit_a_node(client, auth, repovizz2, datapack_id):
     auth.login()
     answer = client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
-        "place": "children[1].children[0]", "expect": f"data:repovizz:{EMG}", "name": "EMG forearm",
+        "place": "children[1].children[0]", "expect": page_expect(repovizz2, datapack_id, "children[1].children[0]"),
+        "name": "EMG forearm",
         "text": " two electrodes "})
     assert answer.status_code == 302
     assert answer.headers["Location"].endswith(f"/datapacks/{datapack_id}#node-children%5B1%5D.children%5B0%5D")
@@ -200,7 +208,8 @@ def test_edits_refuse_a_changed_datapack_or_a_bad_place(client, auth, repovizz2,
 
 def test_remove_a_container_with_its_nodes(client, auth, repovizz2, datapack_id):
     auth.login()
-    answer = client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[1]", "expect": "container:IMU"})
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[1]",
+                         "expect": page_expect(repovizz2, datapack_id, "children[1]")})
     assert answer.status_code == 302
     assert [node["name"] for node in structure(repovizz2, datapack_id)["children"]] == ["Video", "Tone"]
     assert flashes(client) == ['Removed the container "IMU" with 2 data nodes (it was at children[1]).']
@@ -251,7 +260,7 @@ def test_a_failed_upload_after_adding_leaves_a_pending_node(client, auth, repovi
 def test_replace_a_file(client, auth, repovizz2, datapack_id):
     auth.login()
     answer = client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
-        "place": "children[2]", "expect": f"data:repovizz:{WAV}", "file": (io.BytesIO(b"ID3 new"), "tone.mp3", "audio/mpeg")})
+        "place": "children[2]", "expect": page_expect(repovizz2, datapack_id, "children[2]"), "file": (io.BytesIO(b"ID3 new"), "tone.mp3", "audio/mpeg")})
     assert answer.status_code == 302
     assert flashes(client) == ['Replaced the file of "Tone" with tone.mp3 (7 bytes).']
     node = structure(repovizz2, datapack_id)["children"][2]
@@ -265,7 +274,8 @@ def test_replace_a_file(client, auth, repovizz2, datapack_id):
 def test_replace_refuses_a_pending_node(client, auth, repovizz2, datapack_id):
     auth.login()
     client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
-        "place": "children[1].children[1]", "expect": "data:gyro.json", "file": (io.BytesIO(b"[1]"), "gyro.json")})
+        "place": "children[1].children[1]", "expect": page_expect(repovizz2, datapack_id, "children[1].children[1]"),
+        "file": (io.BytesIO(b"[1]"), "gyro.json")})
     assert repovizz2.uploads == []
     assert "is not an uploaded data node" in flashes(client)[0]
 
@@ -279,9 +289,9 @@ def test_edits_need_login(client, repovizz2, datapack_id):
 
 def test_what_is_left_after_edits_passes_the_rules(client, auth, repovizz2, datapack_id):
     auth.login()
-    client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[0]"})
-    client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[0]"})
-    client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[0]"})
+    for _ in range(3):
+        client.post(f"/datapacks/{datapack_id}/nodes/remove",
+                    data={"place": "children[0]", "expect": page_expect(repovizz2, datapack_id, "children[0]")})
     assert structure(repovizz2, datapack_id)["children"] == []
     assert walk_data_nodes(structure(repovizz2, datapack_id)) == []
     page = client.get(f"/datapacks/{datapack_id}")
@@ -317,3 +327,48 @@ def test_download_is_passed_on_chunk_by_chunk(client, auth, repovizz2, datapack_
     assert upstream.given == 2
     answer.close()
     assert upstream.closed
+
+
+def test_a_stale_form_does_not_undo_a_change_made_in_another_tab(client, auth, repovizz2, datapack_id):
+    auth.login()
+    stale = page_expect(repovizz2, datapack_id, "children[1].children[0]")  # tab 1 is loaded
+    client.post(f"/datapacks/{datapack_id}/nodes/edit", data={  # tab 2 renames EMG
+        "place": "children[1].children[0]", "expect": stale, "name": "EMG forearm", "text": "emg"})
+    client.post(f"/datapacks/{datapack_id}/nodes/edit", data={  # tab 1 still shows "EMG" and edits the text
+        "place": "children[1].children[0]", "expect": stale, "name": "EMG", "text": "two electrodes"})
+    node = structure(repovizz2, datapack_id)["children"][1]["children"][0]
+    assert (node["name"], node["text"]) == ("EMG forearm", "emg")
+    assert "the datapack changed since this page was loaded" in flashes(client)[-1]
+
+
+def test_a_stale_form_does_not_remove_what_was_added_meanwhile(client, auth, repovizz2, datapack_id):
+    auth.login()
+    stale = page_expect(repovizz2, datapack_id, "children[1]")
+    structure(repovizz2, datapack_id)["children"][1]["children"].append(
+        {"class": "data", "name": "New", "text": "", "link": "new.json"})  # added in another tab
+    client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[1]", "expect": stale})
+    assert [node["name"] for node in structure(repovizz2, datapack_id)["children"]] == ["Video", "IMU", "Tone"]
+    assert "the datapack changed since this page was loaded" in flashes(client)[-1]
+
+
+def test_a_container_of_the_same_name_is_not_taken_for_another(client, auth, repovizz2, datapack_id):
+    children = structure(repovizz2, datapack_id)["children"]
+    children[1:2] = [{"class": "container", "name": "Trial", "text": "", "children": [copy.deepcopy(node)]}
+                     for node in children[1]["children"]]  # Trial (EMG), Trial (Gyro)
+    auth.login()
+    stale = page_expect(repovizz2, datapack_id, "children[1]")  # the page offers to remove Trial (EMG)
+    del children[1]  # another tab removed it
+    client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[1]", "expect": stale})
+    assert [node.name for node in walk_data_nodes(structure(repovizz2, datapack_id))] == ["Video", "Gyro", "Tone"]
+    assert "the datapack changed since this page was loaded" in flashes(client)[-1]
+
+
+def test_an_edit_without_expect_is_refused(client, auth, repovizz2, datapack_id):
+    auth.login()
+    for action, data in (("nodes/edit", {"place": "children[0]", "name": "X"}),
+                         ("nodes/remove", {"place": "children[0]"}),
+                         ("nodes/replace", {"place": "children[0]", "file": (io.BytesIO(b"x"), "x.mp4")})):
+        client.post(f"/datapacks/{datapack_id}/{action}", data=data, content_type="multipart/form-data")
+    assert repovizz2.updates == [] and repovizz2.uploads == []
+    assert structure(repovizz2, datapack_id) == DOCUMENT
+    assert all("did not say which node it was made for" in message for message in flashes(client))
