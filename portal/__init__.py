@@ -6,7 +6,7 @@ import logging
 import os
 
 from dotenv import load_dotenv
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -40,7 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _configure_sessions(app)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_FORM_MB"] * MIB
     app.config["MAX_FORM_PARTS"] = app.config["MAX_FILES"] + 50
+    # A form field may carry a whole document, escaped: percent-encoding can triple it.
+    app.config["MAX_FORM_MEMORY_SIZE"] = 4 * app.config["MAX_JSON_KB"] * 1024
 
+    app.before_request(limit_request_body)  # before the CSRF check, which reads the form
     csrf.init_app(app)
     Session(app)
 
@@ -63,6 +66,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.add_template_filter(human_size, "filesize")
     app.add_template_filter(lambda value: json.dumps(value, indent=2, ensure_ascii=False), "pretty_json")
     return app
+
+
+def limit_request_body():
+    """Cap each body at what its kind may need: MAX_FORM_MB is for multipart forms, whose files Werkzeug
+    spools to disk; JSON and urlencoded bodies are read whole into memory (even by the CSRF check, before
+    any login), and a file PUT to the API streams through under the per-file limit."""
+    config = current_app.config
+    if request.endpoint == "api.put_asset":
+        request.max_content_length = config["MAX_ASSET_MB"] * MIB
+    elif request.mimetype != "multipart/form-data":
+        # A document and, for the API, one short entry per file.
+        request.max_content_length = config["MAX_FORM_MEMORY_SIZE"] + config["MAX_FILES"] * 2048
 
 
 def security_headers(response):

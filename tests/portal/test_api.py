@@ -196,3 +196,11 @@ def test_a_document_over_the_json_limit_is_refused_before_anything_is_created(cl
     assert answer.status_code == 422
     assert answer.json["problems"] == ["document: is larger than 1 KB"]
     assert repovizz2.creates == 0
+
+
+def test_a_put_file_has_the_per_file_limit_not_the_form_or_in_memory_limits(client, auth, api, app):
+    app.config.update(MAX_CONTENT_LENGTH=100, MAX_FORM_MEMORY_SIZE=100, MAX_FILES=0)
+    api.post(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/a.bin", json={"id": "f" * 40})
+    auth.login()
+    answer = client.put("/datapacks/d-1/assets/a.bin", data=b"v" * 10_000)
+    assert answer.status_code == 200, answer.json

@@ -241,3 +241,32 @@ def test_links_cannot_reach_another_repovizz2_path(client, auth, api, link):
     (call,) = api.calls
     assert call.request.url.startswith("http://repovizz2.test/api/v1.0/datapacks/d-1/content/")
     assert "/" not in call.request.url.split("/content/", 1)[1]
+
+
+def test_a_urlencoded_body_is_capped_before_it_is_read_into_memory(app, client):
+    """The CSRF check reads a urlencoded form whole, logged in or not: MAX_FORM_MB must not apply to it."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    limit = app.config["MAX_FORM_MEMORY_SIZE"] + app.config["MAX_FILES"] * 2048
+    answer = client.post("/auth/logout", data=b"a=" + b"x" * limit, content_type="application/x-www-form-urlencoded")
+    assert answer.status_code == 413
+
+
+def test_a_json_body_is_capped_before_it_is_read_into_memory(app, client, repovizz2):
+    limit = app.config["MAX_FORM_MEMORY_SIZE"] + app.config["MAX_FILES"] * 2048
+    answer = client.post("/api/datapacks", data=b'{"x": "' + b"x" * limit + b'"}', content_type="application/json",
+                         headers={"Authorization": "Bearer script-token"})
+    assert answer.status_code == 413
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_a_document_up_to_the_json_limit_fits_in_a_form_field(app, client, auth, repovizz2):
+    """The result page gets the whole document in a form field: Werkzeug's 500 kB default was below the limit."""
+    document = {**DOCUMENT, "info": {**DOCUMENT["info"], "description": "x" * (app.config["MAX_JSON_KB"] * 1024 - 500)}}
+    auth.login()
+    created = client.post("/api/datapacks", json={"document": document, "files": [
+        {"path": path, "size": len(data)} for path, data in GOOD_FILES]})
+    assert created.status_code == 201, created.json
+    page = client.post(f"/datapacks/{created.json['datapack_id']}/result",
+                       data={"document": json.dumps(document), "sizes": "{}", "f": (io.BytesIO(b""), "")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200
