@@ -8,9 +8,11 @@ from __future__ import annotations
 import copy
 import re
 
-from .datapack import is_uploaded, place_of, unsafe_link_reason, walk_data_nodes, walk_nodes
+from .datapack import MAX_DEPTH, is_uploaded, place_of, unsafe_link_reason, walk_data_nodes, walk_nodes
 
 _PLACE = re.compile(r"children\[(0|[1-9][0-9]{0,5})\](?:\.children\[(0|[1-9][0-9]{0,5})\])*")
+# No node lies deeper than MAX_DEPTH: a longer place names none (and is not repeated back in full).
+_MAX_PLACE = MAX_DEPTH * len("children[999999].")
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
@@ -28,8 +30,9 @@ class LinkTaken(EditError):
 
 def parse_place(place: str) -> list[int]:
     """``children[1].children[0]`` → ``[1, 0]``; EditError for anything else."""
-    if not isinstance(place, str) or not _PLACE.fullmatch(place):
-        raise NodeNotFound(f"{place!r} is not the place of a node")
+    if not isinstance(place, str) or len(place) > _MAX_PLACE or not _PLACE.fullmatch(place):
+        shown = repr(place[:60] + "…") if isinstance(place, str) and len(place) > 60 else repr(place)
+        raise NodeNotFound(f"{shown} is not the place of a node")
     return [int(index) for index in _INDEX.findall(place)]
 
 

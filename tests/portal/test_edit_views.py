@@ -372,3 +372,24 @@ def test_an_edit_without_expect_is_refused(client, auth, repovizz2, datapack_id)
     assert repovizz2.updates == [] and repovizz2.uploads == []
     assert structure(repovizz2, datapack_id) == DOCUMENT
     assert all("did not say which node it was made for" in message for message in flashes(client))
+
+
+HOSTILE_PLACES = ["children[99]", "children[-1]", "__class__", "children[0].__class__", "children[١]", "chïldren[0]",
+                  "children[0]\n", "children[0].children[0]", "children[1].children[5].children[0]",
+                  "children[0]." * 20_000 + "children[0]", "x" * 100_000, "children[1" + "0" * 50_000 + "]"]
+
+
+@pytest.mark.parametrize("place", HOSTILE_PLACES, ids=lambda place: place[:30])
+def test_hostile_places_are_refused_in_a_few_words(client, auth, repovizz2, datapack_id, place):
+    auth.login()
+    for action, data in (("nodes/edit", {"place": place, "expect": "data:x", "name": "X"}),
+                         ("nodes/remove", {"place": place, "expect": "data:x"}),
+                         ("nodes/replace", {"place": place, "expect": "data:x", "file": (io.BytesIO(b"x"), "x.mp4")}),
+                         ("nodes/add", {"parent": place, "file": (io.BytesIO(b"[1]"), "new.json")})):
+        answer = client.post(f"/datapacks/{datapack_id}/{action}", data=data, content_type="multipart/form-data")
+        assert answer.status_code == 302
+        message = flashes(client)[-1]
+        assert message.startswith("Nothing was") and len(message) < 300, message[:300]
+        # The message is kept in the session cookie: a long one would be dropped by the browser.
+        assert len(answer.headers.get("Set-Cookie", "")) < 4000
+    assert repovizz2.updates == [] and repovizz2.uploads == []

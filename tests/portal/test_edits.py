@@ -111,3 +111,12 @@ def test_containers_info_and_descriptions(document):
     assert describe(document["children"][0]) == 'data node "Video"'
     assert describe(document["children"][1]) == 'container "IMU" with 1 data node'
     assert describe(document["children"][1]["children"][1]) == 'container "Empty"'
+
+
+def test_a_long_place_is_refused_without_being_repeated_in_full():
+    deepest = ".".join(["children[0]"] * 40)
+    assert parse_place(deepest) == [0] * 40
+    for long in (deepest + ".children[0]", "x" * 100_000, "children[0]." * 10_000 + "children[0]"):
+        with pytest.raises(NodeNotFound, match="is not the place of a node") as refused:
+            parse_place(long)
+        assert len(str(refused.value)) < 100
