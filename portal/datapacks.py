@@ -65,7 +65,7 @@ def result(datapack_id: str):
     try:
         original = json.loads(request.form.get("document", ""))
         sizes = json.loads(request.form.get("sizes") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return redirect(url_for("datapacks.show", datapack_id=datapack_id))
     if not isinstance(original, dict) or not isinstance(sizes, dict):
         return redirect(url_for("datapacks.show", datapack_id=datapack_id))

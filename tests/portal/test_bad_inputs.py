@@ -270,3 +270,12 @@ def test_a_document_up_to_the_json_limit_fits_in_a_form_field(app, client, auth,
                        data={"document": json.dumps(document), "sizes": "{}", "f": (io.BytesIO(b""), "")},
                        content_type="multipart/form-data")
     assert page.status_code == 200
+
+
+@pytest.mark.parametrize("field", ["document", "sizes"])
+def test_a_result_form_nested_too_deep_goes_back_to_the_datapack(client, auth, field):
+    auth.login()
+    form = {"document": json.dumps(DOCUMENT), "sizes": "{}", field: "[" * 100_000}
+    page = client.post("/datapacks/d-1/result", data=form)
+    assert page.status_code == 302
+    assert page.headers["Location"].endswith("/datapacks/d-1")
