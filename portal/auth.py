@@ -135,6 +135,7 @@ def callback():
         token = provider().authorize_access_token()
     except OAuthError as exc:
         return _login_failed(exc.error, exc.description)
+    current_app.session_interface.regenerate(session)  # a session id planted before login is worthless after it
     session["token"] = dict(token)
     g.pop("repovizz2", None)
     try:

@@ -110,3 +110,15 @@ def test_reads_settings_from_dotenv(monkeypatch, tmp_path):
     app = create_app()
     assert app.config["REPOVIZZ2_URL"] == "http://repovizz2.example"
     assert app.config["CLIENT_SECRET"] == "s"
+
+
+def test_login_gives_a_new_session_id(client, api):
+    """Session fixation: an id known (or planted) before login must not carry the login."""
+    state = parse_qs(urlsplit(client.get("/auth/login?next=/upload").headers["Location"]).query)["state"][0]
+    before = client.get_cookie("portal_session", domain="portal.test").value
+    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
+    assert client.get(f"/auth/callback?code=abc&state={state}").status_code == 302
+    assert client.get_cookie("portal_session", domain="portal.test").value != before
+    client.set_cookie("portal_session", before, domain="portal.test")
+    assert client.get("/upload").status_code == 302  # the old id is not logged in
