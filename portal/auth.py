@@ -79,7 +79,10 @@ def login_required(view):
 
 
 def _save_refreshed_token(token, refresh_token=None, access_token=None):
+    """Store the renewed token now, not when this request ends (a long upload may be just starting):
+    the old refresh token is spent, and the user's parallel requests take the new one from the store."""
     session["token"] = dict(token)
+    current_app.session_interface.save_session(current_app, session, current_app.response_class())
 
 
 def bearer_token() -> str | None:

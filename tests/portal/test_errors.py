@@ -1,6 +1,7 @@
 """Every way repovizz2 can fail, as the user sees it."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -53,6 +54,23 @@ def test_expired_token_is_refreshed_before_the_call(client, auth, api):
     with client.session_transaction() as session:
         assert session["token"]["access_token"] == "access-2"
         assert session["token"]["refresh_token"] == "refresh-2"
+
+
+def test_a_renewed_token_is_stored_before_the_request_ends(client, auth, api):
+    """A parallel request must find the new token while this one (a long upload, say) still runs."""
+    auth.login(expires_in=-10)
+    api.post(TOKEN_URL, json={"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600,
+                              "refresh_token": "refresh-2"})
+    stored_meanwhile = []
+
+    def user(request):
+        with client.session_transaction() as session:
+            stored_meanwhile.append(session["token"]["refresh_token"])
+        return 200, {}, json.dumps(USER)
+
+    api.add_callback(responses.GET, USER_URL, callback=user)
+    assert client.get("/").status_code == 200
+    assert stored_meanwhile == ["refresh-2"]
 
 
 def test_refused_refresh_sends_the_user_through_login_and_back(client, auth, api):
