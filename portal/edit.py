@@ -52,7 +52,17 @@ CONTENT_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
 # --- Helpers for templates -------------------------------------------------------------------------
 
 def base_mime(mime: str) -> str:
-    return (mime or "").split(";")[0].strip().lower()
+    return mime.split(";")[0].strip().lower() if isinstance(mime, str) else ""
+
+
+_MIME = re.compile(r"[A-Za-z0-9][\w!#$&^.+-]*/[A-Za-z0-9][\w!#$&^.+-]*(?:\s*;[ -~]*)?", re.ASCII)
+
+
+def header_mime(*candidates) -> str:
+    """The first candidate that is a well-formed MIME type (fit for a Content-Type header), else
+    ``application/octet-stream``: a document may say anything, even with a newline in it."""
+    return next((mime.strip() for mime in candidates if isinstance(mime, str) and _MIME.fullmatch(mime.strip())),
+                "application/octet-stream")
 
 
 @bp.app_template_global()
@@ -89,7 +99,8 @@ def node_fingerprint(node: dict) -> str:
 
 @bp.app_template_global()
 def node_mime(node: dict) -> str:
-    return TreeNode("", 0, node).mime if isinstance(node, dict) else ""
+    mime = TreeNode("", 0, node).mime if isinstance(node, dict) else ""
+    return mime if isinstance(mime, str) else ""
 
 
 @bp.app_template_global()
@@ -153,8 +164,15 @@ def content(datapack_id: str, file_id: str):
     if node is None:
         abort(404, "This datapack has no file with that id.")
     upstream = client.open_asset(datapack_id, file_id)
-    mime = node.mime or upstream.headers.get("Content-Type") or "application/octet-stream"
-    name = download_name(node.name, mime, _upstream_filename(upstream.headers))
+    try:
+        return _stream(upstream, header_mime(node.mime, upstream.headers.get("Content-Type")), node.name)
+    except BaseException:
+        upstream.close()  # once the answer exists, closing it closes upstream (also when the client goes away)
+        raise
+
+
+def _stream(upstream, mime: str, node_name: str) -> Response:
+    name = download_name(node_name, mime, _upstream_filename(upstream.headers))
     inline = request.args.get("inline") == "1" and base_mime(mime).startswith(INLINE_SAFE)
 
     def chunks():

@@ -393,3 +393,29 @@ def test_hostile_places_are_refused_in_a_few_words(client, auth, repovizz2, data
         # The message is kept in the session cookie: a long one would be dropped by the browser.
         assert len(answer.headers.get("Set-Cookie", "")) < 4000
     assert repovizz2.updates == [] and repovizz2.uploads == []
+
+
+@pytest.mark.parametrize("mime", ["text/plain\r\nSet-Cookie: a=b", "video/mp4;\r\n x=y", 5, "vidéo/mp4", "not a type"])
+def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(client, auth, repovizz2, datapack_id,
+                                                                               monkeypatch, mime):
+    structure(repovizz2, datapack_id)["children"][0]["mime"] = mime
+    upstream = SlowUpstream(chunks=2)
+    upstream.headers["Content-Type"] = "application/octet-stream"
+    monkeypatch.setattr("portal.repovizz.Repovizz2Client.open_asset", lambda self, d, f: upstream)
+    auth.login()
+    answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/octet-stream"
+    assert answer.headers["Content-Disposition"].startswith("attachment;")
+    assert "Set-Cookie" not in answer.headers
+    assert len(answer.get_data()) == 2 * 64 * 1024 and upstream.closed
+
+
+def test_upstream_is_closed_when_the_answer_cannot_be_made(client, auth, repovizz2, datapack_id, monkeypatch):
+    upstream = SlowUpstream(chunks=2)
+    monkeypatch.setattr("portal.repovizz.Repovizz2Client.open_asset", lambda self, d, f: upstream)
+    monkeypatch.setattr("portal.edit.download_name", lambda *args: 1 / 0)
+    auth.login()
+    with pytest.raises(ZeroDivisionError):
+        client.get(f"/datapacks/{datapack_id}/content/{VIDEO}")
+    assert upstream.closed and upstream.given == 0
