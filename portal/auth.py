@@ -151,8 +151,7 @@ def callback():
 
 
 def _login_failed(error: str, description: str | None):
-    session.pop("token", None)
-    session.pop("user", None)
+    """Explain the failure; a login already in place stays (anyone can link to the callback with an error)."""
     denied = error == "access_denied"
     return (
         render_template(

@@ -122,3 +122,11 @@ def test_login_gives_a_new_session_id(client, api):
     assert client.get_cookie("portal_session", domain="portal.test").value != before
     client.set_cookie("portal_session", before, domain="portal.test")
     assert client.get("/upload").status_code == 302  # the old id is not logged in
+
+
+def test_a_forged_error_callback_does_not_log_the_user_out(client, auth):
+    """Logging out takes a POST with a CSRF token; a link to the callback must not be a way around it."""
+    auth.login()
+    assert client.get("/auth/callback?error=access_denied&state=forged").status_code == 403
+    with client.session_transaction() as session:
+        assert session["token"]["access_token"] == "access-1"
