@@ -42,9 +42,11 @@ bp = Blueprint("edit", __name__)
 CHUNK_SIZE = 64 * 1024
 CHART_TYPES = {"application/json", "text/json", "text/csv", "application/csv", "text/tab-separated-values"}
 CHART_EXTENSIONS = {".json", ".csv", ".tsv"}
-# What a browser may show in place (anything else is always a download).
-INLINE_SAFE = ("audio/", "video/", "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp",
-               "text/plain", "text/csv", "application/json", "text/json", "text/tab-separated-values")
+# What a browser may show in place (anything else is always a download): any audio or video type,
+# and these types exactly.
+INLINE_SAFE_KINDS = ("audio/", "video/")
+INLINE_SAFE = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp",
+               "text/plain", "text/csv", "application/json", "text/json", "text/tab-separated-values"}
 # A stored file shown in a tab must not run anything, even if its type says HTML.
 CONTENT_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
 
@@ -173,7 +175,8 @@ def content(datapack_id: str, file_id: str):
 
 def _stream(upstream, mime: str, node_name: str) -> Response:
     name = download_name(node_name, mime, _upstream_filename(upstream.headers))
-    inline = request.args.get("inline") == "1" and base_mime(mime).startswith(INLINE_SAFE)
+    base = base_mime(mime)
+    inline = request.args.get("inline") == "1" and (base.startswith(INLINE_SAFE_KINDS) or base in INLINE_SAFE)
 
     def chunks():
         try:

@@ -419,3 +419,13 @@ def test_upstream_is_closed_when_the_answer_cannot_be_made(client, auth, repoviz
     with pytest.raises(ZeroDivisionError):
         client.get(f"/datapacks/{datapack_id}/content/{VIDEO}")
     assert upstream.closed and upstream.given == 0
+
+
+@pytest.mark.parametrize("mime, inline", [("audio/x-wav", True), ("image/png", True), ("text/plain; charset=utf-8", True),
+                                          ("text/plainhtml", False), ("image/png+xml", False),
+                                          ("application/jsonx", False), ("text/csv-evil", False)])
+def test_only_safe_types_exactly_are_inline(client, auth, repovizz2, datapack_id, mime, inline):
+    structure(repovizz2, datapack_id)["children"][0]["mime"] = mime
+    auth.login()
+    answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1")
+    assert answer.headers["Content-Disposition"].startswith("inline;" if inline else "attachment;")
