@@ -7,6 +7,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 
 from .auth import login_required, repovizz2
 from .datapack import DatapackInvalid, walk_nodes
+from .edit import content_disposition, safe_filename
 from .forms import ConfirmForm, PendingFilesForm
 from .upload import asset_from_storage, chosen_files, limits
 from .uploads import outcome, plan_upload, sizes_of, upload_files
@@ -78,12 +79,6 @@ def result(datapack_id: str):
 def document(datapack_id: str):
     item = repovizz2().datapack(datapack_id)
     body = json.dumps(item.get("structure"), indent=2, ensure_ascii=False)
-    filename = f"{item.get('name') or datapack_id}.json".replace('"', "")
+    filename = safe_filename(f"{item.get('name') or datapack_id}.json")
     return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_rfc5987(filename)}"})
-
-
-def _rfc5987(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
+                    headers={"Content-Disposition": content_disposition("attachment", filename)})

@@ -279,3 +279,15 @@ def test_a_result_form_nested_too_deep_goes_back_to_the_datapack(client, auth, f
     page = client.post("/datapacks/d-1/result", data=form)
     assert page.status_code == 302
     assert page.headers["Location"].endswith("/datapacks/d-1")
+
+
+def test_the_document_download_names_the_file_safely(client, auth, api):
+    api.get("http://repovizz2.test/api/v1.0/datapacks/d-1",
+            json={"id": "d-1", "name": 'Séance "1"\r\nX-Evil: 1', "structure": DOCUMENT})
+    auth.login()
+    answer = client.get("/datapacks/d-1/document.json")
+    assert answer.status_code == 200
+    disposition = answer.headers["Content-Disposition"]
+    assert "\n" not in disposition and "X-Evil" not in answer.headers
+    assert 'filename="Seance 1X-Evil_ 1.json"' in disposition  # for clients without filename*
+    assert "filename*=UTF-8''S%C3%A9ance%201X-Evil%3A%201.json" in disposition
