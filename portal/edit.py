@@ -363,7 +363,7 @@ def add(datapack_id: str):
     form = AddNodeForm()
     client, document = _fetch(datapack_id, form)
     storage = form.file.data
-    link = posixpath.basename(normalize_path(storage.filename or ""))
+    link = unicodedata.normalize("NFC", posixpath.basename(normalize_path(storage.filename or "")))
     name = " ".join((form.name.data or "").split()) or readable_name(link)
     mime = guess_mime(link, storage.mimetype or "")
     with _or_nothing_was("added", datapack_id):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 
 from .datapack import MAX_DEPTH, is_uploaded, place_of, unsafe_link_reason, walk_data_nodes, walk_nodes
 
@@ -134,11 +135,15 @@ def add_node(document: dict, node: dict, parent: str = "") -> tuple[dict, str]:
     if node.get("class") == "data":
         link = node.get("link")
         reason = unsafe_link_reason(link)
+        if reason is None and not link.strip(" ./"):
+            reason = "has no name"
+        if reason is None and any(ord(ch) < 32 for ch in link):
+            reason = "contains a control character"
         if reason:
             raise EditError(f"the file name {link!r} {reason}")
         if is_uploaded(link):
             raise EditError(f"the file name {link!r} looks like an uploaded file's reference")
-        if link in links(document):
+        if _same(link) in {_same(other) for other in links(document) if isinstance(other, str)}:
             raise LinkTaken(f"another node already waits for a file called {link!r}: "
                             "rename your file, or upload it from that node")
     edited = copy.deepcopy(document)
@@ -153,6 +158,11 @@ def add_node(document: dict, node: dict, parent: str = "") -> tuple[dict, str]:
         indexes = []
     siblings.append(copy.deepcopy(node))
     return edited, place_from(indexes + [len(siblings) - 1])
+
+
+def _same(link: str) -> str:
+    """Links compared as names: macOS gives decomposed (NFD) names, documents usually hold NFC."""
+    return unicodedata.normalize("NFC", link)
 
 
 def set_info(document: dict, **fields) -> dict:

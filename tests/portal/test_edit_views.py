@@ -429,3 +429,20 @@ def test_only_safe_types_exactly_are_inline(client, auth, repovizz2, datapack_id
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1")
     assert answer.headers["Content-Disposition"].startswith("inline;" if inline else "attachment;")
+
+
+@pytest.mark.parametrize("filename, why", [
+    (".", "has no name"), ("sub/..", "has no name"), ("a\tb.json", "contains a control character"),
+    ("gyro.json", "already waits"), ("gyro\u0301.json", None),
+])
+def test_add_refuses_a_file_name_that_cannot_be_a_link(client, auth, repovizz2, datapack_id, filename, why):
+    if why is None:  # the pending link is the same name in the other Unicode form (NFC vs macOS's NFD)
+        structure(repovizz2, datapack_id)["children"][1]["children"][1]["link"] = "gyró.json"
+        filename, why = "gyro\u0301.json", "already waits"
+    auth.login()
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/add", content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(b"[1]"), filename)})
+    assert answer.status_code == 302
+    assert repovizz2.updates == [] and repovizz2.uploads == []
+    message = flashes(client)[-1]
+    assert message.startswith("Nothing was added:") and why in message, message
