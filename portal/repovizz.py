@@ -167,6 +167,8 @@ class Repovizz2Client:
                            "that repovizz2 did not confirm") from exc
         except requests.ConnectionError as exc:
             raise Unreachable(f"could not connect to repovizz2 at {self.base_url}") from exc
+        except requests.RequestException as exc:  # an answer cut short, undecodable, or redirecting in a loop
+            raise ServerError(f"the exchange with repovizz2 failed ({type(exc).__name__})") from exc
 
     def _json(self, method: str, path: str, **kwargs):
         response = self._call(method, path, **kwargs)

@@ -31,6 +31,17 @@ def test_datapack_page_errors(client, auth, api, answer, status, message):
     assert message in page.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("broken", [requests.exceptions.ChunkedEncodingError("connection broken mid-answer"),
+                                    requests.exceptions.ContentDecodingError("bad gzip"),
+                                    requests.exceptions.TooManyRedirects("loop")])
+def test_an_answer_that_cannot_be_read_is_a_502_not_a_500(client, auth, api, broken):
+    auth.login()
+    api.get(DATAPACK_URL, body=broken)
+    page = client.get("/datapacks/d-1")
+    assert page.status_code == 502
+    assert "repovizz2 had an internal error" in page.get_data(as_text=True)
+
+
 def test_rejected_document_shows_repovizz2s_message(client, auth, api):
     auth.login()
     api.get(USER_URL, json=USER)
