@@ -291,6 +291,11 @@
   function start() {
     var figures = Array.prototype.slice.call(document.querySelectorAll("figure.chart[data-chart-src]"));
     if (!figures.length) return;
+    // The server's caption says a chart needs JavaScript; it is on, so say what happens instead.
+    figures.forEach(function (figure) {
+      var caption = figure.querySelector("figcaption");
+      if (caption && !figure.hasAttribute("data-chart-state")) caption.textContent = "drawing the chart…";
+    });
     if (!("IntersectionObserver" in window)) {
       figures.forEach(load);
       return;
