@@ -12,24 +12,15 @@ class ConfigError(RuntimeError):
     """The portal cannot start with these settings; the message says what to set."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _number(env: Mapping[str, str], name: str, default, kind=int):
     raw = env.get(PREFIX + name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(PREFIX + name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name} must be a number, not {raw!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{PREFIX}{name} must be {what}, not {raw!r}") from None
 
 
 def settings_from_env(env: Mapping[str, str]) -> dict:
@@ -41,14 +32,14 @@ def settings_from_env(env: Mapping[str, str]) -> dict:
         "CLIENT_SECRET": env.get(PREFIX + "CLIENT_SECRET", ""),
         "SESSION_DIR": env.get(PREFIX + "SESSION_DIR", os.path.join("instance", "sessions")),
         "REDIS_URL": env.get(PREFIX + "REDIS_URL", ""),
-        "MAX_ASSET_MB": _int(env, "MAX_ASSET_MB", 4096),
-        "MAX_FILES": _int(env, "MAX_FILES", 1000),
-        "MAX_JSON_KB": _int(env, "MAX_JSON_KB", 1024),
-        "MAX_FORM_MB": _int(env, "MAX_FORM_MB", 8192),
-        "PARALLEL_UPLOADS": _int(env, "PARALLEL_UPLOADS", 4),
-        "CONNECT_TIMEOUT": _float(env, "CONNECT_TIMEOUT", 5.0),
-        "READ_TIMEOUT": _float(env, "READ_TIMEOUT", 120.0),
-        "TOKEN_LEEWAY": _int(env, "TOKEN_LEEWAY", 60),
+        "MAX_ASSET_MB": _number(env, "MAX_ASSET_MB", 4096),
+        "MAX_FILES": _number(env, "MAX_FILES", 1000),
+        "MAX_JSON_KB": _number(env, "MAX_JSON_KB", 1024),
+        "MAX_FORM_MB": _number(env, "MAX_FORM_MB", 8192),
+        "PARALLEL_UPLOADS": _number(env, "PARALLEL_UPLOADS", 4),
+        "CONNECT_TIMEOUT": _number(env, "CONNECT_TIMEOUT", 5.0, float),
+        "READ_TIMEOUT": _number(env, "READ_TIMEOUT", 120.0, float),
+        "TOKEN_LEEWAY": _number(env, "TOKEN_LEEWAY", 60),
         "BEHIND_PROXY": env.get(PREFIX + "BEHIND_PROXY", "") not in ("", "0", "false", "no"),
     }
 

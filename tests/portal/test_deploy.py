@@ -64,3 +64,22 @@ def test_one_log_line_per_upload_and_never_a_token(client, auth, api, caplog):
                for line in lines)
     everything = "\n".join(r.getMessage() for r in caplog.records)
     assert "access-1" not in everything and "refresh-1" not in everything
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("MAX_FILES", "many", "PORTAL_MAX_FILES must be a whole number, not 'many'"),
+    ("MAX_FILES", "2.5", "PORTAL_MAX_FILES must be a whole number, not '2.5'"),
+    ("READ_TIMEOUT", "slow", "PORTAL_READ_TIMEOUT must be a number, not 'slow'"),
+])
+def test_a_setting_that_is_not_a_number_is_named(name, value, message):
+    from portal.config import ConfigError, settings_from_env
+
+    with pytest.raises(ConfigError, match=message):
+        settings_from_env({"PORTAL_" + name: value})
+
+
+def test_numeric_settings_are_read():
+    from portal.config import settings_from_env
+
+    settings = settings_from_env({"PORTAL_MAX_FILES": "7", "PORTAL_READ_TIMEOUT": "2.5"})
+    assert settings["MAX_FILES"] == 7 and settings["READ_TIMEOUT"] == 2.5
