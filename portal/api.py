@@ -151,5 +151,3 @@ def put_asset(datapack_id: str, link: str):
         raise
     log_upload(datapack_id, link, size, started, "ok", _username())
     return {"link": link, "ref": ref, "size": size}
-
-

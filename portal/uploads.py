@@ -71,7 +71,7 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
         by_path[path] = asset
         if asset.size > limits.max_asset_bytes:
             problems.append(
-                f"file {path!r} is {_human(asset.size)}; the limit is {_human(limits.max_asset_bytes)} per file"
+                f"file {path!r} is {human_size(asset.size)}; the limit is {human_size(limits.max_asset_bytes)} per file"
             )
         if asset.size == 0:
             problems.append(f"file {path!r} is empty")
@@ -88,7 +88,8 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
     return {link: by_path[path] for link, path in match.matched.items()}
 
 
-def _human(size: int) -> str:
+def human_size(size: int) -> str:
+    """A size as people read it, in decimal units (1.5 MB)."""
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
         if value < 1000 or unit == "GB":
@@ -96,8 +97,6 @@ def _human(size: int) -> str:
         value /= 1000
     return f"{size} bytes"
 
-
-human_size = _human
 
 
 @dataclass
@@ -158,7 +157,6 @@ def log_upload(datapack_id: str, link: str, size: int, started: float, result: s
     """One line per file sent (never a token): who, which datapack and file, how big, how long, how it ended."""
     logger.info("upload user=%s datapack=%s file=%s size=%d duration=%.2fs outcome=%s",
                 user or "-", datapack_id, quote(link, safe="/"), size, time.monotonic() - started, result)
-
 
 
 def outcome(client: Repovizz2Client, datapack_id: str, original: dict, sizes: dict[str, int],
