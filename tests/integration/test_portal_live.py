@@ -132,3 +132,33 @@ def test_calls_to_repovizz2_reuse_pooled_connections(portal, browser_session):
     requests_made = sum(pools[key].num_requests for key in pools.keys())
     assert requests_made >= 10
     assert opened <= 3
+
+
+def test_a_put_cut_short_by_the_client_stores_nothing(portal, sandbox, user):
+    """The browser goes away mid-file: repovizz2 must not keep the half it got, and the file can be sent again."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    http = requests.Session()
+    http.headers["Authorization"] = "Bearer " + sandbox.issue_token(user)
+    document = {"info": {"name": "cut short", "author": user, "description": "", "keywords": []},
+                "children": [{"class": "data", "name": "Big", "text": "", "link": "big.bin"}]}
+    whole = bytes(range(256)) * 1024
+    created = http.post(portal.url + "/api/datapacks",
+                        json={"document": document, "files": [{"path": "big.bin", "size": len(whole)}]}).json()
+    (upload,) = created["uploads"]
+    address = urlsplit(portal.url)
+    with socket.create_connection((address.hostname, address.port)) as raw:
+        raw.sendall((f"PUT {upload['url']} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                     f"Authorization: {http.headers['Authorization']}\r\n"
+                     f"Content-Length: {len(whole)}\r\n\r\n").encode() + whole[:len(whole) // 2])
+        time.sleep(0.3)
+    content_url = f"{sandbox.url}/api/v1.0/datapacks/{created['datapack_id']}/content"
+    for _ in range(10):  # the portal has given up by now; the listing must stay as it was meanwhile
+        time.sleep(0.05)
+        assert list(http.get(content_url).json()) == ["big.bin"]
+    sent = http.put(portal.url + upload["url"], data=whole)
+    assert sent.status_code == 200, sent.text
+    stored = http.get(f"{content_url}/{sent.json()['ref'].removeprefix('repovizz:')}")
+    assert stored.content == whole
