@@ -6,7 +6,9 @@ import mimetypes
 import time
 
 from flask import Blueprint, current_app, g, request, session, url_for
+from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import BadRequest, ClientDisconnected
+from wtforms import ValidationError
 
 from . import csrf
 from .auth import bearer_token, repovizz2
@@ -32,7 +34,11 @@ def require_login():
         return {"error": "Log in with repovizz2 first.", "login": url_for("auth.login")}, 401
     config = current_app.config
     if config.get("WTF_CSRF_ENABLED", True) and request.method in config.get("WTF_CSRF_METHODS", ("POST", "PUT")):
-        csrf.protect()
+        # From the header only: reading a form field would consume a streamed file's body.
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError as error:
+            raise CSRFError(error.args[0]) from None
     return None
 
 
@@ -136,6 +142,8 @@ def put_asset(datapack_id: str, link: str):
     size = request.content_length
     if size is None:
         return {"error": "send the file as the body, with a Content-Length"}, 411
+    if size == 0:
+        return {"error": f"the file for {link!r} is empty"}, 422
     if size > limits().max_asset_bytes:
         return {"error": f"the file is larger than the {current_app.config['MAX_ASSET_MB']} MB limit"}, 413
     mime = request.args.get("mime") or mimetypes.guess_type(link)[0] or "application/octet-stream"

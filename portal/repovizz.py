@@ -116,9 +116,12 @@ class Repovizz2Client:
     def _call(self, method: str, path: str, **kwargs) -> requests.Response:
         response = self._send(method, path, **kwargs)
         if response.status_code == 401 and self._replayable(kwargs.get("data")) and self._refresh():
+            response.close()
             response = self._send(method, path, **kwargs)
         if response.status_code >= 400:
-            raise error_for(response)
+            error = error_for(response)
+            response.close()  # a streamed answer would otherwise hold its pooled connection
+            raise error
         return response
 
     @staticmethod

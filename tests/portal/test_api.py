@@ -204,3 +204,26 @@ def test_a_put_file_has_the_per_file_limit_not_the_form_or_in_memory_limits(clie
     auth.login()
     answer = client.put("/datapacks/d-1/assets/a.bin", data=b"v" * 10_000)
     assert answer.status_code == 200, answer.json
+
+
+def test_a_put_whose_body_looks_like_a_form_still_streams_whole(app, client, auth, repovizz2):
+    """The CSRF token is read from the header only, so a form-typed file is not parsed away."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    auth.login()
+    page = client.get("/upload").get_data(as_text=True)
+    token = page.split('name="csrf-token" content="')[1].split('"')[0]
+    created = client.post("/api/datapacks", json={"document": DOCUMENT, "files": FILES}, headers={"X-CSRFToken": token})
+    video = next(u for u in created.json["uploads"] if u["link"] == "video.mp4")
+    body = b"a=1&b=2" + b"v" * 993
+    answer = client.put(video["url"], data=body, content_type="application/x-www-form-urlencoded",
+                        headers={"X-CSRFToken": token})
+    assert answer.status_code == 200, answer.json
+    assert repovizz2.files[answer.json["ref"].removeprefix("repovizz:")] == body
+
+
+def test_an_empty_put_is_refused(client, auth, repovizz2):
+    auth.login()
+    answer = client.put("/datapacks/d-1/assets/a.bin", environ_overrides={"CONTENT_LENGTH": "0"})
+    assert answer.status_code == 422
+    assert answer.json["error"] == "the file for 'a.bin' is empty"
+    assert len(repovizz2.mock.calls) == 0
