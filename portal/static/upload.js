@@ -841,7 +841,9 @@
       showMessage(anchor, errorSection("Your repovizz2 login has expired", "Nothing was created.",
         {href: loginHref(body.login || options.loginUrl, backTo), text: "Log in again"}));
     } else if (answer.status === 409) {
-      showMessage(anchor, errorSection("A datapack with this name already exists", body.error,
+      showMessage(anchor, errorSection("A datapack with this name already exists",
+        (body.error ? body.error.replace(/\.$/, "") + ". " : "") + "Nothing new was created. Open the existing one, or give the " +
+        "document another info.name and check it again.",
         body.existing_id ? {href: options.datapackUrl(body.existing_id), button: true,
           text: "Open the existing datapack and finish its pending files"} : null));
     } else if (answer.status === 400 && body.problems && body.problems.length) {
