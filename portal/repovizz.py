@@ -180,22 +180,33 @@ class Repovizz2Client:
         except ValueError as exc:
             raise ServerError(f"repovizz2 answered {path} with something that is not JSON", response.status_code) from exc
 
+    @staticmethod
+    def _shaped(answer, keys: tuple[str, ...], what: str) -> dict:
+        """`answer` if it is an object with `keys`, else ServerError: an odd answer is repovizz2's fault, not a 500."""
+        if not isinstance(answer, dict) or any(key not in answer for key in keys):
+            raise ServerError(f"repovizz2 answered {what} in a shape the portal does not know")
+        return answer
+
     def user(self) -> dict:
-        return self._json("GET", f"{API}/user")
+        return self._shaped(self._json("GET", f"{API}/user"), ("id", "username"), "the user")
 
     def datapack(self, datapack_id: str) -> dict:
-        return self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}")
+        answer = self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}")
+        answer = self._shaped(answer, ("id", "structure"), "the datapack")
+        if not isinstance(answer["structure"], dict):
+            raise ServerError("repovizz2 answered the datapack with a document that is not an object")
+        return answer
 
     def create_datapack(self, name: str, owner: str, structure: dict) -> dict:
         answer = self._json("POST", f"{API}/datapacks", json={"name": name, "owner": owner, "structure": structure})
-        return answer["item"]
+        return self._shaped(self._shaped(answer, ("item",), "the new datapack")["item"], ("id",), "the new datapack")
 
     def update_datapack(self, datapack_id: str, *, name: str | None = None, structure: dict | None = None) -> None:
         body = {key: value for key, value in (("name", name), ("structure", structure)) if value is not None}
         self._json("POST", f"{API}/datapacks/{quote_link(datapack_id)}", json=body)
 
     def content(self, datapack_id: str) -> dict:
-        return self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content")
+        return self._shaped(self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content"), (), "the content")
 
     def upload_asset(self, datapack_id: str, link: str, source: BinaryIO, size: int, mime: str = "") -> str | None:
         """Stream `size` bytes of `source` to the data node whose link is `link`.

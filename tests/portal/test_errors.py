@@ -184,3 +184,13 @@ def test_401_on_a_streamed_put_cannot_be_resent_and_says_so(client, auth, api):
     assert answer.status_code == 401
     assert answer.json["login"] == "/auth/login?next=/datapacks/d-1"
     assert sum(1 for call in api.calls if "/content/" in call.request.url) == 1
+
+
+@pytest.mark.parametrize("answer", [[], {"id": "d-1"}, {"id": "d-1", "structure": "text"}, "just text"])
+def test_an_answer_of_an_unknown_shape_is_repovizz2s_fault_not_a_500(client, auth, api, answer):
+    auth.login()
+    api.get(DATAPACK_URL, json=answer)
+    page = client.get("/datapacks/d-1")
+    assert page.status_code == 502
+    assert "in a shape the portal does not know" in page.get_data(as_text=True) or \
+        "not an object" in page.get_data(as_text=True)
