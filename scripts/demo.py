@@ -47,6 +47,11 @@ def demo_client(data_dir: Path, callback: str) -> dict:
     return client
 
 
+def stop_like_ctrl_c(*_) -> None:
+    """`kill` (SIGTERM) stops the demo as Ctrl-C does, servers included."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     host = os.environ.get("DEMO_HOST", "127.0.0.1")
     portal_port = int(os.environ.get("PORTAL_PORT", "5000"))
@@ -71,8 +76,9 @@ def main() -> None:
         "PORTAL_CLIENT_ID": client["client_id"],
         "PORTAL_CLIENT_SECRET": client["client_secret"],
         "PORTAL_SECRET_KEY": secret_file.read_text().strip(),
-        "PORTAL_SESSION_DIR": str(ROOT / "instance" / "sessions"),
+        "PORTAL_SESSION_DIR": os.environ.get("PORTAL_SESSION_DIR", str(ROOT / "instance" / "sessions")),
     }
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     children = [
         subprocess.Popen([PYTHON, "-m", "sandbox", "serve", "--host", host, "--port", str(sandbox_port),
                           "--data-dir", str(data_dir)], cwd=ROOT, env=env),

@@ -1,0 +1,46 @@
+"""`make demo`'s script: starts both servers, prints the URL and login, and they work; `kill` stops both."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+from tests.live_portal import free_port, log_in
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_starts_both_servers_and_stops_them(tmp_path):
+    portal_port, sandbox_port = free_port(), free_port()
+    env = {**os.environ, "PORTAL_PORT": str(portal_port), "SANDBOX_PORT": str(sandbox_port),
+           "SANDBOX_DATA_DIR": str(tmp_path / "sandbox"), "PORTAL_SESSION_DIR": str(tmp_path / "sessions")}
+    demo = subprocess.Popen([sys.executable, "scripts/demo.py"], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        printed = ""
+        deadline = time.monotonic() + 60
+        while "Ctrl-C stops both" not in printed and time.monotonic() < deadline:
+            printed += demo.stdout.readline()
+        assert f"Portal:   http://127.0.0.1:{portal_port}/" in printed
+        assert "Log in as demo / demo" in printed
+        servers = psutil.Process(demo.pid).children(recursive=True)
+
+        http = requests.Session()
+        page = log_in(http, f"http://127.0.0.1:{portal_port}", "demo", "demo")
+        assert "Hello, demo" in page.text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        result = http.post(f"http://127.0.0.1:{portal_port}/upload/example", data={"csrf_token": token})
+        assert result.status_code == 200
+        assert len(set(re.findall(r"repovizz:[0-9a-f]{40}", result.text))) == 4
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(30)
+    gone, alive = psutil.wait_procs(servers, timeout=15)
+    assert not alive
