@@ -18,3 +18,16 @@ def test_home_lists_datapacks(client, auth, api):
     page = client.get("/")
     assert page.status_code == 200, page.data
     assert b"MYO" in page.data and b"1 pending" in page.data
+
+
+def test_home_lists_many_datapacks_in_order(client, auth, api):
+    auth.login()
+    ids = [f"d-{i}" for i in range(12)]
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json={**USER, "datapacks": ids})
+    for i, datapack_id in enumerate(ids):
+        api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/{datapack_id}",
+                json={"id": datapack_id, "name": f"pack {i:02d}", "owner": "u-1", "folder": None,
+                      "group_edit_permissions": [], "structure": {"info": {}, "children": []}})
+    page = client.get("/").get_data(as_text=True)
+    positions = [page.index(f"pack {i:02d}") for i in range(12)]
+    assert positions == sorted(positions)
