@@ -46,6 +46,14 @@ def _owner() -> dict:
     return session["user"] if not g.get("script_token") else repovizz2().user()
 
 
+def request_body():
+    """The raw body to stream from: the server's own input when it ends the body itself (gunicorn
+    says so with ``wsgi.input_terminated``), which saves a copy of every chunk; else Werkzeug's
+    length-limited wrapper."""
+    environ = request.environ
+    return environ["wsgi.input"] if environ.get("wsgi.input_terminated") else request.stream
+
+
 def _username() -> str:
     return (session.get("user") or {}).get("username") or ("script" if g.get("script_token") else "-")
 
@@ -149,7 +157,7 @@ def put_asset(datapack_id: str, link: str):
     mime = request.args.get("mime") or mimetypes.guess_type(link)[0] or "application/octet-stream"
     started = time.monotonic()
     try:
-        ref = repovizz2().upload_asset(datapack_id, link, request.stream, size, mime)
+        ref = repovizz2().upload_asset(datapack_id, link, request_body(), size, mime)
     except (BodyLengthMismatch, ClientDisconnected) as exc:
         log_upload(datapack_id, link, size, started, "incomplete", _username())
         raise BadRequest(f"the body did not match its Content-Length ({exc}); nothing was stored") from None

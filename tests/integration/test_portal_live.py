@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import requests
 
 from portal.datapack import walk_data_nodes
@@ -134,8 +135,11 @@ def test_calls_to_repovizz2_reuse_pooled_connections(portal, browser_session):
     assert opened <= 3
 
 
-def test_a_put_cut_short_by_the_client_stores_nothing(portal, sandbox, user):
-    """The browser goes away mid-file: repovizz2 must not keep the half it got, and the file can be sent again."""
+@pytest.mark.parametrize("server", ["portal", "gunicorn_portal"])
+def test_a_put_cut_short_by_the_client_stores_nothing(request, server, sandbox, user):
+    """The browser goes away mid-file: repovizz2 must not keep the half it got, and the file can be sent
+    again; under the development server and under gunicorn, whose body the portal reads directly."""
+    portal = request.getfixturevalue(server)
     import socket
     import time
     from urllib.parse import urlsplit
