@@ -307,7 +307,11 @@ def rename(datapack_id: str):
     if new == old:
         flash(f'The datapack is already called "{new}".', "info")
         return _back(datapack_id)
-    client.update_datapack(datapack_id, name=new)  # 409 (NameTaken) when you have one of that name
+    try:
+        client.update_datapack(datapack_id, name=new)  # 409 (NameTaken) when you have one of that name
+    except Repovizz2Error as error:
+        error.datapack_id = datapack_id  # the error page offers the way back to this datapack
+        raise
     document = item.get("structure")
     if isinstance(document, dict) and isinstance(document.get("info"), dict) and document["info"].get("name") != new:
         renamed = set_info(document, name=new)

@@ -49,7 +49,7 @@ def handle_repovizz2_error(error: Repovizz2Error):
             answer["existing_id"] = error.existing_id
         return answer, status
     if isinstance(error, NameTaken):
-        return render_template("name_taken.html", error=error), status
+        return render_template("name_taken.html", error=error, renaming=request.endpoint == "edit.rename"), status
     return render_template("error.html", title=error.title, message=error.message,
                            advice=ADVICE.get(type(error).__name__), datapack_id=error.datapack_id), status
 

@@ -167,7 +167,9 @@ def test_rename_to_a_taken_name_is_409_and_changes_nothing(client, auth, repoviz
     auth.login()
     answer = client.post(f"/datapacks/{datapack_id}/rename", data={"name": "Taken"})
     assert answer.status_code == 409
-    assert "already" in answer.get_data(as_text=True)
+    page = answer.get_data(as_text=True)
+    assert "already" in page and "Nothing was renamed." in page and "upload it again" not in page
+    assert f"/datapacks/{datapack_id}" in page  # the way back to choose another name
     assert repovizz2.datapacks[datapack_id]["name"] == "MYO"
     assert structure(repovizz2, datapack_id)["info"]["name"] == "MYO"
 
