@@ -270,6 +270,18 @@ def walk_nodes(document: dict) -> Iterator[TreeNode]:
                 break
 
 
+def container_names(document: dict) -> dict[str, list[str]]:
+    """For each node's place, the names of the containers it sits in, outermost first."""
+    trail: list[str] = []
+    names: dict[str, list[str]] = {}
+    for node in walk_nodes(document):
+        del trail[node.depth:]
+        names[node.place] = list(trail)
+        if not node.is_data:
+            trail.append(node.name)
+    return names
+
+
 def walk_data_nodes(document: dict) -> list[TreeNode]:
     """The data nodes of the tree, in document order."""
     return [node for node in walk_nodes(document) if node.is_data]

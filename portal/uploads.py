@@ -12,6 +12,7 @@ from urllib.parse import quote
 from .datapack import (
     DatapackInvalid,
     TreeNode,
+    container_names,
     document_problems,
     is_uploaded,
     link_problems,
@@ -108,6 +109,7 @@ class Row:
     size: int | None
     reference: str
     status: str  # "uploaded", "pending" or "failed"
+    containers: list[str] = field(default_factory=list)  # names of the containers it sits in
 
 
 @dataclass
@@ -165,13 +167,15 @@ def outcome(client: Repovizz2Client, datapack_id: str, original: dict, sizes: di
     item = client.datapack(datapack_id)
     document = item["structure"]
     now = {node.place: node for node in walk_data_nodes(document)}
+    trails = container_names(original)
     rows = []
     for before in walk_data_nodes(original):
         after = now.get(before.place, before)
         done = is_uploaded(after.link)
         failed_here = failed is not None and not done and before.link == getattr(failed, "link", None)
         rows.append(Row(after, before.link, sizes.get(before.link), after.link if done else "",
-                        "uploaded" if done else ("failed" if failed_here else "pending")))
+                        "uploaded" if done else ("failed" if failed_here else "pending"),
+                        trails.get(before.place, [])))
     return Outcome(datapack_id, item.get("name", ""), document, rows, failed)
 
 

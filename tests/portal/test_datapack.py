@@ -604,3 +604,20 @@ def test_matching_does_not_change_its_inputs():
     before = copy.deepcopy((links, files))
     match_links_to_files(links, files)
     assert (links, files) == before
+
+
+def test_container_names_give_each_place_its_trail():
+    from portal.datapack import container_names
+
+    document = {"children": [
+        {"class": "data", "name": "a", "text": "", "link": "a"},
+        {"class": "container", "name": "Outer", "text": "", "children": [
+            {"class": "container", "name": "Inner", "text": "", "children": [
+                {"class": "data", "name": "b", "text": "", "link": "b"}]},
+            {"class": "data", "name": "c", "text": "", "link": "c"}]},
+        {"class": "data", "name": "d", "text": "", "link": "d"}]}
+    names = container_names(document)
+    assert names["children[0]"] == []
+    assert names["children[1].children[0].children[0]"] == ["Outer", "Inner"]
+    assert names["children[1].children[1]"] == ["Outer"]
+    assert names["children[2]"] == []

@@ -64,6 +64,7 @@ def test_good_upload_shows_every_reference(client, auth, repovizz2):
         assert node["link"].startswith("repovizz:")
         assert node["link"] in text
     assert "children[1].children[0]" in text and "emg 2.json" in text
+    assert '<td data-label="In">IMU <small' in text and '<td data-label="In">top level <small' in text
     assert sorted(repovizz2.files.values()) == sorted([b"v" * 1000, b"[1, 2, 3]"])
 
 
