@@ -6,36 +6,29 @@
  *   2. Editing (apply, move up/down, drop) posts the form the same way; previews of the local files
  *      (audio, video, images, charts of sensor files) are drawn in the tree picture.
  *   3. Uploading: the edited document comes back from /build/document.json, goes with the list of
- *      files to POST /api/datapacks (the usual checks, then the datapack is created), each file is PUT
- *      as a raw body (progress shown), and the browser lands on the usual result page.
+ *      files to POST /api/datapacks (the usual checks, then the datapack is created), and the files
+ *      are sent by upload.js (window.PortalUpload.startTransfer: a progress bar per file, a few at a
+ *      time, retries, cancel), which then lands on the usual result page.
  * Without JavaScript the same forms work as plain posts (the files are chosen again at the end).
+ * upload.js must be loaded first (both `defer`, upload.js before this file).
  * No inline script or style anywhere (CSP).
  */
 (function () {
   "use strict";
 
   var root = document.getElementById("builder");
-  if (!root || !window.fetch) return;
+  var shared = window.PortalUpload;
+  if (!root || !window.fetch || !shared) return;
   document.documentElement.classList.add("js");
 
   var held = null;      // Map: normalized path -> File, once files were chosen on this page
   var cleanups = [];    // revoke object URLs of the previews on the page
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
+  var csrfToken = shared.csrfToken;
 
   /** As the portal reads a path: forward slashes, no leading slash, no "." parts, composed unicode. */
   function normalizePath(path) {
-    var parts = [];
-    String(path || "").replace(/\\/g, "/").split("/").forEach(function (part) {
-      if (part === "" || part === ".") return;
-      if (part === ".." && parts.length && parts[parts.length - 1] !== "..") parts.pop();
-      else parts.push(part);
-    });
-    var joined = parts.join("/");
-    return joined.normalize ? joined.normalize("NFC") : joined;
+    return shared.normalizePath(path, true);
   }
 
   function chosenFiles(form) {
@@ -148,45 +141,6 @@
     });
   }
 
-  function sendFile(upload, file, onProgress) {
-    return new Promise(function (resolve, reject) {
-      var request = new XMLHttpRequest();
-      var mime = file.type ? "?mime=" + encodeURIComponent(file.type) : "";
-      request.open("PUT", upload.url + mime);
-      request.setRequestHeader("X-CSRFToken", csrfToken());
-      request.setRequestHeader("Accept", "application/json");
-      request.upload.onprogress = function (event) { onProgress(event.loaded); };
-      request.onload = function () {
-        if (request.status >= 200 && request.status < 300) {
-          onProgress(file.size);
-          resolve();
-        } else {
-          var message = "the portal answered " + request.status;
-          try { message = JSON.parse(request.responseText).error || message; } catch (ignored) { /* not JSON */ }
-          reject(new Error(message));
-        }
-      };
-      request.onerror = function () { reject(new Error("the connection was lost")); };
-      request.send(file);
-    });
-  }
-
-  function showResult(datapackId, document_, sizes) {
-    var form = document.createElement("form");
-    form.method = "post";
-    form.setAttribute("action", root.getAttribute("data-result-url").replace("DATAPACK_ID", encodeURIComponent(datapackId)));
-    [["csrf_token", csrfToken()], ["document", JSON.stringify(document_)], ["sizes", JSON.stringify(sizes)]]
-      .forEach(function (pair) {
-        var input = document.createElement("input");
-        input.type = "hidden";
-        input.name = pair[0];
-        input.value = pair[1];
-        form.appendChild(input);
-      });
-    document.body.appendChild(form);
-    form.submit();
-  }
-
   function problemsOf(answer) {
     var list = (answer && answer.problems) || [];
     return (answer && answer.error ? answer.error : "The datapack was refused") + (list.length ? ": " + list.join("; ") : "");
@@ -221,34 +175,19 @@
       return say(problemsOf(answer), "failed");
     }
     var uploads = answer.uploads || [];
-    var total = uploads.reduce(function (sum, item) { return sum + item.size; }, 0) || 1;
-    var done = {};
-    var sizes = {};
-    var progress = function () {
-      var sent = Object.keys(done).reduce(function (sum, key) { return sum + done[key]; }, 0);
-      say("Uploading " + uploads.length + " files: " + Math.floor((100 * sent) / total) + "%");
-    };
-    var queue = uploads.slice();
-    var failure = null;
-    var parallel = Math.max(1, Number(root.getAttribute("data-parallel")) || 2);
-    var worker = async function () {
-      while (queue.length && !failure) {
-        var item = queue.shift();
-        try {
-          await sendFile(item, fileFor(item.link), function (loaded) { done[item.link] = loaded; progress(); });
-          sizes[item.link] = item.size;
-        } catch (error) {
-          failure = item.link + ": " + error.message;
-        }
-      }
-    };
-    progress();
-    var workers = [];
-    for (var i = 0; i < Math.min(parallel, uploads.length); i++) workers.push(worker());
-    await Promise.all(workers);
-    say(failure ? "Stopped at " + failure + "; the result page says what is left." : "All files were uploaded.",
-        failure ? "failed" : "done");
-    showResult(answer.datapack_id, document_, sizes);
+    var files = new Map();
+    uploads.forEach(function (item) { files.set(item.path, fileFor(item.link)); });
+    form.hidden = true;
+    shared.startTransfer({
+      container: document.getElementById("transfer"),
+      datapackId: answer.datapack_id,
+      uploads: uploads,
+      files: files,
+      settings: root,
+      title: "Uploading " + ((document_.info && document_.info.name) || "the datapack"),
+      resultUrl: root.getAttribute("data-result-url"),
+      document: document_
+    });
   }
 
   root.addEventListener("submit", function (event) {

@@ -8,6 +8,8 @@
  *   2. each file is PUT as the raw request body with XMLHttpRequest (upload progress events),
  *      a few at a time, retried with exponential backoff when the portal or repovizz2 fails;
  *   3. the browser lands on the server-rendered result page (or the datapack page, when resuming).
+ * build.html loads it too (before builder.js): the builder sends its files through
+ * window.PortalUpload.startTransfer, so both get the same progress bars, retries, cancel and result page.
  * No inline script or style: the page can run under a Content-Security-Policy without 'unsafe-inline'.
  */
 (function () {
@@ -67,15 +69,20 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
-  /** A relative path with forward slashes, no leading slash, no "." parts ("a/./b" → "a/b"). */
-  function normalizePath(path) {
+  /**
+   * A relative path with forward slashes, no leading slash, no "." parts ("a/./b" → "a/b").
+   * With `composed`, also in composed unicode (NFC), as the portal compares paths (macOS hands
+   * out decomposed names).
+   */
+  function normalizePath(path, composed) {
     var parts = [];
     String(path || "").replace(/\\/g, "/").split("/").forEach(function (part) {
       if (part === "" || part === ".") return;
       if (part === ".." && parts.length && parts[parts.length - 1] !== "..") parts.pop();
       else parts.push(part);
     });
-    return parts.join("/");
+    var joined = parts.join("/");
+    return composed && joined.normalize ? joined.normalize("NFC") : joined;
   }
 
   function baseName(path) {
@@ -672,6 +679,54 @@
     form.submit();
   }
 
+  /** Land on the server-rendered result page: it is given the document and the sizes sent. */
+  function showResult(resultPattern, datapackId, documentValue, sizes) {
+    postResult(resultPattern.replace("DATAPACK_ID", encodeURIComponent(datapackId)), {
+      csrf_token: csrfToken(),
+      document: JSON.stringify(documentValue),
+      sizes: JSON.stringify(sizes)
+    });
+  }
+
+  /**
+   * Send the files of a datapack the API has created (or listed as pending), with the progress UI.
+   * Used by the upload and datapack pages below and by builder.js (window.PortalUpload).
+   *
+   * options:
+   *   container    the element the progress UI is drawn into (emptied and shown)
+   *   datapackId   the datapack the files belong to
+   *   uploads      the API's list: [{link, path, size, url}, ...]
+   *   files        Map (or plain object) from an upload's `path` to its File; uploads without one are left out
+   *   settings     optional element whose data-parallel, data-retry-delay, data-login-url and
+   *                data-datapack-url give parallel, retryDelay, loginUrl and datapackUrl(id)
+   *   parallel, retryDelay, loginUrl, datapackUrl(id)   given directly (they win over settings)
+   *   title        the heading over the progress bars
+   *   onComplete(sizes, transfer)   called once every file is uploaded (sizes: {link: bytes}); or
+   *   resultUrl + document          without onComplete: post the document and the sizes to resultUrl
+   *                                 (DATAPACK_ID in it is replaced) and land on that result page
+   * Returns the running Transfer (its cancel() and announce(text) may be used).
+   */
+  function startTransfer(options) {
+    var settings = formOptions(options.settings || document.createElement("div"));  // its defaults without one
+    var files = options.files || {};
+    var byPath = {};
+    if (typeof files.forEach === "function" && !Array.isArray(files)) files.forEach(function (file, path) { byPath[path] = file; });
+    else byPath = files;
+    var onComplete = options.onComplete || function (sizes) {
+      showResult(options.resultUrl || "/datapacks/DATAPACK_ID/result", options.datapackId, options.document, sizes);
+    };
+    var transfer = new Transfer(options.container, options.datapackId, attachFiles(options.uploads || [], byPath), {
+      parallel: options.parallel || settings.parallel,
+      retryDelay: options.retryDelay >= 0 ? options.retryDelay : settings.retryDelay,
+      loginUrl: options.loginUrl || settings.loginUrl,
+      datapackUrl: options.datapackUrl || settings.datapackUrl,
+      title: options.title,
+      onComplete: function (sizes) { onComplete(sizes, transfer); }
+    });
+    transfer.start();
+    return transfer;
+  }
+
   // ---------------------------------------------------------------- the upload page
 
   /**
@@ -745,10 +800,9 @@
     var maxJsonKb = parseInt(form.getAttribute("data-max-json-kb"), 10) || 1024;
     var createUrl = form.getAttribute("data-create-url") || "/api/datapacks";
     var resultPattern = form.getAttribute("data-result-url") || "/datapacks/DATAPACK_ID/result";
-    var busy = false;
 
     form.addEventListener("submit", function (event) {
-      if (busy) { event.preventDefault(); return; }
+      if (form.getAttribute("aria-busy") === "true") { event.preventDefault(); return; }
       var archiveChosen = filesOf(archiveInput).length > 0;
       var entries = filesOf(filesInput).concat(filesOf(folderInput)).map(function (file) {
         return {file: file, path: chosenPath(file)};
@@ -758,7 +812,6 @@
       if (archiveChosen || (!documentFile && !entries.length) || !window.fetch || !window.XMLHttpRequest) return;
       event.preventDefault();
       var options = formOptions(form);
-      busy = true;
       setBusy(form, true);
       entries = entries.filter(function (entry) { return !isIgnored(entry.path); });
       var status = statusLine(form, "Checking the datapack…");
@@ -785,35 +838,37 @@
       }).then(function (answer) {
         if (answer.status === 201 && answer.body && answer.body.datapack_id) {
           status.remove();
-          var byPath = {};
-          entries.forEach(function (entry) { byPath[entry.path] = entry.file; });
-          var id = answer.body.datapack_id;
-          var transfer = new Transfer(transferRoot, id, attachFiles(answer.body.uploads || [], byPath), {
-            parallel: options.parallel,
-            retryDelay: options.retryDelay,
-            loginUrl: options.loginUrl,
-            datapackUrl: options.datapackUrl,
-            title: "Uploading " + ((chosenDocument.info && chosenDocument.info.name) || "the datapack"),
-            onComplete: function (sizes) {
-              postResult(resultPattern.replace("DATAPACK_ID", encodeURIComponent(id)), {
-                csrf_token: csrfToken(),
-                document: JSON.stringify(chosenDocument),
-                sizes: JSON.stringify(sizes)
-              });
-            }
-          });
           form.hidden = true;
-          transfer.start();
+          startTransfer({
+            container: transferRoot,
+            datapackId: answer.body.datapack_id,
+            uploads: answer.body.uploads,
+            files: filesByPath(entries),
+            settings: form,
+            title: "Uploading " + ((chosenDocument.info && chosenDocument.info.name) || "the datapack"),
+            resultUrl: resultPattern,
+            document: chosenDocument
+          });
           return;
         }
         throw {answer: answer};
-      }).catch(function (failure) {
-        status.remove();
-        busy = false;
-        setBusy(form, false);
-        showFailure(form, failure, options, window.location.pathname);
-      });
+      }).catch(notStarted(form, status, form, options, window.location.pathname));
     });
+  }
+
+  function filesByPath(entries) {
+    var byPath = {};
+    entries.forEach(function (entry) { byPath[entry.path] = entry.file; });
+    return byPath;
+  }
+
+  /** When the datapack could not be created (or resumed): the form is usable again, with the reason above `anchor`. */
+  function notStarted(form, status, anchor, options, backTo) {
+    return function (failure) {
+      status.remove();
+      setBusy(form, false);
+      showFailure(anchor, failure, options, backTo);
+    };
   }
 
   function statusLine(form, text) {
@@ -864,17 +919,15 @@
     var zone = zoneNode ? new DropZone(zoneNode, null) : null;
     var pendingUrl = form.getAttribute("data-pending-url");
     var datapackId = form.getAttribute("data-datapack-id");
-    var busy = false;
 
     form.addEventListener("submit", function (event) {
-      if (busy) { event.preventDefault(); return; }
+      if (form.getAttribute("aria-busy") === "true") { event.preventDefault(); return; }
       var entries = filesOf(filesInput).concat(filesOf(folderInput)).map(function (file) {
         return {file: file, path: chosenPath(file)};
       }).concat(zone ? zone.items : []).filter(function (entry) { return !isIgnored(entry.path); });
       if (!entries.length || !pendingUrl || !window.fetch || !window.XMLHttpRequest) return;
       event.preventDefault();
       var options = formOptions(form);
-      busy = true;
       setBusy(form, true);
       var status = statusLine(form, "Looking for the pending files among the chosen ones…");
       var datapackHref = options.datapackUrl(datapackId);
@@ -883,33 +936,41 @@
       }).then(function (answer) {
         status.remove();
         if (answer.status === 200 && answer.body && answer.body.uploads) {
-          var byPath = {};
-          entries.forEach(function (entry) { byPath[entry.path] = entry.file; });
-          var transfer = new Transfer(transferRoot, datapackId, attachFiles(answer.body.uploads, byPath), {
-            parallel: options.parallel,
-            retryDelay: options.retryDelay,
-            loginUrl: options.loginUrl,
-            datapackUrl: options.datapackUrl,
+          form.hidden = true;
+          startTransfer({
+            container: transferRoot,
+            datapackId: datapackId,
+            uploads: answer.body.uploads,
+            files: filesByPath(entries),
+            settings: form,
             title: "Uploading the pending files",
-            onComplete: function () {
+            onComplete: function (sizes, transfer) {
               transfer.announce("All pending files were uploaded. Reloading the datapack page…");
               window.location.assign(datapackHref);
             }
           });
-          form.hidden = true;
-          transfer.start();
           return;
         }
         throw {answer: answer};
-      }).catch(function (failure) {
-        status.remove();
-        busy = false;
-        setBusy(form, false);
-        var section = form.closest("section") || form;
-        showFailure(section, failure, options, new URL(datapackHref, window.location.href).pathname);
-      });
+      }).catch(notStarted(form, status, form.closest("section") || form, options,
+        new URL(datapackHref, window.location.href).pathname));
     });
   }
+
+  // ---------------------------------------------------------------- shared with builder.js
+
+  /**
+   * What other scripts of the portal use (builder.js, loaded after this file, both `defer`):
+   *   csrfToken()                      the page's CSRF token (meta csrf-token)
+   *   normalizePath(path, composed)    a relative path as the portal reads it (NFC when `composed`)
+   *   startTransfer(options)           send the files of a created datapack with the progress UI
+   *                                    (see startTransfer above for the options); returns the Transfer
+   */
+  window.PortalUpload = {
+    csrfToken: csrfToken,
+    normalizePath: normalizePath,
+    startTransfer: startTransfer
+  };
 
   // ---------------------------------------------------------------- start
 

@@ -27,6 +27,20 @@ def session_folder(tmp_path):
     return folder
 
 
+SNAPSHOT_BARS = """() => window.addEventListener('beforeunload', () => {
+  const transfer = document.getElementById('transfer');
+  const bar = (progress) => ({value: progress.value, max: progress.max});
+  sessionStorage.setItem('builder-bars', JSON.stringify({
+    title: transfer.querySelector('#transfer-title').textContent,
+    overall: {...bar(transfer.querySelector('#overall-progress')),
+              text: transfer.querySelector('#overall-text').textContent},
+    files: [...transfer.querySelectorAll('.transfer-file')].map(row => ({
+      link: row.dataset.link, state: row.dataset.state, ...bar(row.querySelector('progress')),
+      text: row.querySelector('.progress-text').textContent})),
+  }));
+})"""
+
+
 def test_build_upload_look_and_fetch_back(page, login, user, session_folder, artifacts):
     login(page, user, next_path="/build")
     page.set_input_files("#build-folder", str(session_folder))
@@ -60,10 +74,22 @@ def test_build_upload_look_and_fetch_back(page, login, user, session_folder, art
     assert page.locator(".local-preview audio").count() == 1  # previews survive each step
     page.screenshot(path=str(artifacts / "builder-editor.png"), full_page=True)
 
+    # The files go through upload.js's transfer: one progress bar per file. The page moves on to the
+    # result page as soon as the last file is in, so what the bars showed then is kept for a look after.
+    page.evaluate(SNAPSHOT_BARS)
     page.get_by_role("button", name="Upload to repovizz2").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
     assert page.get_by_role("heading", name="Session 7 is in repovizz2").is_visible()
     assert page.locator("table.result tbody tr").count() == 4
+    bars = page.evaluate("() => JSON.parse(sessionStorage.getItem('builder-bars'))")
+    assert bars["title"] == "Uploading Session 7"
+    assert sorted(row["link"] for row in bars["files"]) == [
+        "sensors/accelerometer.json", "sensors/knee angles.csv", "set_up.png", "tone.wav"]
+    for row in bars["files"]:
+        assert row["state"] == "uploaded" and row["max"] > 1 and row["value"] == row["max"], row
+        assert row["text"].endswith("(100%)"), row
+    assert bars["overall"]["value"] == bars["overall"]["max"] == sum(row["max"] for row in bars["files"])
+    assert "(100%)" in bars["overall"]["text"], bars["overall"]
 
     page.get_by_role("link", name="datapack page").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+$"))
