@@ -9,9 +9,8 @@ import argparse
 import concurrent.futures
 import os
 import platform
-import statistics
 import re
-import subprocess
+import statistics
 import sys
 import tempfile
 import threading
@@ -25,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from portal.streaming import MultipartFile  # noqa: E402
-from sandbox.testing import LiveSandbox, free_port  # noqa: E402
-from tests.live_portal import log_in  # noqa: E402
+from sandbox.testing import LiveSandbox  # noqa: E402
+from tests.live_portal import GunicornPortal, log_in  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -42,27 +41,10 @@ class Setup:
     def __init__(self, workdir: Path, latency_ms: int, workers: int, threads: int):
         self.sandbox = LiveSandbox(workdir / f"sandbox-{latency_ms}", latency_ms=latency_ms).start()
         self.sandbox.add_user("bench", "bench")
-        port = free_port()
-        self.portal_url = f"http://127.0.0.1:{port}"
-        client = self.sandbox.add_client("bench portal", [f"{self.portal_url}/auth/callback"])
         self.portal_tmp = Path(tempfile.mkdtemp(prefix="portal-tmp-", dir=workdir))
-        env = {**os.environ, "PORTAL_REPOVIZZ2_URL": self.sandbox.url, "PORTAL_CLIENT_ID": client["client_id"],
-               "PORTAL_CLIENT_SECRET": client["client_secret"], "PORTAL_SECRET_KEY": "bench",
-               "PORTAL_SESSION_DIR": str(workdir / f"sessions-{latency_ms}"), "TMPDIR": str(self.portal_tmp),
-               "PORTAL_MAX_FILES": "5000"}
-        self.gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers),
-             "--threads", str(threads), "--timeout", "600", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-             "wsgi:app"], cwd=ROOT, env=env)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(self.portal_url + "/healthz", timeout=2)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise SystemExit("the portal did not start")
-                time.sleep(0.2)
+        self.gunicorn = GunicornPortal(self.sandbox, str(workdir / f"sessions-{latency_ms}"), workers, threads,
+                                       env={"TMPDIR": str(self.portal_tmp), "PORTAL_MAX_FILES": "5000"})
+        self.portal_url = self.gunicorn.url
         self.token = self.sandbox.issue_token("bench")
         self.owner = requests.get(self.sandbox.url + "/api/v1.0/user", headers=self.bearer).json()["id"]
         self.portal = requests.Session()
@@ -75,8 +57,7 @@ class Setup:
         return {"Authorization": f"Bearer {self.token}"}
 
     def close(self) -> None:
-        self.gunicorn.terminate()
-        self.gunicorn.wait(10)
+        self.gunicorn.stop()
         self.sandbox.stop()
 
     # -- straight to the sandbox, as the notebook does -------------------------------------------

@@ -6,7 +6,7 @@ import io
 import os
 import zipfile
 
-from flask import Blueprint, current_app, render_template, request, send_file, session
+from flask import Blueprint, current_app, render_template, send_file, session
 from werkzeug.datastructures import FileStorage
 
 from .archive import find_document, is_ignored, zip_assets

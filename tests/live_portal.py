@@ -1,8 +1,13 @@
 """A live portal on a loopback port, wired to a live sandbox: for integration and browser tests."""
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import requests
 from werkzeug.serving import make_server
@@ -39,6 +44,41 @@ class LivePortal:
     def stop(self) -> None:
         self.server.shutdown()
         self.thread.join(5)
+
+
+class GunicornPortal:
+    """The portal as production runs it: `gunicorn wsgi:app` with gthread workers, in a subprocess."""
+
+    def __init__(self, sandbox, session_dir: str, workers: int = 1, threads: int = 4, env: dict | None = None):
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        client = sandbox.add_client(f"gunicorn-{port}", [f"{self.url}/auth/callback"])
+        env = {**os.environ, "PORTAL_REPOVIZZ2_URL": sandbox.url, "PORTAL_CLIENT_ID": client["client_id"],
+               "PORTAL_CLIENT_SECRET": client["client_secret"], "PORTAL_SECRET_KEY": "gunicorn-test",
+               "PORTAL_SESSION_DIR": session_dir, **(env or {})}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers),
+             "--threads", str(threads), "--timeout", "600", "--bind", f"127.0.0.1:{port}",
+             "--log-level", "warning", "wsgi:app"],
+            cwd=Path(__file__).resolve().parents[1], env=env)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(self.url + "/healthz", timeout=2)
+                return
+            except requests.RequestException:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("gunicorn did not start the portal")
+                time.sleep(0.1)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
 
 
 def log_in(http: requests.Session, portal_url: str, username: str, password: str, next_path: str = "/") -> requests.Response:
