@@ -12,7 +12,7 @@ from wtforms import ValidationError
 
 from . import csrf
 from .auth import bearer_token, repovizz2
-from .datapack import DatapackInvalid
+from .datapack import DatapackInvalid, walk_data_nodes
 from .repovizz import Repovizz2Error
 from .streaming import BodyLengthMismatch
 from .upload import limits
@@ -137,6 +137,8 @@ def pending(datapack_id: str):
     if assets is None:
         return {"error": "each file needs a 'path' and a 'size'"}, 400
     item = repovizz2().datapack(datapack_id)
+    if not any(not node.uploaded for node in walk_data_nodes(item["structure"])):
+        return {"datapack_id": datapack_id, "uploads": []}  # complete: nothing left to send
     try:
         plan = plan_upload(item.get("structure") or {}, assets, limits(), resume=True)
     except DatapackInvalid as invalid:

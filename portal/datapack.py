@@ -20,7 +20,7 @@ MAX_DEPTH = 40
 
 _UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
 
-# The project's own statement of the datapack rules (see docs/datapack-rules.md).
+# The project's own statement of the datapack rules (the README's 'Uploading a datapack' says them in words).
 # Nodes branch on `class` with if/then so each problem is reported at the node that has it,
 # rather than as one opaque "matches none of" error.
 DATAPACK_SCHEMA = {

@@ -13,6 +13,7 @@ from .datapack import (
     DatapackInvalid,
     TreeNode,
     container_names,
+    unsafe_link_reason,
     document_problems,
     is_uploaded,
     link_problems,
@@ -76,13 +77,19 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
             )
         if asset.size == 0:
             problems.append(f"file {path!r} is empty")
-    links = [node.link for node in walk_data_nodes(document)
-             if isinstance(node.node.get("link"), str) and not is_uploaded(node.link)]
-    match = match_links_to_files(links, by_path)
+    # Unsafe links are already reported above; looking for their files would only repeat them.
+    pending = [node for node in walk_data_nodes(document) if isinstance(node.node.get("link"), str)
+               and not is_uploaded(node.link) and unsafe_link_reason(node.link) is None]
+    match = match_links_to_files([node.link for node in pending], by_path)
     if resume:
         match.unreferenced, match.missing = [], []
         if not match.matched and not problems:
             problems.append("none of the chosen files matches a link that is still pending")
+    place = {}
+    for node in pending:
+        place.setdefault(node.link, node.place)
+    problems += [f"{place[link]}: no file was sent for link {link!r}" for link in match.missing]
+    match.missing = []
     problems += match.problems
     if problems:
         raise DatapackInvalid(problems)

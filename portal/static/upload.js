@@ -896,7 +896,7 @@
       showMessage(anchor, errorSection("Your repovizz2 login has expired", "Nothing was created.",
         {href: loginHref(body.login || options.loginUrl, backTo), text: "Log in again"}));
     } else if (answer.status === 409) {
-      showMessage(anchor, errorSection("A datapack with this name already exists",
+      showMessage(anchor, errorSection("You already have a datapack with that name",
         (body.error ? body.error.replace(/\.$/, "") + ". " : "") + "Nothing new was created. Open the existing one, or give the " +
         "document another info.name and check it again.",
         body.existing_id ? {href: options.datapackUrl(body.existing_id), button: true,

@@ -234,7 +234,7 @@ def test_a_zip_goes_through_the_plain_form_and_a_taken_name_points_to_the_existi
     page.get_by_role("button", name="Check and upload").click()
     taken = page.locator("section.problems")
     taken.wait_for()
-    assert "A datapack with this name already exists" in taken.inner_text()
+    assert "You already have a datapack with that name" in taken.inner_text()
     page.screenshot(path=str(artifacts / "js-name-taken.png"), full_page=True)
     taken.get_by_role("link", name="Open the existing datapack and finish its pending files").click()
     page.wait_for_url(f"**/datapacks/{datapack_id}")

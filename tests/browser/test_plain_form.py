@@ -72,6 +72,6 @@ def test_broken_document_without_javascript_lists_problems(nojs_page, login, use
     assert problems.get_by_role("heading").inner_text().startswith("Nothing was created:")
     items = problems.locator("li").all_inner_texts()
     assert "info: 'author' is required" in items
-    assert "no file was sent for link 'missing.png'" in items
+    assert "children[0]: no file was sent for link 'missing.png'" in items
     page.get_by_role("link", name="My datapacks").click()
     assert page.get_by_text("You have no datapacks yet.").is_visible()

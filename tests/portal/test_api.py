@@ -42,7 +42,7 @@ def test_plan_and_create(client, auth, repovizz2):
 
 @pytest.mark.parametrize(("document", "files", "problem"), [
     ({"info": {}}, FILES, "document: 'children' is required"),
-    (DOCUMENT, FILES[:1], "no file was sent for link 'emg 2.json'"),
+    (DOCUMENT, FILES[:1], "children[1].children[0]: no file was sent for link 'emg 2.json'"),
     (DOCUMENT, FILES + [{"path": "pack/x.csv", "size": 3}], "file 'pack/x.csv' is not referenced by any data node"),
     (DOCUMENT, [{"path": "pack/video.mp4", "size": 0}, FILES[1]], "file 'pack/video.mp4' is empty"),
 ])
@@ -227,3 +227,13 @@ def test_an_empty_put_is_refused(client, auth, repovizz2):
     assert answer.status_code == 422
     assert answer.json["error"] == "the file for 'a.bin' is empty"
     assert len(repovizz2.mock.calls) == 0
+
+
+def test_pending_of_a_complete_datapack_is_an_empty_list(client, auth, repovizz2):
+    auth.login()
+    created = create(client).json
+    for upload in created["uploads"]:
+        client.put(upload["url"], data=b"x")
+    answer = client.post(f"/api/datapacks/{created['datapack_id']}/pending", json={"files": FILES})
+    assert answer.status_code == 200
+    assert answer.json["uploads"] == []

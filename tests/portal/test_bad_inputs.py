@@ -291,3 +291,13 @@ def test_the_document_download_names_the_file_safely(client, auth, api):
     assert "\n" not in disposition and "X-Evil" not in answer.headers
     assert 'filename="Seance 1X-Evil_ 1.json"' in disposition  # for clients without filename*
     assert "filename*=UTF-8''S%C3%A9ance%201X-Evil%3A%201.json" in disposition
+
+
+def test_an_unsafe_link_is_reported_once_and_missing_files_name_their_place(client, auth, repovizz2):
+    auth.login()
+    document = with_children(node("../x.bin"), {"class": "container", "name": "c", "text": "", "children": [
+        node("gone.bin")]})
+    page = client.post("/upload", data={"document": doc_file(document), "files": files(("x.bin", b"x"))},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert page.count("../x.bin") == 1
+    assert "children[1].children[0]: no file was sent for link &#39;gone.bin&#39;" in page
