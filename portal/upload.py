@@ -14,10 +14,12 @@ from .auth import login_required, repovizz2
 from .config import MIB
 from .datapack import DatapackInvalid, load_document, normalize_path, parse_document
 from .forms import UploadForm
+from .repovizz import NameTaken
 from .uploads import Asset, Limits, create_and_upload, plan_upload
 
 bp = Blueprint("upload", __name__)
 EXAMPLE_DIR = os.path.join(os.path.dirname(__file__), "example")
+EXAMPLE_COPIES = 20
 
 
 def limits() -> Limits:
@@ -119,7 +121,15 @@ def upload_example():
     if not form.validate_on_submit():
         return render_template("upload.html", form=form, problems=_form_errors(form), limits=limits()), 400
     document, assets = example_assets()
-    return _upload(document, assets, form)
+    name = document["info"]["name"]
+    for copy in range(2, EXAMPLE_COPIES + 2):
+        try:
+            return _upload(document, assets, form)
+        except NameTaken:
+            # Each press of the button makes a datapack of its own: "Portal example (2)", (3)…
+            # Nothing was created by the refused attempt, so trying the next name is safe.
+            document["info"]["name"] = f"{name} ({copy})"
+    raise NameTaken(f"You already have {EXAMPLE_COPIES} copies of the example: remove or rename some first")
 
 
 @bp.route("/example.zip")

@@ -199,3 +199,14 @@ def test_damaged_zip_entry_stops_cleanly(client, auth, repovizz2):
     (item,) = repovizz2.datapacks.values()
     assert item["structure"]["children"][0]["link"] == "video.mp4"  # still pending
     assert "Open it to send the" in text
+
+
+def test_each_press_of_upload_the_example_makes_a_datapack_of_its_own(client, auth, repovizz2):
+    auth.login()
+    for _ in range(3):
+        page = client.post("/upload/example")
+        assert page.status_code == 200, page.get_data(as_text=True)
+    names = sorted(item["name"] for item in repovizz2.datapacks.values())
+    assert names == ["Portal example", "Portal example (2)", "Portal example (3)"]
+    (third,) = [item for item in repovizz2.datapacks.values() if item["name"] == "Portal example (3)"]
+    assert third["structure"]["info"]["name"] == "Portal example (3)"
