@@ -1,6 +1,7 @@
 """Helpers shared by the browser tests."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,6 +10,16 @@ EXAMPLE = ROOT / "portal" / "example"
 EXAMPLE_ASSETS = ["setup.png", "audio/tone.wav", "sensors/accelerometer.json", "sensors/emg 2.json"]
 PASSWORD = "browser pw"
 REF = re.compile(r"^repovizz:[0-9a-f]{40}$")
+
+
+def broken_example(folder: Path) -> Path:
+    """The example's document with two mistakes (no author, a link to a file not sent), written to `folder`."""
+    document = json.loads((EXAMPLE / "datapack.json").read_text())
+    del document["info"]["author"]
+    document["children"][0]["link"] = "missing.png"
+    broken = folder / "datapack.json"
+    broken.write_text(json.dumps(document))
+    return broken
 
 
 def log_in(page, portal_url: str, username: str, password: str = PASSWORD, next_path: str = "/upload") -> None:

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 import requests
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, drop_paths, references
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, drop_paths, references
 
 pytestmark = pytest.mark.browser
 
@@ -162,11 +162,7 @@ def test_dropped_loose_files_count_by_their_names(page, login, user):
 
 def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, login, user, portal, tmp_path, artifacts):
     login(page, user)
-    document = json.loads((EXAMPLE / "datapack.json").read_text())
-    del document["info"]["author"]
-    document["children"][0]["link"] = "missing.png"
-    broken = tmp_path / "datapack.json"
-    broken.write_text(json.dumps(document))
+    broken = broken_example(tmp_path)
     assets = [EXAMPLE / name for name in EXAMPLE_ASSETS[1:]]
     page.set_input_files('input[name="document"]', str(broken))
     page.set_input_files('input[name="files"]', [str(path) for path in assets])

@@ -1,11 +1,10 @@
 """With JavaScript off, the plain forms do the whole job: log in, upload, see every reference."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, references
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, references
 
 pytestmark = pytest.mark.browser
 
@@ -59,11 +58,7 @@ def test_upload_the_example_button_without_javascript(nojs_page, login, user, ar
 def test_broken_document_without_javascript_lists_problems(nojs_page, login, user, tmp_path):
     page = nojs_page
     login(page, user)
-    document = json.loads((EXAMPLE / "datapack.json").read_text())
-    del document["info"]["author"]
-    document["children"][0]["link"] = "missing.png"
-    broken = tmp_path / "datapack.json"
-    broken.write_text(json.dumps(document))
+    broken = broken_example(tmp_path)
     page.set_input_files('input[name="document"]', str(broken))
     page.set_input_files('input[name="files"]', [str(EXAMPLE / name) for name in EXAMPLE_ASSETS[1:]])
     page.get_by_role("button", name="Check and upload").click()

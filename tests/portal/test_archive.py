@@ -13,16 +13,8 @@ import pytest
 from portal.archive import MAX_COMPRESSION_RATIO, find_document, is_ignored, zip_assets
 from portal.datapack import DatapackInvalid
 from portal.uploads import Asset
+from tests.portal.test_upload import DOCUMENT
 
-DOCUMENT = {
-    "info": {"name": "MYO", "author": "ana", "description": "test", "keywords": ["a"]},
-    "children": [
-        {"class": "data", "name": "Video", "text": "cam", "link": "video.mp4"},
-        {"class": "container", "name": "IMU", "text": "imu", "children": [
-            {"class": "data", "name": "EMG", "text": "emg", "link": "emg 2.json"},
-        ]},
-    ],
-}
 DOC = json.dumps(DOCUMENT).encode()
 SENSOR = b"[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]"
 MB = 1000 * 1000
