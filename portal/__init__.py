@@ -15,11 +15,14 @@ from .config import MIB, require_secrets, settings_from_env
 from .uploads import human_size
 
 csrf = CSRFProtect()
+# templates/ and static/ sit beside the package, at the top of the checkout the portal runs from.
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the portal. Without `test_config`, settings come from ``PORTAL_*`` variables (and ``.env``)."""
-    app = Flask(__name__)
+    app = Flask(__name__, template_folder=os.path.join(PROJECT_ROOT, "templates"),
+                static_folder=os.path.join(PROJECT_ROOT, "static"))
     app.config.update(
         SESSION_COOKIE_NAME="portal_session",
         SESSION_COOKIE_HTTPONLY=True,
