@@ -1,8 +1,10 @@
-"""The portal's forms (flask-wtf: CSRF on every one)."""
+"""Every form of the portal (flask-wtf: CSRF on each one)."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, MultipleFileField
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 
 class UploadForm(FlaskForm):
@@ -19,3 +21,32 @@ class PendingFilesForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only form: it carries the CSRF token and nothing else."""
+
+
+class RenameForm(FlaskForm):
+    name = StringField("New name", validators=[DataRequired(), Length(max=200)])
+
+
+class NodeForm(FlaskForm):
+    place = HiddenField(validators=[DataRequired()])
+    expect = HiddenField()
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    text = TextAreaField("Text", validators=[Length(max=10000)])
+
+
+class RemoveForm(FlaskForm):
+    place = HiddenField(validators=[DataRequired()])
+    expect = HiddenField()
+
+
+class ReplaceForm(FlaskForm):
+    place = HiddenField(validators=[DataRequired()])
+    expect = HiddenField()
+    file = FileField("New file", validators=[FileRequired()])
+
+
+class AddNodeForm(FlaskForm):
+    file = FileField("File", validators=[FileRequired()])
+    name = StringField("Name (default: from the file name)", validators=[Length(max=200)])
+    text = TextAreaField("Text", validators=[Length(max=10000)])
+    parent = HiddenField()

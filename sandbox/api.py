@@ -7,7 +7,7 @@ import posixpath
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Blueprint, abort, current_app, jsonify, make_response, request, send_file
 
-from portal.datapack import document_problems
+from portal.datapack_rules import document_problems
 
 from . import datapacks, models
 from .datapacks import Datapack, LinkNotFound, NameTaken

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from portal.datapack import walk_data_nodes
+from portal.datapack_rules import walk_data_nodes
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "portal" / "example"
 

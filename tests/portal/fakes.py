@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import responses
 from werkzeug.formparser import parse_form_data
 
-from portal.datapack import document_problems
+from portal.datapack_rules import document_problems
 from tests.portal.conftest import REPOVIZZ2, USER
 
 API = f"{REPOVIZZ2}/api/v1.0"

@@ -10,9 +10,10 @@ import zipfile
 
 import pytest
 
-from portal.archive import MAX_COMPRESSION_RATIO, find_document, is_ignored, zip_assets
-from portal.datapack import DatapackInvalid
-from portal.uploads import Asset
+from portal.assets import find_document, is_ignored
+from portal.zip_archive import MAX_COMPRESSION_RATIO, zip_assets
+from portal.datapack_rules import DatapackInvalid
+from portal.assets import Asset
 from tests.portal.test_upload import DOCUMENT
 
 DOC = json.dumps(DOCUMENT).encode()

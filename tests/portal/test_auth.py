@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from portal import create_app
-from portal.auth import safe_next
+from portal.access import safe_next
 from portal.config import ConfigError
 from tests.portal.conftest import REPOVIZZ2, USER
 

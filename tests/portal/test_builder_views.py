@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from portal.datapack import document_problems, walk_data_nodes
+from portal.datapack_rules import document_problems, walk_data_nodes
 from tests.portal.fakes import FakeRepovizz2
 from tests.portal.test_edit_views import assert_csp_clean
 

@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from portal.datapack import (
+from portal.datapack_rules import (
     MAX_DEPTH,
     DatapackInvalid,
     document_problems,
@@ -607,7 +607,7 @@ def test_matching_does_not_change_its_inputs():
 
 
 def test_container_names_give_each_place_its_trail():
-    from portal.datapack import container_names
+    from portal.datapack_rules import container_names
 
     document = {"children": [
         {"class": "data", "name": "a", "text": "", "link": "a"},

@@ -58,7 +58,7 @@ def test_one_log_line_per_upload_and_never_a_token(client, auth, api, caplog):
     with caplog.at_level(logging.DEBUG):
         client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
                     content_type="multipart/form-data")
-    lines = [r.getMessage() for r in caplog.records if r.name == "portal.uploads"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.upload_pipeline"]
     assert len(lines) == 2
     assert any("user=ana" in line and "file=emg%202.json" in line and "size=9" in line and "outcome=ok" in line
                for line in lines)

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from portal.datapack import walk_data_nodes
-from portal.edit import content_disposition, download_name, extension_for, preview_kind
+from portal.datapack_rules import walk_data_nodes
+from portal.media_types import content_disposition, download_name, extension_for, preview_kind
 from tests.portal.fakes import FakeRepovizz2
 
 VIDEO, EMG, WAV = "a" * 40, "b" * 40, "c" * 40
@@ -55,8 +55,8 @@ def structure(fake, datapack_id):
 
 def page_expect(fake, datapack_id, place):
     """The `expect` the datapack page puts in the forms of the node at `place`."""
-    from portal.edit import node_fingerprint
-    from portal.edits import node_at
+    from portal.tree_edits import node_fingerprint
+    from portal.tree_edits import node_at
     return node_fingerprint(node_at(structure(fake, datapack_id), place))
 
 
@@ -319,7 +319,7 @@ class SlowUpstream:
 
 def test_download_is_passed_on_chunk_by_chunk(client, auth, repovizz2, datapack_id, monkeypatch):
     upstream = SlowUpstream(chunks=1000)  # 64 MB, never held whole
-    monkeypatch.setattr("portal.repovizz.Repovizz2Client.open_asset", lambda self, d, f: upstream)
+    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f: upstream)
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}", buffered=False)
     assert answer.headers["Content-Length"] == str(1000 * 64 * 1024)
@@ -403,7 +403,7 @@ def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(cl
     structure(repovizz2, datapack_id)["children"][0]["mime"] = mime
     upstream = SlowUpstream(chunks=2)
     upstream.headers["Content-Type"] = "application/octet-stream"
-    monkeypatch.setattr("portal.repovizz.Repovizz2Client.open_asset", lambda self, d, f: upstream)
+    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f: upstream)
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1")
     assert answer.status_code == 200
@@ -415,8 +415,8 @@ def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(cl
 
 def test_upstream_is_closed_when_the_answer_cannot_be_made(client, auth, repovizz2, datapack_id, monkeypatch):
     upstream = SlowUpstream(chunks=2)
-    monkeypatch.setattr("portal.repovizz.Repovizz2Client.open_asset", lambda self, d, f: upstream)
-    monkeypatch.setattr("portal.edit.download_name", lambda *args: 1 / 0)
+    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f: upstream)
+    monkeypatch.setattr("portal.views.datapack.download_name", lambda *args: 1 / 0)
     auth.login()
     with pytest.raises(ZeroDivisionError):
         client.get(f"/datapacks/{datapack_id}/content/{VIDEO}")

@@ -5,8 +5,8 @@ import copy
 
 import pytest
 
-from portal.datapack import document_problems, walk_nodes
-from portal.edits import (EditError, LinkTaken, NodeNotFound, add_node, container_places, data_node, describe,
+from portal.datapack_rules import document_problems, walk_nodes
+from portal.tree_edits import (EditError, LinkTaken, NodeNotFound, add_node, container_places, data_node, describe,
                           move_node, node_at, parse_place, remove_node, set_info, set_node_mime, set_node_name,
                           set_node_text)
 

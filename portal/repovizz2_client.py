@@ -1,31 +1,38 @@
-"""The one place that knows repovizz2's URLs and error shapes."""
+"""The one place that knows repovizz2's URLs and error shapes: a thin client over a requests session.
+
+Signing calls with the user's token, renewing it and retrying after a 401 is the session's job
+(portal/tokens.py); this module turns every answer or failure into the project's exceptions.
+"""
 from __future__ import annotations
 
 import re
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 from urllib.parse import quote
 
 import requests
 from authlib.integrations.base_client import OAuthError
 
-from .datapack import UPLOADED_PREFIX
-from .streaming import MultipartFile
+from .datapack_rules import UPLOADED_PREFIX
+from .multipart_body import MultipartFile
 
 API = "/api/v1.0"
 
 
 class Repovizz2Error(Exception):
-    """repovizz2 refused a call or could not be reached. ``status`` is the HTTP status, if any."""
+    """repovizz2 refused a call or could not be reached. ``status`` is the HTTP status, if any;
+    ``datapack_id`` and ``link`` say which datapack (and which of its files) the call was about."""
 
     status: int | None = None
     title = "repovizz2 could not do that"
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, *, datapack_id: str | None = None,
+                 link: str | None = None):
         super().__init__(message)
         self.message = message
         if status is not None:
             self.status = status
-        self.datapack_id: str | None = None  # set by callers mid-way through a datapack
+        self.datapack_id = datapack_id
+        self.link = link
 
 
 class NotAuthorized(Repovizz2Error):
@@ -51,8 +58,8 @@ class NameTaken(Repovizz2Error):
     status = 409
     title = "You already have a datapack with that name"
 
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message, status)
+    def __init__(self, message: str, status: int | None = None, **about):
+        super().__init__(message, status, **about)
         found = re.search(r"\(([^()]+)\)\s*$", message)
         self.existing_id = found.group(1) if found else None
 
@@ -88,12 +95,12 @@ def _error_message(response: requests.Response) -> str:
     return f"repovizz2 answered {response.status_code} {response.reason or ''}".strip()
 
 
-def error_for(response: requests.Response) -> Repovizz2Error:
-    """The project's exception for an unsuccessful repovizz2 answer."""
+def error_for(response: requests.Response, **about) -> Repovizz2Error:
+    """The project's exception for an unsuccessful repovizz2 answer (`about`: its datapack_id and link)."""
     cls = _BY_STATUS.get(response.status_code)
     if cls is None:
         cls = ServerError if response.status_code >= 500 else Repovizz2Error
-    return cls(_error_message(response), response.status_code)
+    return cls(_error_message(response), response.status_code, **about)
 
 
 def quote_link(link: str) -> str:
@@ -104,81 +111,41 @@ def quote_link(link: str) -> str:
 
 
 class Repovizz2Client:
-    """Thin client over an (OAuth2-signed) requests session; every call has a timeout."""
+    """Thin client over a requests session (portal/tokens.py signs it); every call has a timeout."""
 
-    def __init__(self, http: requests.Session, base_url: str, timeout: float | tuple = (5, 60),
-                 stored_token: Callable[[], dict | None] | None = None):
+    def __init__(self, http: requests.Session, base_url: str, timeout: float | tuple = (5, 60)):
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.stored_token = stored_token
 
-    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
-        response = self._send(method, path, **kwargs)
-        if response.status_code == 401 and self._replayable(kwargs.get("data")) and self._refresh():
-            response.close()
-            response = self._send(method, path, **kwargs)
+    def _call(self, method: str, path: str, *, datapack_id: str | None = None, link: str | None = None,
+              **kwargs) -> requests.Response:
+        about = {"datapack_id": datapack_id, "link": link}
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            response = self.http.request(method, self.base_url + path, **kwargs)
+        except OAuthError as exc:
+            raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})", **about) from exc
+        except requests.Timeout as exc:
+            raise TimedOut("repovizz2 did not answer in time; nothing was changed by this request "
+                           "that repovizz2 did not confirm", **about) from exc
+        except requests.ConnectionError as exc:
+            raise Unreachable(f"could not connect to repovizz2 at {self.base_url}", **about) from exc
+        except requests.RequestException as exc:  # an answer cut short, undecodable, or redirecting in a loop
+            raise ServerError(f"the exchange with repovizz2 failed ({type(exc).__name__})", **about) from exc
         if response.status_code >= 400:
-            error = error_for(response)
+            error = error_for(response, **about)
             response.close()  # a streamed answer would otherwise hold its pooled connection
             raise error
         return response
-
-    @staticmethod
-    def _replayable(body) -> bool:
-        """A body can be sent again after a refresh unless it streams from a one-way source."""
-        return body.rewind() if isinstance(body, MultipartFile) else True
-
-    def _adopt_stored_token(self) -> bool:
-        """After a refused renewal, take the token another request of the same user renewed meanwhile.
-
-        Parallel uploads can try to renew one refresh token at once; repovizz2 honours only the first.
-        """
-        stored = self.stored_token() if self.stored_token else None
-        current = getattr(self.http, "token", None) or {}
-        if not stored or stored.get("access_token") == current.get("access_token"):
-            return False
-        self.http.token = stored
-        return not self.http.token.is_expired()
-
-    def _refresh(self) -> bool:
-        """Renew the token once after a 401 (repovizz2 may end a token before its announced expiry)."""
-        token = getattr(self.http, "token", None)
-        if not token or not token.get("refresh_token") or not hasattr(self.http, "refresh_token"):
-            return False
-        try:
-            self.http.refresh_token()
-        except OAuthError as exc:
-            raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
-        except requests.RequestException as exc:
-            raise Unreachable(f"could not renew the login at {self.base_url}") from exc
-        return True
-
-    def _send(self, method: str, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        try:
-            try:
-                return self.http.request(method, self.base_url + path, **kwargs)
-            except OAuthError:
-                if not self._adopt_stored_token():
-                    raise
-                return self.http.request(method, self.base_url + path, **kwargs)
-        except OAuthError as exc:
-            raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
-        except requests.Timeout as exc:
-            raise TimedOut("repovizz2 did not answer in time; nothing was changed by this request "
-                           "that repovizz2 did not confirm") from exc
-        except requests.ConnectionError as exc:
-            raise Unreachable(f"could not connect to repovizz2 at {self.base_url}") from exc
-        except requests.RequestException as exc:  # an answer cut short, undecodable, or redirecting in a loop
-            raise ServerError(f"the exchange with repovizz2 failed ({type(exc).__name__})") from exc
 
     def _json(self, method: str, path: str, **kwargs):
         response = self._call(method, path, **kwargs)
         try:
             return response.json()
         except ValueError as exc:
-            raise ServerError(f"repovizz2 answered {path} with something that is not JSON", response.status_code) from exc
+            raise ServerError(f"repovizz2 answered {path} with something that is not JSON", response.status_code,
+                              datapack_id=kwargs.get("datapack_id"), link=kwargs.get("link")) from exc
 
     @staticmethod
     def _shaped(answer, keys: tuple[str, ...], what: str) -> dict:
@@ -187,11 +154,19 @@ class Repovizz2Client:
             raise ServerError(f"repovizz2 answered {what} in a shape the portal does not know")
         return answer
 
+    def reachable(self) -> bool:
+        """Whether repovizz2 answers at all (any HTTP status), for /healthz."""
+        try:
+            self.http.request("GET", f"{self.base_url}{API}/user", timeout=self.timeout).close()
+        except requests.RequestException:
+            return False
+        return True
+
     def user(self) -> dict:
         return self._shaped(self._json("GET", f"{API}/user"), ("id", "username"), "the user")
 
     def datapack(self, datapack_id: str) -> dict:
-        answer = self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}")
+        answer = self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}", datapack_id=datapack_id)
         answer = self._shaped(answer, ("id", "structure"), "the datapack")
         if not isinstance(answer["structure"], dict):
             raise ServerError("repovizz2 answered the datapack with a document that is not an object")
@@ -203,10 +178,11 @@ class Repovizz2Client:
 
     def update_datapack(self, datapack_id: str, *, name: str | None = None, structure: dict | None = None) -> None:
         body = {key: value for key, value in (("name", name), ("structure", structure)) if value is not None}
-        self._json("POST", f"{API}/datapacks/{quote_link(datapack_id)}", json=body)
+        self._json("POST", f"{API}/datapacks/{quote_link(datapack_id)}", json=body, datapack_id=datapack_id)
 
     def content(self, datapack_id: str) -> dict:
-        return self._shaped(self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content"), (), "the content")
+        return self._shaped(self._json("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content",
+                                      datapack_id=datapack_id), (), "the content")
 
     def upload_asset(self, datapack_id: str, link: str, source: BinaryIO, size: int, mime: str = "") -> str | None:
         """Stream `size` bytes of `source` to the data node whose link is `link`.
@@ -217,11 +193,13 @@ class Repovizz2Client:
         """
         body = MultipartFile(source, size, field="file", filename=link.rsplit("/", 1)[-1], content_type=mime)
         path = f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(link)}"
-        answer = self._json("POST", path, data=body, headers={"Content-Type": body.content_type})
+        answer = self._json("POST", path, data=body, headers={"Content-Type": body.content_type},
+                            datapack_id=datapack_id, link=link)
         if isinstance(answer, dict) and isinstance(answer.get("id"), str):
             return UPLOADED_PREFIX + answer["id"]
         return None
 
     def open_asset(self, datapack_id: str, file_id: str) -> requests.Response:
         """The stored bytes, as a streaming response the caller must close."""
-        return self._call("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(file_id)}", stream=True)
+        return self._call("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(file_id)}",
+                          stream=True, datapack_id=datapack_id)

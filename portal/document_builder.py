@@ -19,9 +19,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from .archive import is_ignored
-from .datapack import MAX_DEPTH, UPLOADED_PREFIX, is_uploaded, normalize_path, unsafe_link_reason, walk_nodes
-from .edits import EditError, move_node, node_at, remove_node
+from .assets import is_ignored
+from .datapack_rules import MAX_DEPTH, UPLOADED_PREFIX, is_uploaded, normalize_path, unsafe_link_reason, walk_nodes
+from .tree_edits import EditError, move_node, node_at, remove_node
 
 DEFAULT_NAME = "New datapack"
 # A data node inside k containers sits at depth k + 1; the rules allow MAX_DEPTH.

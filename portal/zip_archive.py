@@ -1,27 +1,15 @@
-"""Reading a datapack out of what the user sent: a .zip, or a set of files that holds the document."""
+"""Reading a .zip the user sent: safety checks from its directory first, then its files as Assets (pure)."""
 from __future__ import annotations
 
-import json
-import posixpath
 import stat
 import zipfile
-import zlib
 from typing import BinaryIO
 
-from .datapack import DatapackInvalid, normalize_path, load_document, unsafe_link_reason
-from .uploads import Asset, human_size
+from .assets import READ_ERRORS, Asset, human_size, is_ignored
+from .datapack_rules import DatapackInvalid, normalize_path, unsafe_link_reason
 
 MAX_COMPRESSION_RATIO = 200
 _READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-# What a damaged archive raises while its entries are opened or read.
-_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
-_IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
-
-
-def is_ignored(path: str) -> bool:
-    """Files a desktop adds on its own, never meant as assets."""
-    name = posixpath.basename(path)
-    return path.startswith("__MACOSX/") or name in _IGNORED_NAMES or name.startswith("._")
 
 
 def zip_assets(fileobj: BinaryIO, *, max_files: int, max_total_bytes: int) -> list[Asset]:
@@ -61,7 +49,7 @@ def zip_assets(fileobj: BinaryIO, *, max_files: int, max_total_bytes: int) -> li
     for info in entries:  # each entry's local header must agree with the directory (read, not decompressed)
         try:
             archive.open(info).close()
-        except _DAMAGED:
+        except READ_ERRORS:
             problems.append(f"archive entry {info.filename!r}: is damaged")
     if problems:
         raise DatapackInvalid(problems)
@@ -69,47 +57,3 @@ def zip_assets(fileobj: BinaryIO, *, max_files: int, max_total_bytes: int) -> li
         Asset(normalize_path(info.filename), info.file_size, (lambda info=info: archive.open(info)))
         for info in entries
     ]
-
-
-def _looks_like_document(text: bytes) -> bool:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(value, dict) and "info" in value and "children" in value
-
-
-def find_document(assets: list[Asset], max_json_bytes: int) -> tuple[Asset, dict]:
-    """Among the files, the one datapack document (a .json object with 'info' and 'children').
-
-    Sensor streams are often JSON too, so the document is recognised by its shape, and the
-    shallowest one wins; two at the same depth are ambiguous.
-    """
-    found: list[tuple[Asset, bytes]] = []
-    too_large: list[str] = []
-    for asset in assets:
-        if not asset.path.lower().endswith(".json"):
-            continue
-        if asset.size > max_json_bytes:
-            too_large.append(asset.path)
-            continue
-        try:
-            with asset.open() as source:
-                text = source.read(max_json_bytes + 1)
-        except _DAMAGED:
-            raise DatapackInvalid([f"archive entry {asset.path!r}: is damaged"]) from None
-        if _looks_like_document(text):
-            found.append((asset, text))
-    if not found:
-        problem = "no datapack document found: add the .json file that has 'info' and 'children'"
-        if too_large:
-            names = ", ".join(repr(path) for path in too_large[:3]) + (", …" if len(too_large) > 3 else "")
-            problem += f" (.json files larger than {human_size(max_json_bytes)} are not read: {names})"
-        raise DatapackInvalid([problem])
-    depth = min(asset.path.count("/") for asset, _ in found)
-    top = [(asset, text) for asset, text in found if asset.path.count("/") == depth]
-    if len(top) > 1:
-        names = ", ".join(repr(asset.path) for asset, _ in top)
-        raise DatapackInvalid([f"several datapack documents were found ({names}): send one"])
-    asset, text = top[0]
-    return asset, load_document(text)

@@ -5,8 +5,8 @@ from flask import redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .auth import login_url, this_page
-from .repovizz import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
+from .access import login_url, this_page
+from .repovizz2_client import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
 
 ADVICE = {
     "Forbidden": "Check the address: you can only open your own datapacks.",
@@ -37,8 +37,8 @@ def handle_repovizz2_error(error: Repovizz2Error):
     if isinstance(error, NotAuthorized):
         session.pop("token", None)
         session.pop("user", None)
-        back = url_for("datapacks.show", datapack_id=error.datapack_id) if error.datapack_id else (
-            this_page() if request.method == "GET" else None)
+        back = this_page() if request.method == "GET" else (
+            url_for("datapack.show", datapack_id=error.datapack_id) if error.datapack_id else None)
         if wants_json():
             return {"error": "Your repovizz2 login has expired: log in again.", "login": login_url(back)}, 401
         return redirect(login_url(back))
@@ -49,9 +49,9 @@ def handle_repovizz2_error(error: Repovizz2Error):
             answer["existing_id"] = error.existing_id
         return answer, status
     if isinstance(error, NameTaken):
-        return render_template("name_taken.html", error=error, renaming=request.endpoint == "edit.rename"), status
+        return render_template("name_taken.html", error=error, renaming=request.endpoint == "datapack.rename"), status
     return render_template("error.html", title=error.title, message=error.message,
-                           advice=ADVICE.get(type(error).__name__), datapack_id=error.datapack_id), status
+                           advice=ADVICE.get(type(error).__name__), error=error), status
 
 
 def handle_csrf_error(error: CSRFError):

@@ -1,48 +1,26 @@
 """The upload page: validate everything first, then create the datapack and send its files."""
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import zipfile
 
 from flask import Blueprint, current_app, render_template, send_file, session
-from werkzeug.datastructures import FileStorage
 
-from .archive import find_document, is_ignored, zip_assets
-from .auth import login_required, repovizz2
-from .config import MIB
-from .datapack import DatapackInvalid, load_document, normalize_path, parse_document
-from .forms import UploadForm
-from .repovizz import NameTaken
-from .uploads import Asset, Limits, create_and_upload, plan_upload
+from ..access import login_required
+from ..assets import Asset, find_document, is_ignored
+from ..config import MIB
+from ..datapack_rules import DatapackInvalid, load_document, normalize_path, parse_document
+from ..forms import UploadForm
+from ..repovizz2_client import NameTaken
+from ..request_files import chosen_assets, limits
+from ..tokens import repovizz2
+from ..upload_pipeline import create_and_upload, plan_upload
+from ..zip_archive import zip_assets
 
 bp = Blueprint("upload", __name__)
-EXAMPLE_DIR = os.path.join(os.path.dirname(__file__), "example")
+EXAMPLE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "example")
 EXAMPLE_COPIES = 20
-
-
-def limits() -> Limits:
-    config = current_app.config
-    return Limits(max_files=config["MAX_FILES"], max_asset_bytes=config["MAX_ASSET_MB"] * MIB)
-
-
-def asset_from_storage(storage: FileStorage) -> Asset:
-    """An uploaded form file as an Asset, read from the spooled temporary file Werkzeug made."""
-    stream = storage.stream
-    stream.seek(0, os.SEEK_END)
-    size = stream.tell()
-    stream.seek(0)
-
-    def reopen():
-        stream.seek(0)
-        return contextlib.nullcontext(stream)  # Werkzeug closes it at the end of the request
-
-    return Asset(normalize_path(storage.filename or ""), size, reopen, storage.mimetype or "")
-
-
-def chosen_files(*fields) -> list[FileStorage]:
-    return [storage for field in fields for storage in field.data or [] if storage and storage.filename]
 
 
 def read_submission(form: UploadForm) -> tuple[dict, list[Asset]]:
@@ -56,8 +34,7 @@ def read_submission(form: UploadForm) -> tuple[dict, list[Asset]]:
         document_asset, document = find_document(assets, max_json)
         return document, [asset for asset in assets if asset is not document_asset]
 
-    assets = [asset_from_storage(s) for s in chosen_files(form.files, form.folder)]
-    assets = [asset for asset in assets if not is_ignored(asset.path)]
+    assets = [asset for asset in chosen_assets("files", "folder") if not is_ignored(asset.path)]
     storage = form.document.data
     if storage and storage.filename:
         text = storage.stream.read(max_json + 1)

@@ -1,31 +1,33 @@
-"""Turning a validated datapack and its files into a datapack in repovizz2, and reporting on it."""
+"""The upload pipeline: plan which file goes to which link, create the datapack, send each file
+(one function, `send_file`, for every path that sends one), and read back what repovizz2 now holds."""
 from __future__ import annotations
 
 import logging
-import mimetypes
 import time
-import zipfile
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, ContextManager
+from typing import BinaryIO
 from urllib.parse import quote
 
-from .datapack import (
+from werkzeug.exceptions import ClientDisconnected
+
+from .assets import READ_ERRORS, Asset, Limits, size_problem
+from .datapack_rules import (
     DatapackInvalid,
     TreeNode,
     container_names,
-    unsafe_link_reason,
     document_problems,
     is_uploaded,
     link_problems,
     match_links_to_files,
     normalize_path,
     pending_links,
+    unsafe_link_reason,
     walk_data_nodes,
 )
-from .repovizz import NotAuthorized, Repovizz2Client, Repovizz2Error
-from .streaming import BodyLengthMismatch
+from .multipart_body import BodyLengthMismatch
+from .repovizz2_client import NotAuthorized, Repovizz2Client, Repovizz2Error
 
-logger = logging.getLogger("portal.uploads")
+logger = logging.getLogger(__name__)
 
 
 class UnreadableAsset(Repovizz2Error):
@@ -35,25 +37,11 @@ class UnreadableAsset(Repovizz2Error):
     title = "A file could not be read"
 
 
-@dataclass
-class Asset:
-    """One file sent beside a datapack: its relative path, its size, and `open()` giving a context
-    manager that yields a binary stream at its first byte."""
+class IncompleteBody(UnreadableAsset):
+    """The sender's body ended before (or ran past) its announced length: nothing of it was stored."""
 
-    path: str
-    size: int
-    open: Callable[[], ContextManager[BinaryIO]] = field(repr=False)
-    mime: str = ""
-
-    @property
-    def guessed_mime(self) -> str:
-        return self.mime or mimetypes.guess_type(self.path)[0] or "application/octet-stream"
-
-
-@dataclass
-class Limits:
-    max_files: int
-    max_asset_bytes: int
+    status = 400
+    title = "The file arrived incomplete"
 
 
 def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: bool = False) -> dict[str, Asset]:
@@ -71,12 +59,9 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
         if path in by_path:
             problems.append(f"file {path!r} was sent twice")
         by_path[path] = asset
-        if asset.size > limits.max_asset_bytes:
-            problems.append(
-                f"file {path!r} is {human_size(asset.size)}; the limit is {human_size(limits.max_asset_bytes)} per file"
-            )
-        if asset.size == 0:
-            problems.append(f"file {path!r} is empty")
+        problem = size_problem(path, asset.size, limits)
+        if problem:
+            problems.append(problem)
     # Unsafe links are already reported above; looking for their files would only repeat them.
     pending = [node for node in walk_data_nodes(document) if isinstance(node.node.get("link"), str)
                and not is_uploaded(node.link) and unsafe_link_reason(node.link) is None]
@@ -96,14 +81,6 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
     return {link: by_path[path] for link, path in match.matched.items()}
 
 
-def human_size(size: int) -> str:
-    """A size as people read it, in decimal units (1.5 MB)."""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} bytes"
 
 
 
@@ -140,26 +117,44 @@ def upload_files(client: Repovizz2Client, datapack_id: str, plan: dict[str, Asse
     for link, asset in plan.items():
         if link not in pending:
             continue
-        started = time.monotonic()
         try:
             with asset.open() as source:
-                client.upload_asset(datapack_id, link, source, asset.size, asset.guessed_mime)
-        except (OSError, EOFError, zipfile.BadZipFile, BodyLengthMismatch) as exc:
-            error = UnreadableAsset(f"{asset.path!r} could not be read to the end ({exc}); it was not stored")
-            error.datapack_id = datapack_id
-            error.link = link
-            log_upload(datapack_id, link, asset.size, started, "failed: unreadable", user)
-            return sent, error
+                send_file(client, datapack_id, link, source, asset.size, asset.guessed_mime, user)
+        except NotAuthorized:
+            raise  # log in again, then back to the datapack page to finish
         except Repovizz2Error as error:
-            error.datapack_id = datapack_id
-            error.link = link
-            log_upload(datapack_id, link, asset.size, started, f"failed: {type(error).__name__}", user)
-            if isinstance(error, NotAuthorized):
-                raise  # log in again, then back to the datapack page to finish
             return sent, error
-        log_upload(datapack_id, link, asset.size, started, "ok", user)
+        except READ_ERRORS as exc:  # the file could not even be opened
+            return sent, UnreadableAsset(f"{asset.path!r} could not be read ({exc}); it was not stored",
+                                         datapack_id=datapack_id, link=link)
         sent[link] = asset.size
     return sent, None
+
+
+def send_file(client: Repovizz2Client, datapack_id: str, link: str, source: BinaryIO, size: int, mime: str,
+              user: str = "") -> str | None:
+    """Stream one file to its link, with its log line; what breaks is raised tagged with the datapack and link.
+
+    Returns the new ``repovizz:<id>`` (None when repovizz2 answered only "OK"). A source that breaks
+    or gives more or fewer bytes than `size` raises UnreadableAsset (IncompleteBody for a body cut
+    short), and nothing of it is stored.
+    """
+    started = time.monotonic()
+    try:
+        ref = client.upload_asset(datapack_id, link, source, size, mime)
+    except (BodyLengthMismatch, ClientDisconnected) as exc:
+        log_upload(datapack_id, link, size, started, "incomplete", user)
+        raise IncompleteBody(f"the file for {link!r} did not arrive whole ({exc}); nothing of it was stored",
+                             datapack_id=datapack_id, link=link) from None
+    except READ_ERRORS as exc:
+        log_upload(datapack_id, link, size, started, "failed: unreadable", user)
+        raise UnreadableAsset(f"the file for {link!r} could not be read to the end ({exc}); it was not stored",
+                              datapack_id=datapack_id, link=link) from None
+    except Repovizz2Error as error:
+        log_upload(datapack_id, link, size, started, f"failed: {type(error).__name__}", user)
+        raise
+    log_upload(datapack_id, link, size, started, "ok", user)
+    return ref
 
 
 def log_upload(datapack_id: str, link: str, size: int, started: float, result: str, user: str = "") -> None:

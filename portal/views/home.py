@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from .auth import current_user, repovizz2
-from .datapack import walk_data_nodes
+from ..access import current_user
+from ..datapack_rules import walk_data_nodes
+from ..tokens import repovizz2
 
-bp = Blueprint("main", __name__)
+bp = Blueprint("home", __name__)
 
 
 def summary(item: dict) -> dict:

@@ -6,10 +6,12 @@ an `EditError` (with a message meant for the user) when the place or the change 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 import unicodedata
 
-from .datapack import MAX_DEPTH, is_uploaded, place_of, unsafe_link_reason, walk_data_nodes, walk_nodes
+from .datapack_rules import MAX_DEPTH, is_uploaded, place_of, unsafe_link_reason, walk_data_nodes, walk_nodes
 
 _PLACE = re.compile(r"children\[(0|[1-9][0-9]{0,5})\](?:\.children\[(0|[1-9][0-9]{0,5})\])*")
 # No node lies deeper than MAX_DEPTH: a longer place names none (and is not repeated back in full).
@@ -179,3 +181,16 @@ def describe(node: dict) -> str:
         return f'data node "{name}"'
     inside = len(walk_data_nodes(node))
     return f'container "{name}"' + (f" with {inside} data node{'s' if inside != 1 else ''}" if inside else "")
+
+
+def node_fingerprint(node: dict) -> str:
+    """What an edit form expects to find at its place: the link of a data node or the name of a
+    container, and a digest of the whole node (its name, its text, everything inside a container).
+    If the datapack changed in between (another tab), the edit is refused rather than made on another
+    node, over the other tab's change, or to nodes the form never showed."""
+    if node.get("class") == "data":
+        label = "data:" + str(node.get("link", ""))
+    else:
+        label = "container:" + str(node.get("name", ""))
+    whole = json.dumps(node, sort_keys=True, separators=(",", ":"))  # ASCII: lone surrogates are escaped
+    return f"{label}#{hashlib.sha256(whole.encode()).hexdigest()[:16]}"

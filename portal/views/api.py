@@ -3,20 +3,18 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import time
 
 from flask import Blueprint, current_app, g, request, session, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
-from werkzeug.exceptions import BadRequest, ClientDisconnected
+from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
-from . import csrf
-from .auth import bearer_token, repovizz2
-from .datapack import DatapackInvalid, walk_data_nodes
-from .repovizz import Repovizz2Error
-from .streaming import BodyLengthMismatch
-from .upload import limits
-from .uploads import Asset, log_upload, plan_upload
+from ..assets import Asset, size_problem
+from ..datapack_rules import DatapackInvalid, walk_data_nodes
+from ..extensions import csrf
+from ..request_files import limits
+from ..tokens import bearer_token, repovizz2
+from ..upload_pipeline import IncompleteBody, plan_upload, send_file
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # checked in require_login, where scripts with a bearer token are told apart
@@ -152,20 +150,12 @@ def put_asset(datapack_id: str, link: str):
     size = request.content_length
     if size is None:
         return {"error": "send the file as the body, with a Content-Length"}, 411
-    if size == 0:
-        return {"error": f"the file for {link!r} is empty"}, 422
-    if size > limits().max_asset_bytes:
-        return {"error": f"the file is larger than the {current_app.config['MAX_ASSET_MB']} MB limit"}, 413
+    problem = size_problem(link, size, limits())
+    if problem:
+        return {"error": problem}, 422 if size == 0 else 413
     mime = request.args.get("mime") or mimetypes.guess_type(link)[0] or "application/octet-stream"
-    started = time.monotonic()
     try:
-        ref = repovizz2().upload_asset(datapack_id, link, request_body(), size, mime)
-    except (BodyLengthMismatch, ClientDisconnected) as exc:
-        log_upload(datapack_id, link, size, started, "incomplete", _username())
-        raise BadRequest(f"the body did not match its Content-Length ({exc}); nothing was stored") from None
-    except Repovizz2Error as error:
-        error.datapack_id = datapack_id
-        log_upload(datapack_id, link, size, started, f"failed: {type(error).__name__}", _username())
-        raise
-    log_upload(datapack_id, link, size, started, "ok", _username())
+        ref = send_file(repovizz2(), datapack_id, link, request_body(), size, mime, _username())
+    except IncompleteBody as error:
+        raise BadRequest(f"{error.message}: the body did not match its Content-Length") from None
     return {"link": link, "ref": ref, "size": size}

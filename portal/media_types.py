@@ -1,0 +1,89 @@
+"""What a stored file is to a browser: its media type, how it can be previewed, the name it is
+downloaded under and the Content-Disposition that carries that name. Pure: no Flask."""
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+import re
+import unicodedata
+from urllib.parse import quote
+
+CHART_TYPES = {"application/json", "text/json", "text/csv", "application/csv", "text/tab-separated-values"}
+CHART_EXTENSIONS = {".json", ".csv", ".tsv"}
+# What a browser may show in place (anything else is always a download): any audio or video type,
+# and these types exactly.
+INLINE_SAFE_KINDS = ("audio/", "video/")
+INLINE_SAFE = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp",
+               "text/plain", "text/csv", "application/json", "text/json", "text/tab-separated-values"}
+# A stored file shown in a tab must not run anything, even if its type says HTML.
+CONTENT_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+
+
+def base_mime(mime: str) -> str:
+    return mime.split(";")[0].strip().lower() if isinstance(mime, str) else ""
+
+
+_MIME = re.compile(r"[A-Za-z0-9][\w!#$&^.+-]*/[A-Za-z0-9][\w!#$&^.+-]*(?:\s*;[ -~]*)?", re.ASCII)
+
+
+def header_mime(*candidates) -> str:
+    """The first candidate that is a well-formed MIME type (fit for a Content-Type header), else
+    ``application/octet-stream``: a document may say anything, even with a newline in it."""
+    return next((mime.strip() for mime in candidates if isinstance(mime, str) and _MIME.fullmatch(mime.strip())),
+                "application/octet-stream")
+
+
+def preview_kind(mime: str, name: str = "") -> str:
+    """How a file can be looked at: "audio", "video", "image", "chart" (JSON/CSV numbers) or ""."""
+    base = base_mime(mime)
+    if base.startswith("audio/"):
+        return "audio"
+    if base.startswith("video/"):
+        return "video"
+    if base.startswith("image/") and base != "image/svg+xml":
+        return "image"
+    if base in CHART_TYPES:
+        return "chart"
+    if not base or base in ("application/octet-stream", "text/plain"):
+        if posixpath.splitext(name or "")[1].lower() in CHART_EXTENSIONS:
+            return "chart"
+    return ""
+
+
+def extension_for(mime: str) -> str:
+    base = base_mime(mime)
+    preferred = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mpeg": ".mp3", "text/plain": ".txt",
+                 "image/jpeg": ".jpg", "application/json": ".json", "text/csv": ".csv"}
+    return preferred.get(base) or (mimetypes.guess_extension(base) if base else None) or ""
+
+
+def safe_filename(name: str) -> str:
+    """A file name for Content-Disposition: no folders, no control characters, no quotes."""
+    name = posixpath.basename((name or "").replace("\\", "/"))
+    name = "".join(ch for ch in name if ord(ch) >= 32 and ch not in '"').strip().strip(".")
+    return name[:200]
+
+
+def download_name(node_name: str, mime: str, original: str = "") -> str:
+    """The original file name when repovizz2 tells it, else the node's name plus an extension from its type."""
+    original = safe_filename(original)
+    if original:
+        return original
+    base = safe_filename(node_name) or "file"
+    extension = extension_for(mime)
+    return base if not extension or base.lower().endswith(extension) else base + extension
+
+
+def inline_allowed(mime: str) -> bool:
+    """Whether a browser may be asked to show a file of this type in place."""
+    base = base_mime(mime)
+    return base.startswith(INLINE_SAFE_KINDS) or base in INLINE_SAFE
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = re.sub(r"[^A-Za-z0-9 ._()+-]", "_", fallback).strip() or "file"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+

@@ -1,0 +1,152 @@
+"""The one owner of the repovizz2 login token.
+
+The Authlib registration (login flow), the pooled session that signs each call with the user's
+token, saving a renewed token at once, adopting a token that a parallel request renewed, and
+renewing and retrying once after a 401 all live here. `repovizz2()` hands a view its client.
+"""
+from __future__ import annotations
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from flask import current_app, g, request, session
+from requests.adapters import HTTPAdapter
+
+from .repovizz2_client import Repovizz2Client
+
+
+def init_app(app) -> None:
+    """Register repovizz2 as this app's OAuth provider and open its pool of connections."""
+    base = app.config["REPOVIZZ2_URL"]
+    app.extensions["repovizz2_oauth"].register(
+        "repovizz2",
+        client_id=app.config["CLIENT_ID"],
+        client_secret=app.config["CLIENT_SECRET"],
+        authorize_url=f"{base}/oauth/authorize",
+        access_token_url=f"{base}/oauth/token",
+        api_base_url=base,
+        client_kwargs={
+            "scope": "basic",
+            "code_challenge_method": "S256",
+            "default_timeout": _timeout(app.config),
+        },
+        overwrite=True,
+    )
+    # One pool of keep-alive connections to repovizz2 per worker process, shared by all users.
+    app.extensions["repovizz2_adapter"] = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+
+
+def _timeout(config) -> tuple[float, float]:
+    return (config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"])
+
+
+def provider():
+    """This app's registered repovizz2 OAuth client (Authlib), for the login flow."""
+    return current_app.extensions["repovizz2_oauth"].repovizz2
+
+
+def bearer_token() -> str | None:
+    """A repovizz2 access token sent by a script in ``Authorization: Bearer …`` (no session, no cookie)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _save_renewed_token(token, refresh_token=None, access_token=None):
+    """Store the renewed token now, not when this request ends (a long upload may be just starting):
+    the old refresh token is spent, and the user's parallel requests take the new one from the store."""
+    session["token"] = dict(token)
+    current_app.session_interface.save_session(current_app, session, current_app.response_class())
+
+
+def _stored_token() -> dict | None:
+    """The token as the session store holds it now, which a parallel request may have renewed."""
+    fresh = current_app.session_interface.open_session(current_app, request)
+    token = fresh.get("token") if fresh is not None else None
+    if token:
+        session["token"] = token
+    return token
+
+
+class TokenSession(OAuth2Session):
+    """A requests session that signs calls with the user's token and keeps the token alive.
+
+    Authlib renews an expiring token before each call (`update_token` stores it at once). On top:
+    when that renewal is refused because a parallel request of the same user already spent the
+    refresh token, take the token it stored; and when repovizz2 answers 401 (it may end a token
+    before its announced expiry), renew once and send again, if the body can be sent again.
+    """
+
+    def __init__(self, *args, stored_token=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored_token = stored_token
+
+    def request(self, method, url, withhold_token=False, auth=None, **kwargs):
+        if withhold_token:  # the token endpoint itself
+            return super().request(method, url, withhold_token=True, auth=auth, **kwargs)
+        try:
+            response = super().request(method, url, auth=auth, **kwargs)
+        except OAuthError:
+            if not self._adopt_stored_token():
+                raise
+            response = super().request(method, url, auth=auth, **kwargs)
+        if response.status_code == 401 and _replayable(kwargs.get("data")) and self._can_renew():
+            response.close()
+            self.refresh_token()
+            response = super().request(method, url, auth=auth, **kwargs)
+        return response
+
+    def _adopt_stored_token(self) -> bool:
+        stored = self.stored_token() if self.stored_token else None
+        current = self.token or {}
+        if not stored or stored.get("access_token") == current.get("access_token"):
+            return False
+        self.token = stored
+        return not self.token.is_expired()
+
+    def _can_renew(self) -> bool:
+        return bool(self.token and self.token.get("refresh_token") and self.update_token)
+
+
+def _replayable(body) -> bool:
+    """A body can be sent again after a renewal unless it streams from a one-way source."""
+    rewind = getattr(body, "rewind", None)
+    return rewind() if rewind is not None else True
+
+
+def repovizz2() -> Repovizz2Client:
+    """The API client for this request's user (session login, or a script's bearer token),
+    on this worker's pooled connections."""
+    if "repovizz2" not in g:
+        config = current_app.config
+        script_token = g.get("script_token")
+        http = TokenSession(
+            client_id=config["CLIENT_ID"],
+            client_secret=config["CLIENT_SECRET"],
+            token={"access_token": script_token, "token_type": "Bearer"} if script_token else session.get("token"),
+            token_endpoint=f"{config['REPOVIZZ2_URL']}/oauth/token",
+            update_token=None if script_token else _save_renewed_token,
+            stored_token=None if script_token else _stored_token,
+            leeway=config["TOKEN_LEEWAY"],
+            default_timeout=_timeout(config),
+        )
+        _mount_pool(http)
+        g.repovizz2 = Repovizz2Client(http, config["REPOVIZZ2_URL"], _timeout(config))
+    return g.repovizz2
+
+
+def forget_client() -> None:
+    """Drop this request's client, e.g. once the login put a new token in the session."""
+    g.pop("repovizz2", None)
+
+
+def anonymous_client(timeout: tuple[float, float] = (2, 3)) -> Repovizz2Client:
+    """A client that sends no token, on the same pooled connections (for /healthz)."""
+    http = requests.Session()
+    _mount_pool(http)
+    return Repovizz2Client(http, current_app.config["REPOVIZZ2_URL"], timeout)
+
+
+def _mount_pool(http: requests.Session) -> None:
+    adapter = current_app.extensions["repovizz2_adapter"]
+    http.mount("http://", adapter)
+    http.mount("https://", adapter)

@@ -1,0 +1,141 @@
+"""``/build``: choose files or a folder, the portal proposes the document (portal/document_builder.py),
+you edit it, then upload it through the usual checks or download it."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, render_template, request, session
+from werkzeug.exceptions import BadRequest
+
+from ..access import login_required
+from ..assets import is_ignored
+from ..datapack_rules import DatapackInvalid, document_problems, link_problems, match_links_to_files, \
+    normalize_path, walk_data_nodes, walk_nodes
+from ..document_builder import Proposal, apply_action, apply_edits, propose
+from ..media_types import content_disposition, safe_filename
+from ..request_files import chosen_assets, chosen_files, limits
+from ..tokens import repovizz2
+from ..upload_pipeline import create_and_upload, plan_upload
+
+bp = Blueprint("build", __name__)
+
+
+def _username() -> str:
+    return (session.get("user") or {}).get("username", "")
+
+
+def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200, step: str = "edit"):
+    document = proposal.document if proposal else None
+    nodes = list(walk_nodes(document)) if document else []
+    return render_template("build.html", document=document, folder=proposal.folder if proposal else "",
+                           skipped=proposal.skipped if proposal else [], nodes=nodes, problems=list(problems),
+                           step=step if document else "choose", limits=limits(), username=_username()), status
+
+
+def _chosen_paths() -> list[tuple[str, str]]:
+    """(path, type) of what step 1 chose: described by the script (``files_json``), or the files themselves."""
+    described = request.form.get("files_json")
+    if described:
+        try:
+            items = json.loads(described)
+        except ValueError:
+            raise BadRequest("The list of files was not readable: choose them again.") from None
+        if not isinstance(items, list):
+            raise BadRequest("The list of files was not readable: choose them again.")
+        return [(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items
+                if isinstance(item, dict)]
+    return [(storage.filename or "", storage.mimetype or "") for storage in chosen_files("files", "folder")]
+
+
+def _info_fields() -> dict:
+    return {key: request.form.get(f"info-{key}", "") for key in ("name", "author", "description", "keywords")}
+
+
+def _draft() -> Proposal:
+    """The document as the edit form carries it (hidden ``document``), with the visible fields applied."""
+    try:
+        document = json.loads(request.form.get("document", ""))
+    except ValueError:
+        document = None
+    if (not isinstance(document, dict) or not isinstance(document.get("children"), list)
+            or not isinstance(document.get("info"), dict)):
+        raise BadRequest("The draft datapack was damaged on its way: start again from the files.")
+    return Proposal(apply_edits(document, request.form), request.form.get("folder", ""))
+
+
+def _draft_problems(document: dict) -> list[str]:
+    return document_problems(document) + link_problems(document)
+
+
+@bp.route("/build")
+@login_required
+def build():
+    return _build_page()
+
+
+@bp.route("/build", methods=["POST"])
+@login_required
+def build_step():
+    """Step 1 (propose from the chosen files) or an edit of the draft (apply, move, drop, get ready)."""
+    if request.form.get("step") != "edit":
+        paths = _chosen_paths()
+        proposal = propose(paths, _info_fields(), default_author=_username())
+        problems = []
+        if not proposal.document["children"]:
+            problems.append("choose some files or a folder: none could be used")
+        elif len(paths) > limits().max_files:
+            problems.append(f"{len(paths)} files were chosen; the limit is {limits().max_files} per datapack")
+        if problems:
+            return _build_page(None, problems, 422)
+        return _build_page(proposal)
+    proposal = _draft()
+    action = request.form.get("action", "")
+    proposal.document, _ = apply_action(proposal.document, action)
+    problems = _draft_problems(proposal.document)
+    if action == "ready" and not problems:
+        return _build_page(proposal, step="ready")
+    return _build_page(proposal, problems, 422 if problems else 200)
+
+
+@bp.route("/build/document.json", methods=["POST"])
+@login_required
+def build_document():
+    """The edited document as a download (or, for the script, as JSON to upload)."""
+    proposal = _draft()
+    problems = _draft_problems(proposal.document)
+    if problems:
+        if request.accept_mimetypes.best == "application/json":
+            return {"error": "The datapack has problems", "problems": problems}, 422
+        return _build_page(proposal, problems, 422)
+    body = json.dumps(proposal.document, indent=2, ensure_ascii=False)
+    filename = f"{proposal.document['info']['name'] or 'datapack'}.json"
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": content_disposition("attachment", safe_filename(filename))})
+
+
+@bp.route("/build/upload", methods=["POST"])
+@login_required
+def build_upload():
+    """Without the script: the edited document plus the files chosen again, through the usual upload path."""
+    proposal = _draft()
+    document, folder = proposal.document, proposal.folder
+    problems = _draft_problems(document)
+    if problems:
+        return _build_page(proposal, problems, 422, step="ready")
+    assets = [asset for asset in chosen_assets("files", "folder") if not is_ignored(asset.path)]
+    if folder and assets and all(asset.path.startswith(folder + "/") for asset in assets):
+        for asset in assets:
+            asset.path = asset.path[len(folder) + 1:]
+    if not assets:
+        return _build_page(proposal, ["choose the files (or the folder) again to upload them"], 422, step="ready")
+    # Files whose node was dropped are left behind; everything else goes through the usual checks.
+    links = [node.link for node in walk_data_nodes(document)]
+    unreferenced = set(match_links_to_files(links, [asset.path for asset in assets]).unreferenced)
+    assets = [asset for asset in assets if normalize_path(asset.path) not in unreferenced]
+    try:
+        plan = plan_upload(document, assets, limits())
+    except DatapackInvalid as invalid:
+        return _build_page(proposal, invalid.problems, 422, step="ready")
+    result = create_and_upload(repovizz2(), session["user"], document, plan)
+    return render_template("result.html", outcome=result), 502 if result.error else 200
+
