@@ -10,11 +10,8 @@ import pytest
 import responses
 
 from portal import create_app
-
-REPOVIZZ2 = "http://repovizz2.test"
-USER = {"id": "u-1", "username": "ana", "email": "ana@example.org", "datapacks": [], "folders": [], "groups": [],
-        "_links": {"self": "/api/v1.0/users/ana", "collection": "/api/v1.0/users"}}
-
+from tests.portal.fakes import FakeRepovizz2
+from tests.portal.samples import REPOVIZZ2, USER
 
 @pytest.fixture
 def app(tmp_path):
@@ -43,11 +40,18 @@ def api():
         yield mock
 
 
+@pytest.fixture
+def repovizz2(api):
+    """The in-memory repovizz2 (tests/portal/fakes.py) on top of `api`."""
+    return FakeRepovizz2(api)
+
+
 class AuthActions:
     def __init__(self, client):
         self.client = client
 
-    def login(self, expires_in=3600, refresh_token="refresh-1", user=USER):
+    def login(self, expires_in=3600, refresh_token="refresh-1", user=None):
+        user = user or USER
         with self.client.session_transaction() as session:
             session["token"] = {"access_token": "access-1", "token_type": "Bearer", "refresh_token": refresh_token,
                                 "expires_at": int(time.time()) + expires_in}

@@ -14,7 +14,7 @@ import responses
 from werkzeug.formparser import parse_form_data
 
 from portal.datapack_rules import document_problems
-from tests.portal.conftest import REPOVIZZ2, USER
+from tests.portal.samples import REPOVIZZ2, USER
 
 API = f"{REPOVIZZ2}/api/v1.0"
 

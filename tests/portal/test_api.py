@@ -6,16 +6,11 @@ import json
 import pytest
 import requests
 
-from tests.portal.conftest import REPOVIZZ2
-from tests.portal.fakes import FakeRepovizz2
-from tests.portal.test_upload import DOCUMENT
+from tests.portal.samples import REPOVIZZ2
+from tests.portal.samples import DOCUMENT
 
 FILES = [{"path": "pack/video.mp4", "size": 1000}, {"path": "pack/emg 2.json", "size": 9}]
 
-
-@pytest.fixture
-def repovizz2(api):
-    return FakeRepovizz2(api)
 
 
 def create(client, document=DOCUMENT, files=FILES):

@@ -14,7 +14,7 @@ from portal.assets import find_document, is_ignored
 from portal.zip_archive import MAX_COMPRESSION_RATIO, zip_assets
 from portal.datapack_rules import DatapackInvalid
 from portal.assets import Asset
-from tests.portal.test_upload import DOCUMENT
+from tests.portal.samples import DOCUMENT
 
 DOC = json.dumps(DOCUMENT).encode()
 SENSOR = b"[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]"

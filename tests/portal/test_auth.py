@@ -8,7 +8,7 @@ import pytest
 from portal import create_app
 from portal.access import safe_next
 from portal.config import ConfigError
-from tests.portal.conftest import REPOVIZZ2, USER
+from tests.portal.samples import REPOVIZZ2, USER
 
 
 def test_login_redirects_with_state_and_pkce(client):

@@ -9,8 +9,7 @@ import zipfile
 
 import pytest
 
-from tests.portal.fakes import FakeRepovizz2
-from tests.portal.test_upload import DOCUMENT, GOOD_FILES, doc_file, files
+from tests.portal.samples import DOCUMENT, GOOD_FILES, doc_file, files
 
 
 def node(link, name="n"):
@@ -90,10 +89,6 @@ DOCUMENT_CASES = [
      "link &#39;a.bin&#39; matches several files: &#39;x/a.bin&#39;, &#39;y/a.bin&#39;"),
 ]
 
-
-@pytest.fixture
-def repovizz2(api):
-    return FakeRepovizz2(api)
 
 
 @pytest.mark.parametrize(("document", "sent", "message"), [case[1:] for case in DOCUMENT_CASES],

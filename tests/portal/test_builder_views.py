@@ -6,19 +6,13 @@ import io
 import json
 import re
 
-import pytest
 
 from portal.datapack_rules import document_problems, walk_data_nodes
-from tests.portal.fakes import FakeRepovizz2
-from tests.portal.test_edit_views import assert_csp_clean
+from tests.portal.samples import assert_csp_clean
 
 FOLDER = [("pack/setup.png", b"\x89PNG...."), ("pack/audio/tone.wav", b"RIFF...."),
           ("pack/sensors/emg 2.json", b"[1, 2, 3]"), ("pack/.DS_Store", b"junk")]
 
-
-@pytest.fixture
-def repovizz2(api):
-    return FakeRepovizz2(api)
 
 
 def folder(pairs=FOLDER):

@@ -5,10 +5,10 @@ import logging
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from portal import create_app
-from tests.portal.fakes import FakeRepovizz2
-from tests.portal.test_upload import GOOD_FILES, doc_file, files
+from tests.portal.samples import GOOD_FILES, REPOVIZZ2, doc_file, files
 
 PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "lab.example.org", "X-Forwarded-Prefix": "/portal",
                  "X-Forwarded-For": "10.0.0.7"}
@@ -52,8 +52,7 @@ def test_without_proxy_mode_forwarded_headers_are_ignored(client):
     assert parse_qs(urlsplit(answer.headers["Location"]).query)["redirect_uri"] == ["http://portal.test/auth/callback"]
 
 
-def test_one_log_line_per_upload_and_never_a_token(client, auth, api, caplog):
-    FakeRepovizz2(api)
+def test_one_log_line_per_upload_and_never_a_token(client, auth, repovizz2, caplog):
     auth.login()
     with caplog.at_level(logging.DEBUG):
         client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
@@ -83,3 +82,18 @@ def test_numeric_settings_are_read():
 
     settings = settings_from_env({"PORTAL_MAX_FILES": "7", "PORTAL_READ_TIMEOUT": "2.5"})
     assert settings["MAX_FILES"] == 7 and settings["READ_TIMEOUT"] == 2.5
+
+
+def test_healthz_says_repovizz2_answers_whatever_the_status(client, api):
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", status=401, json={"error": "You are unauthorized to make this request."})
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json == {"portal": "ok", "repovizz2": "ok"}
+    assert "Authorization" not in api.calls[0].request.headers
+
+
+def test_healthz_says_when_repovizz2_cannot_be_reached(client, api):
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", body=requests.ConnectionError("refused"))
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json == {"portal": "ok", "repovizz2": "unreachable"}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 import io
-import re
 import uuid
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from portal.datapack_rules import walk_data_nodes
 from portal.media_types import content_disposition, download_name, extension_for, preview_kind
 from tests.portal.fakes import FakeRepovizz2
+from tests.portal.samples import assert_csp_clean
 
 VIDEO, EMG, WAV = "a" * 40, "b" * 40, "c" * 40
 DOCUMENT = {
@@ -27,10 +27,6 @@ DOCUMENT = {
 }
 FILES = {VIDEO: (b"v" * 300_000, "video.mp4"), EMG: (b"[1, 2, 3]", "imu/emg 2.json"), WAV: (b"RIFF....", "tone.wav")}
 
-
-@pytest.fixture
-def repovizz2(api):
-    return FakeRepovizz2(api)
 
 
 @pytest.fixture
@@ -144,10 +140,6 @@ def test_datapack_page_shows_previews_downloads_and_forms(client, auth, repovizz
     assert_csp_clean(page)
 
 
-def assert_csp_clean(page: str):
-    assert " style=" not in page
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
-    assert not re.search(r"\son[a-z]+=", page)
 
 
 # --- Edits ----------------------------------------------------------------------------------------

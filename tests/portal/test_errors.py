@@ -8,7 +8,7 @@ import pytest
 import requests
 import responses
 
-from tests.portal.conftest import REPOVIZZ2, USER
+from tests.portal.samples import GOOD_FILES, REPOVIZZ2, USER, doc_file, files
 
 USER_URL = f"{REPOVIZZ2}/api/v1.0/user"
 DATAPACK_URL = f"{REPOVIZZ2}/api/v1.0/datapacks/d-1"
@@ -46,7 +46,6 @@ def test_rejected_document_shows_repovizz2s_message(client, auth, api):
     auth.login()
     api.get(USER_URL, json=USER)
     api.post(f"{REPOVIZZ2}/api/v1.0/datapacks", status=422, json={"error": "children[0]: 'link' is required"})
-    from tests.portal.test_upload import GOOD_FILES, doc_file, files
 
     page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
                        content_type="multipart/form-data")
@@ -142,16 +141,12 @@ def test_parallel_refresh_adopts_the_token_another_request_renewed(client, auth,
 
 
 def _upload_form():
-    from tests.portal.test_upload import GOOD_FILES, doc_file, files
-
     return {"document": doc_file(), "files": files(*GOOD_FILES)}
 
 
-def test_401_on_a_file_from_the_form_is_renewed_and_the_file_sent_again(client, auth, api):
+def test_401_on_a_file_from_the_form_is_renewed_and_the_file_sent_again(client, auth, api, repovizz2):
     """repovizz2 may end a token between the portal's check and the file's arrival: renew, resend."""
-    from tests.portal.fakes import FakeRepovizz2
-
-    fake = FakeRepovizz2(api)
+    fake = repovizz2
     fake.fail_upload_once["video.mp4"] = 401
     auth.login()
     api.post(TOKEN_URL, json={"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600,
@@ -164,10 +159,8 @@ def test_401_on_a_file_from_the_form_is_renewed_and_the_file_sent_again(client, 
     assert sorted(fake.files.values()) == [b"[1, 2, 3]", b"v" * 1000]
 
 
-def test_login_refused_mid_upload_goes_through_login_back_to_the_datapack(client, auth, api):
-    from tests.portal.fakes import FakeRepovizz2
-
-    fake = FakeRepovizz2(api)
+def test_login_refused_mid_upload_goes_through_login_back_to_the_datapack(client, auth, api, repovizz2):
+    fake = repovizz2
     fake.fail_upload["emg 2.json"] = 401
     auth.login(refresh_token=None)
     page = client.post("/upload", data=_upload_form(), content_type="multipart/form-data")

@@ -1,4 +1,4 @@
-from tests.portal.conftest import REPOVIZZ2, USER
+from tests.portal.samples import REPOVIZZ2, USER
 
 
 def test_welcome_page_when_logged_out(client):

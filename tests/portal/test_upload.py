@@ -7,35 +7,7 @@ import zipfile
 
 import pytest
 
-from tests.portal.fakes import FakeRepovizz2
-
-DOCUMENT = {
-    "info": {"name": "MYO", "author": "ana", "description": "test", "keywords": ["a"]},
-    "children": [
-        {"class": "data", "name": "Video", "text": "cam", "link": "video.mp4"},
-        {"class": "container", "name": "IMU", "text": "imu", "children": [
-            {"class": "data", "name": "EMG", "text": "emg", "link": "emg 2.json"},
-        ]},
-    ],
-}
-
-
-def doc_file(document=DOCUMENT, name="datapack.json"):
-    raw = document if isinstance(document, bytes) else json.dumps(document).encode()
-    return (io.BytesIO(raw), name)
-
-
-def files(*pairs):
-    return [(io.BytesIO(data), name) for name, data in pairs]
-
-
-GOOD_FILES = (("video.mp4", b"v" * 1000), ("emg 2.json", b"[1, 2, 3]"))
-
-
-@pytest.fixture
-def repovizz2(api):
-    return FakeRepovizz2(api)
-
+from tests.portal.samples import DOCUMENT, GOOD_FILES, doc_file, files
 
 def test_upload_page_needs_login(client):
     page = client.get("/upload")
