@@ -9,7 +9,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import error_pages, template_helpers, tokens
-from .config import MIB, require_secrets, settings_from_env
+from .config import MIB, ConfigError, require_secrets, settings_from_env
+from .datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, load_catalog
 from .extensions import init_extensions
 from .security import SecureCookiesOverHttps, limit_request_body, security_headers
 from .views import register_views
@@ -44,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     # A form field may carry a whole document, escaped: percent-encoding can triple it.
     app.config["MAX_FORM_MEMORY_SIZE"] = 4 * app.config["MAX_JSON_KB"] * 1024
 
+    app.extensions["datatypes"] = _datatypes(app.config["DATATYPES_DIR"])
+
     app.before_request(limit_request_body)  # before the CSRF check, which reads the form
     init_extensions(app)
     tokens.init_app(app)
@@ -56,3 +59,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Trust one proxy's X-Forwarded-For/-Proto/-Host/-Prefix, e.g. nginx serving the portal at /portal/.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
     return app
+
+
+def _datatypes(lab_folder: str):
+    """The public example datatypes and the lab's own; a bad datatype file stops the start, naming it."""
+    try:
+        catalog = load_catalog(BUILT_IN_DIR, lab_folder)
+    except DatatypeInvalid as invalid:
+        raise ConfigError(f"PORTAL_DATATYPES_DIR: {invalid}") from None
+    for note in catalog.notes:
+        logging.getLogger(__name__).warning("%s", note)
+    return catalog

@@ -32,6 +32,7 @@ def settings_from_env(env: Mapping[str, str]) -> dict:
         "CLIENT_SECRET": env.get(PREFIX + "CLIENT_SECRET", ""),
         "SESSION_DIR": env.get(PREFIX + "SESSION_DIR", os.path.join("instance", "sessions")),
         "REDIS_URL": env.get(PREFIX + "REDIS_URL", ""),
+        "DATATYPES_DIR": env.get(PREFIX + "DATATYPES_DIR", ""),
         "MAX_ASSET_MB": _number(env, "MAX_ASSET_MB", 4096),
         "MAX_FILES": _number(env, "MAX_FILES", 1000),
         "MAX_JSON_KB": _number(env, "MAX_JSON_KB", 1024),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask
+from flask import Flask, current_app
 
 from .assets import human_size
 from .datapack_rules import TreeNode, reference_id
@@ -20,6 +20,11 @@ def edit_containers(document: dict) -> list[tuple[str, str]]:
     return container_places(document) if isinstance(document, dict) else []
 
 
+def datatype_of(node):
+    """The datatype a data node's `type` names, if the portal knows it."""
+    return current_app.extensions["datatypes"].find(node.get("type")) if isinstance(node, dict) else None
+
+
 def pretty_json(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
@@ -32,3 +37,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(node_mime)
     app.add_template_global(edit_containers)
     app.add_template_global(reference_id, "file_reference")
+    app.add_template_global(datatype_of)
