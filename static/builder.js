@@ -14,7 +14,7 @@
  */
 import { dataLinks } from "./datapack-document.js";
 import { csrfToken } from "./dom.js";
-import { normalizePath as portalPath } from "./paths.js";
+import { normalizePath } from "./paths.js";
 import { showPreview } from "./preview.js";
 import { startTransfer } from "./transfer.js";
 
@@ -23,15 +23,15 @@ var held = null;      // Map: normalized path -> File, once files were chosen on
 var cleanups = [];    // revoke object URLs of the previews on the page
 
 /** As the portal reads a path: forward slashes, no leading slash, no "." parts, composed unicode. */
-function normalizePath(path) {
-  return portalPath(path, true);
+function composedPath(path) {
+  return normalizePath(path, true);
 }
 
 function chosenFiles(form) {
   var files = new Map();
   form.querySelectorAll('input[type="file"]').forEach(function (input) {
     Array.prototype.forEach.call(input.files || [], function (file) {
-      var path = normalizePath(file.webkitRelativePath || file.name);
+      var path = composedPath(file.webkitRelativePath || file.name);
       if (path && !files.has(path)) files.set(path, file);
     });
   });
@@ -96,7 +96,7 @@ function swap(fresh) {
 function fileFor(link) {
   if (!held) return null;
   var folder = root.getAttribute("data-folder");
-  return held.get(normalizePath(folder ? folder + "/" + link : link)) || null;
+  return held.get(composedPath(folder ? folder + "/" + link : link)) || null;
 }
 
 /** Previews of the held files in the tree picture; hide what only the no-JS path needs. */
