@@ -14,19 +14,22 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
-# and Redis for the test of several portal hosts sharing their sessions.
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here),
+# Redis for the test of several portal hosts sharing their sessions and Node.js for the unit tests
+# of the browser modules.
 test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for the tests:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# pytest, then the Node unit tests of static/ (both run; either failing fails the target).
 test: install test-deps
-	$(PY) -m pytest -q
+	status=0; $(PY) -m pytest -q || status=$$?; node --test tests/js/ || status=1; exit $$status
 
 demo: install
 	$(PY) scripts/demo.py

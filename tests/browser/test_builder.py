@@ -130,7 +130,8 @@ def test_without_javascript_the_files_are_chosen_again(nojs_page, login, user, s
     assert page.locator("table.result tbody tr").count() == 4
 
 
-PARSE_CASES = """() => {
+PARSE_CASES = """async () => {
+  const PortalCharts = await import("/static/chart-data.js");  // what charts.js draws from
   const shape = (text, hint) => {
     const data = PortalCharts.parse(text, hint);
     return data && {channels: data.channels.length, samples: data.channels.map(c => c.length),
@@ -154,7 +155,7 @@ PARSE_CASES = """() => {
 
 def test_what_the_charts_make_of_sensor_files(page, portal):
     page.goto(portal.url + "/healthz")
-    page.add_script_tag(url="/static/charts.js")
+    page.add_script_tag(url="/static/charts.js", type="module")  # the drawing module loads on a page
     shapes = page.evaluate(PARSE_CASES)
     assert shapes["numbers"] == {"channels": 1, "samples": [4], "labels": [""], "x": None}
     assert shapes["rows"] == {"channels": 2, "samples": [4, 4], "labels": ["", ""], "x": "column 1"}

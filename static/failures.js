@@ -1,0 +1,53 @@
+/*
+ * What to tell the user when the portal did not create (or resume) a datapack: the portal's answer
+ * (or the problems found before asking) turned into a message. Pure: no DOM, importable by Node;
+ * messages.js draws what these describe.
+ */
+
+/** The login URL with `next` pointing back to `nextPath` (a path, resolved against `base`). */
+export function loginHref(loginUrl, nextPath, base) {
+  var url = new URL(loginUrl || "/auth/login", base);
+  if (nextPath) url.searchParams.set("next", nextPath);
+  return url.pathname + url.search;
+}
+
+/** The portal's own error text, or `fallback` with the status. */
+export function answerError(answer, fallback) {
+  if (answer.body && answer.body.error) return answer.body.error;
+  return fallback + " (the portal answered " + answer.status + ")";
+}
+
+/**
+ * The message for a failure: {problems: [...]} (a list to fix) or {title, message, link} (an error
+ * box; link is {href, text, button} or null).
+ *   failure   {problems} found in the browser, {answer: {status, body}} from the portal, or anything
+ *             else when the portal could not be reached
+ *   options   {loginUrl, datapackUrl(id)}
+ *   backTo    the path a new login returns to; base: the page's URL
+ */
+export function describeFailure(failure, options, backTo, base) {
+  if (failure && failure.problems) return {problems: failure.problems};
+  var answer = failure && failure.answer;
+  if (!answer) {
+    return {title: "The portal could not be reached",
+      message: "Nothing was created. Check your connection and try again.", link: null};
+  }
+  var body = answer.body || {};
+  if (answer.status === 422) {
+    return {problems: body.problems && body.problems.length ? body.problems
+      : [body.error || "the datapack breaks the rules"]};
+  }
+  if (answer.status === 401) {
+    return {title: "Your repovizz2 login has expired", message: "Nothing was created.",
+      link: {href: loginHref(body.login || options.loginUrl, backTo, base), text: "Log in again"}};
+  }
+  if (answer.status === 409) {
+    return {title: "You already have a datapack with that name",
+      message: (body.error ? body.error.replace(/\.$/, "") + ". " : "") + "Nothing new was created. " +
+        "Open the existing one, or give the document another info.name and check it again.",
+      link: body.existing_id ? {href: options.datapackUrl(body.existing_id), button: true,
+        text: "Open the existing datapack and finish its pending files"} : null};
+  }
+  if (answer.status === 400 && body.problems && body.problems.length) return {problems: body.problems};
+  return {title: body.title || "The upload could not start", message: answerError(answer, "Nothing was sent"), link: null};
+}

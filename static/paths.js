@@ -1,0 +1,51 @@
+/*
+ * Paths of chosen files as the portal reads them. Pure: no DOM, importable by Node.
+ * Each function mirrors a server rule; keep them in step with the Python named beside it.
+ */
+
+var IGNORED_NAMES = [".DS_Store", "Thumbs.db", "desktop.ini"];
+
+/**
+ * A file's relative path with forward slashes and no "./" (portal/datapack.py normalize_path:
+ * posixpath.normpath, then the leading slashes dropped): "pack\\a.json" → "pack/a.json",
+ * "/pack//./a.json" → "pack/a.json", "a/../b" → "b", "" → "".
+ * With `composed`, also in composed unicode (NFC), as the portal compares paths (macOS hands
+ * out decomposed names).
+ */
+export function normalizePath(path, composed) {
+  var text = String(path || "").replace(/\\/g, "/");
+  if (!text) return "";
+  var absolute = text.charAt(0) === "/";
+  var parts = [];
+  text.split("/").forEach(function (part) {
+    if (part === "" || part === ".") return;
+    if (part !== ".." || (!absolute && !parts.length) || (parts.length && parts[parts.length - 1] === "..")) {
+      parts.push(part);
+    } else if (parts.length) {
+      parts.pop();
+    }
+  });
+  var joined = parts.join("/") || (absolute ? "" : ".");
+  return composed && joined.normalize ? joined.normalize("NFC") : joined;
+}
+
+/** The last part of a path: "pack/sensors/emg.json" → "emg.json". */
+export function baseName(path) {
+  var parts = normalizePath(path).split("/");
+  return parts[parts.length - 1];
+}
+
+/**
+ * Files a desktop adds on its own, never meant as assets (portal/archive.py is_ignored, which the
+ * portal applies to normalised paths): __MACOSX/…, .DS_Store, Thumbs.db, desktop.ini, ._name.
+ */
+export function isIgnored(path) {
+  var normal = normalizePath(path);
+  var name = baseName(normal);
+  return normal.indexOf("__MACOSX/") === 0 || IGNORED_NAMES.indexOf(name) >= 0 || name.indexOf("._") === 0;
+}
+
+/** The path the browser gives a chosen file: relative to the chosen folder, or its name. */
+export function chosenPath(file) {
+  return file.webkitRelativePath || file.name;
+}
