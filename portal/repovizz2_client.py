@@ -199,7 +199,9 @@ class Repovizz2Client:
             return UPLOADED_PREFIX + answer["id"]
         return None
 
-    def open_asset(self, datapack_id: str, file_id: str) -> requests.Response:
-        """The stored bytes, as a streaming response the caller must close."""
+    def open_asset(self, datapack_id: str, file_id: str, byte_range: str | None = None) -> requests.Response:
+        """The stored bytes, as a streaming response the caller must close; `byte_range` (a ``Range``
+        header's value) asks for part of them, answered 206 where repovizz2 supports it, else 200."""
+        headers = {"Range": byte_range} if byte_range else {}
         return self._call("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(file_id)}",
-                          stream=True, datapack_id=datapack_id)
+                          stream=True, headers=headers, datapack_id=datapack_id)

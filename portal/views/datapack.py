@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import unicodedata
 from contextlib import contextmanager
 
@@ -29,6 +30,8 @@ from ..upload_pipeline import outcome, plan_upload, send_file, sizes_of, upload_
 bp = Blueprint("datapack", __name__, url_prefix="/datapacks")
 
 CHUNK_SIZE = 64 * 1024
+# A Range header worth passing on: byte ranges only, a handful of them (a seeking video asks for one).
+_BYTE_RANGES = re.compile(r"bytes=\s*(\d*-\d*)(\s*,\s*\d*-\d*){0,7}\s*")
 
 
 def _username() -> str:
@@ -118,7 +121,8 @@ def content(datapack_id: str, file_id: str):
     node = next((node for node in walk_data_nodes(document) if file_id and reference_id(node.link) == file_id), None)
     if node is None:
         abort(404, "This datapack has no file with that id.")
-    upstream = client.open_asset(datapack_id, file_id)
+    byte_range = request.headers.get("Range", "")
+    upstream = client.open_asset(datapack_id, file_id, byte_range if _BYTE_RANGES.fullmatch(byte_range) else None)
     try:
         return _stream(upstream, header_mime(node.mime, upstream.headers.get("Content-Type")), node.name)
     except BaseException:
@@ -146,11 +150,16 @@ def _stream(upstream, mime: str, node_name: str) -> Response:
         finally:
             upstream.close()
 
-    response = Response(chunks(), content_type=mime, direct_passthrough=True)
+    response = Response(chunks(), status=upstream.status_code if upstream.status_code == 206 else 200,
+                        content_type=mime, direct_passthrough=True)
     response.call_on_close(upstream.close)
     length = upstream.headers.get("Content-Length")
     if length and length.isdigit() and not upstream.headers.get("Content-Encoding"):
         response.headers["Content-Length"] = length
+    # Seeking a video needs ranges: say what repovizz2 said (a 200 to a range is passed on as it is).
+    for header in ("Content-Range", "Accept-Ranges"):
+        if upstream.headers.get(header) and (header != "Content-Range" or response.status_code == 206):
+            response.headers[header] = upstream.headers[header]
     response.headers["Content-Disposition"] = content_disposition("inline" if inline else "attachment", name)
     response.headers["Content-Security-Policy"] = CONTENT_CSP
     response.headers["Cache-Control"] = "private, max-age=3600"  # a file id never changes its bytes

@@ -44,6 +44,7 @@ class FakeRepovizz2:
         self.fail_upload_once: dict[str, int] = {}  # the same, for the first try only
         self.file_datapack: dict[str, str] = {}  # file id -> the datapack it belongs to
         self.file_names: dict[str, str] = {}  # file id -> the link it was first uploaded under
+        self.ranges = True  # answer Range requests with 206, as the sandbox does
         mock.add_callback(responses.GET, f"{API}/user", callback=self._user)
         mock.add_callback(responses.POST, f"{API}/datapacks", callback=self._create)
         mock.add_callback(responses.GET, re.compile(rf"{API}/datapacks/[^/]+$"), callback=self._get)
@@ -141,4 +142,12 @@ class FakeRepovizz2:
             return 404, {}, json.dumps({"error": "File not found"})
         name = self.file_names.get(file_id, file_id).rsplit("/", 1)[-1]
         body = self.files[file_id]
-        return 200, {"Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(len(body))}, body
+        headers = {"Content-Disposition": f'attachment; filename="{name}"', "Accept-Ranges": "bytes"}
+        wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", request.headers.get("Range", ""))
+        if wanted and self.ranges:
+            start = int(wanted.group(1))
+            end = min(int(wanted.group(2) or len(body) - 1), len(body) - 1)
+            headers.update({"Content-Range": f"bytes {start}-{end}/{len(body)}", "Content-Length": str(end - start + 1)})
+            return 206, headers, body[start:end + 1]
+        headers["Content-Length"] = str(len(body))
+        return 200, headers, body

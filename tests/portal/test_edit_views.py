@@ -297,6 +297,7 @@ class SlowUpstream:
 
     def __init__(self, chunks: int, size: int = 64 * 1024):
         self.headers = {"Content-Type": "video/mp4", "Content-Length": str(chunks * size)}
+        self.status_code = 200
         self.chunks, self.size, self.given, self.closed = chunks, size, 0, False
 
     def iter_content(self, chunk_size):
@@ -311,7 +312,7 @@ class SlowUpstream:
 
 def test_download_is_passed_on_chunk_by_chunk(client, auth, repovizz2, datapack_id, monkeypatch):
     upstream = SlowUpstream(chunks=1000)  # 64 MB, never held whole
-    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f: upstream)
+    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}", buffered=False)
     assert answer.headers["Content-Length"] == str(1000 * 64 * 1024)
@@ -395,7 +396,7 @@ def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(cl
     structure(repovizz2, datapack_id)["children"][0]["mime"] = mime
     upstream = SlowUpstream(chunks=2)
     upstream.headers["Content-Type"] = "application/octet-stream"
-    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f: upstream)
+    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1")
     assert answer.status_code == 200
@@ -407,7 +408,7 @@ def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(cl
 
 def test_upstream_is_closed_when_the_answer_cannot_be_made(client, auth, repovizz2, datapack_id, monkeypatch):
     upstream = SlowUpstream(chunks=2)
-    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f: upstream)
+    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
     monkeypatch.setattr("portal.views.datapack.download_name", lambda *args: 1 / 0)
     auth.login()
     with pytest.raises(ZeroDivisionError):
@@ -440,3 +441,31 @@ def test_add_refuses_a_file_name_that_cannot_be_a_link(client, auth, repovizz2, 
     assert repovizz2.updates == [] and repovizz2.uploads == []
     message = flashes(client)[-1]
     assert message.startswith("Nothing was added:") and why in message, message
+
+
+@pytest.mark.parametrize("asked, status, body, content_range", [
+    ("bytes=0-9", 206, b"v" * 10, "bytes 0-9/300000"),
+    ("bytes=299990-", 206, b"v" * 10, "bytes 299990-299999/300000"),
+    (None, 200, b"v" * 300_000, None),
+    ("lines=1-2", 200, b"v" * 300_000, None),  # not a byte range: not passed on, the whole file
+])
+def test_a_ranged_download_is_passed_through_so_a_video_can_be_seeked(client, auth, repovizz2, datapack_id,
+                                                                       asked, status, body, content_range):
+    auth.login()
+    answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1",
+                        headers={"Range": asked} if asked else {})
+    assert answer.status_code == status
+    assert answer.get_data() == body
+    assert answer.headers["Accept-Ranges"] == "bytes"
+    assert answer.headers.get("Content-Range") == content_range
+    assert answer.headers["Content-Length"] == str(len(body))
+    sent = [call.request.headers.get("Range") for call in repovizz2.mock.calls if f"/content/{VIDEO}" in call.request.url]
+    assert sent == [asked if asked and asked.startswith("bytes=") else None]
+
+
+def test_a_range_answered_whole_upstream_is_passed_on_whole(client, auth, repovizz2, datapack_id):
+    repovizz2.ranges = False
+    auth.login()
+    answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}", headers={"Range": "bytes=0-9"})
+    assert answer.status_code == 200
+    assert len(answer.get_data()) == 300_000 and "Content-Range" not in answer.headers
