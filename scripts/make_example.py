@@ -35,14 +35,22 @@ def png(path: Path, width: int = 96, height: int = 64) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def accelerometer(path: Path, samples: int = 200) -> None:
+# Sensor files shaped as the public MYO example's: a JSON array of rows, one row per sample, one number
+# per channel, sampled at the rate their datatype states (200 Hz), declared as plain text.
+ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"  # 3-axis accelerometer: X, Y, Z in g
+EMG = "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"  # MYO 8-channel EMG
+SENSOR_MIME = "text/plain; charset=us-ascii"
+
+
+def accelerometer(path: Path, samples: int = 400) -> None:
     data = [[round(math.sin(i / 10), 4), round(math.cos(i / 10), 4), round(0.98 + 0.02 * math.sin(i / 3), 4)]
             for i in range(samples)]
     path.write_text(json.dumps(data))
 
 
-def emg(path: Path, samples: int = 300) -> None:
-    data = [round(0.5 * math.sin(i / 4) * math.exp(-((i - 150) / 80) ** 2), 4) for i in range(samples)]
+def emg(path: Path, samples: int = 400) -> None:
+    envelope = [math.exp(-((i - 200) / 90) ** 2) for i in range(samples)]
+    data = [[round(40 * envelope[i] * math.sin(i / (2 + channel)), 3) for channel in range(8)] for i in range(samples)]
     path.write_text(json.dumps(data))
 
 
@@ -57,7 +65,7 @@ def main() -> None:
         "info": {
             "name": "Portal example",
             "author": "repovizz2 portal",
-            "description": "A one-second tone, two sensor streams and a picture of the set-up, made by the portal's own script.",
+            "description": "A one-second tone, two sensor streams shaped as the public MYO example's and a picture of the set-up, made by the portal's own script.",
             "keywords": ["example", "audio", "sensors"],
         },
         "children": [
@@ -68,10 +76,10 @@ def main() -> None:
                  "mime": "audio/wav"},
             ]},
             {"class": "container", "name": "Sensors", "text": "Wearable sensors", "children": [
-                {"class": "data", "name": "Accelerometer", "text": "XYZ acceleration (g)",
-                 "link": "sensors/accelerometer.json", "mime": "application/json"},
-                {"class": "data", "name": "EMG", "text": "Forearm EMG (mV)", "link": "sensors/emg 2.json",
-                 "mime": "application/json"},
+                {"class": "data", "name": "Accelerometer", "text": "XYZ acceleration (g), 2 s at 200 Hz",
+                 "link": "sensors/accelerometer.json", "mime": SENSOR_MIME, "type": ACCELEROMETER},
+                {"class": "data", "name": "EMG", "text": "Forearm EMG, 8 channels, 2 s at 200 Hz",
+                 "link": "sensors/emg 2.json", "mime": SENSOR_MIME, "type": EMG},
             ]},
         ],
     }

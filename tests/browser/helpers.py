@@ -9,6 +9,13 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "portal" / "example"
 EXAMPLE_ASSETS = ["setup.png", "audio/tone.wav", "sensors/accelerometer.json", "sensors/emg 2.json"]
 PASSWORD = "browser pw"
+
+
+def example_size(*names: str) -> str:
+    """The size the pages show for these example files (all the assets, or with the document too)."""
+    from portal.assets import human_size
+
+    return human_size(sum((EXAMPLE / name).stat().st_size for name in names or EXAMPLE_ASSETS))
 REF = re.compile(r"^repovizz:[0-9a-f]{40}$")
 
 

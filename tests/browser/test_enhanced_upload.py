@@ -10,7 +10,7 @@ import zipfile
 import pytest
 import requests
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, drop_paths, references
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, drop_paths, example_size, references
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +72,7 @@ def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user,
         assert "(100%)" in row.locator(".progress-text").inner_text()
     assert sorted(rows.locator("label").all_inner_texts()) == sorted(f"example/{name}" for name in EXAMPLE_ASSETS)
     overall = page.locator("#overall-text").inner_text()
-    assert "(100%)" in overall and "36.6 KB of 36.6 KB" in overall, overall
+    assert "(100%)" in overall and f"{example_size()} of {example_size()}" in overall, overall
     assert page.locator("#transfer [role=status]").inner_text() == "All 4 files were uploaded."
     assert page.locator("#overall-progress").get_attribute("aria-describedby") == "overall-text"
     page.screenshot(path=str(artifacts / "js-progress-complete.png"), full_page=True)
@@ -82,7 +82,7 @@ def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user,
     page.screenshot(path=str(artifacts / "js-result.png"), full_page=True)
     assert len(puts) == 4 and any("/assets/sensors/emg%202.json" in url for url in puts), puts
     # The result page shows the sizes the browser sent.
-    assert "2.5 KB" in page.locator("table.result").inner_text()
+    assert example_size("sensors/emg 2.json") in page.locator("table.result").inner_text()
 
 
 def test_a_dropped_folder_uploads_with_a_retried_failure(page, login, user):
@@ -91,7 +91,7 @@ def test_a_dropped_folder_uploads_with_a_retried_failure(page, login, user):
     drop_paths(page, "#drop-zone", [EXAMPLE])  # the folder itself, walked with webkitGetAsEntry()
     summary = page.locator("#drop-zone .drop-summary")
     page.wait_for_function("() => / dropped /.test(document.querySelector('#drop-zone .drop-summary').textContent)")
-    assert summary.inner_text() == "5 files dropped (37.9 KB)."
+    assert summary.inner_text() == f"5 files dropped ({example_size('datapack.json', *EXAMPLE_ASSETS)})."
     assert page.get_by_role("button", name="Forget the dropped files").is_visible()
 
     attempts = []
@@ -155,7 +155,7 @@ def test_dropped_loose_files_count_by_their_names(page, login, user):
     }""")
     summary = page.locator("#drop-zone .drop-summary")
     page.wait_for_function("() => / dropped /.test(document.querySelector('#drop-zone .drop-summary').textContent)")
-    assert summary.inner_text() == "5 files dropped (37.9 KB)."
+    assert summary.inner_text() == f"5 files dropped ({example_size('datapack.json', *EXAMPLE_ASSETS)})."
     page.get_by_role("button", name="Forget the dropped files").click()
     assert summary.inner_text() == "" and summary.is_hidden()
 
