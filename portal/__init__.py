@@ -11,6 +11,7 @@ from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .body_timeout import BodyReadTimeoutMiddleware
 from .config import MIB, require_secrets, settings_from_env
 from .uploads import human_size
 
@@ -63,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.after_request(security_headers)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+    app.wsgi_app = BodyReadTimeoutMiddleware(app.wsgi_app, app.config["BODY_READ_TIMEOUT"])
     if app.config["BEHIND_PROXY"]:
         # Trust one proxy's X-Forwarded-For/-Proto/-Host/-Prefix, e.g. nginx serving the portal at /portal/.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
