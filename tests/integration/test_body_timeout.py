@@ -78,7 +78,7 @@ def test_a_put_stalled_mid_file_stores_nothing_and_frees_the_thread(one_thread_p
         freed_after = time.monotonic() - started
         answer = _answer_and_close(raw)
     assert page.status_code == 200 and freed_after < TIMEOUT + 2
-    assert answer.split(b"\r\n", 1)[0] in (b"HTTP/1.1 400 BAD REQUEST", b"HTTP/1.1 408 REQUEST TIMEOUT")
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"nothing was stored" in answer
 
     content_url = f"{sandbox.url}/api/v1.0/datapacks/{created['datapack_id']}/content"
     assert list(http.get(content_url, timeout=10).json()) == ["big.bin"]  # still pending, nothing stored
