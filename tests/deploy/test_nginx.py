@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from tests.live_nginx import LiveNginx, nginx_binary
+from tests.live_nginx import SITE_CONFIG, LiveNginx, nginx_binary
 from tests.live_portal import GunicornPortal, free_port, log_in
 
 pytestmark = [pytest.mark.nginx,
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.nginx,
 
 TIMEOUT = 4  # seconds, for client_header_timeout, client_body_timeout, send_timeout and keepalive_timeout
 THREADS = 16  # gunicorn --threads, as docs/deploy.md runs it
-BODY_LIMIT = 8  # limit_conn portal_bodies in docs/nginx-portal.conf
+BODY_LIMIT = int(re.search(r"limit_conn\s+portal_bodies\s+(\d+);", SITE_CONFIG.read_text()).group(1))
 PAGE_BOUND = 1.0  # seconds: every page view of the user under attack
 ATTACKERS_PER_KIND = 10
 UPLOAD_MIB = 64
