@@ -15,13 +15,15 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here),
-# Redis for the test of several portal hosts sharing their sessions and Node.js for the unit tests
-# of the browser modules.
+# Redis for the test of several portal hosts sharing their sessions, Node.js for the unit tests of
+# the browser modules, and nginx for the tests of the deployment behind it (docs/nginx-portal.conf;
+# Debian puts it in /usr/sbin).
 test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for the tests:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

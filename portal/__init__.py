@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import error_pages, template_helpers, tokens
+from .body_timeout import BodyReadTimeoutMiddleware
 from .config import MIB, ConfigError, require_secrets, settings_from_env
 from .datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, load_catalog
 from .extensions import init_extensions
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     template_helpers.init_app(app)
     app.after_request(security_headers)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+    app.wsgi_app = BodyReadTimeoutMiddleware(app.wsgi_app, app.config["BODY_READ_TIMEOUT"])
     if app.config["BEHIND_PROXY"]:
         # Trust one proxy's X-Forwarded-For/-Proto/-Host/-Prefix, e.g. nginx serving the portal at /portal/.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)

@@ -40,6 +40,7 @@ def settings_from_env(env: Mapping[str, str]) -> dict:
         "PARALLEL_UPLOADS": _number(env, "PARALLEL_UPLOADS", 4),
         "CONNECT_TIMEOUT": _number(env, "CONNECT_TIMEOUT", 5.0, float),
         "READ_TIMEOUT": _number(env, "READ_TIMEOUT", 120.0, float),
+        "BODY_READ_TIMEOUT": _number(env, "BODY_READ_TIMEOUT", 60.0, float),  # 0: none (see body_timeout.py)
         "TOKEN_LEEWAY": _number(env, "TOKEN_LEEWAY", 60),
         "BEHIND_PROXY": env.get(PREFIX + "BEHIND_PROXY", "") not in ("", "0", "false", "no"),
     }

@@ -49,10 +49,11 @@ class LivePortal:
 class GunicornPortal:
     """The portal as production runs it: `gunicorn wsgi:app` with gthread workers, in a subprocess."""
 
-    def __init__(self, sandbox, session_dir: str, workers: int = 1, threads: int = 4, env: dict | None = None):
+    def __init__(self, sandbox, session_dir: str, workers: int = 1, threads: int = 4, env: dict | None = None,
+                 client: dict | None = None):
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        client = sandbox.add_client(f"gunicorn-{port}", [f"{self.url}/auth/callback"])
+        client = client or sandbox.add_client(f"gunicorn-{port}", [f"{self.url}/auth/callback"])
         env = {**os.environ, "PORTAL_REPOVIZZ2_URL": sandbox.url, "PORTAL_CLIENT_ID": client["client_id"],
                "PORTAL_CLIENT_SECRET": client["client_secret"], "PORTAL_SECRET_KEY": "gunicorn-test",
                "PORTAL_SESSION_DIR": session_dir, **(env or {})}

@@ -1,0 +1,88 @@
+"""A request body that stops arriving frees its thread: a socket timeout on each body read under gunicorn.
+
+gunicorn's gthread worker reads a request body with blocking ``recv()`` calls and no timeout, so a
+client that announces ``Content-Length: 100000`` and sends nothing more holds a thread for as long as
+it keeps the connection open. gunicorn hands the app its socket (``environ["gunicorn.socket"]``);
+this middleware wraps ``wsgi.input`` so that each read waits at most ``seconds`` for the next bytes
+(between two reads, like nginx's ``client_body_timeout``: a large upload that keeps moving is never cut).
+
+Past the timeout the read raises `BodyReadTimeout` (a `ClientDisconnected`, so code that already
+handles a client that went away handles this one too; Flask answers it with 408) and the socket's
+read side is shut, so gunicorn does not wait again to drain the rest of the body before closing.
+
+Only HTTP/1.x requests under gunicorn are wrapped; other servers, and gunicorn's HTTP/2 streams
+(bounded by its own ``--timeout``), are left as they are. Headers are read by gunicorn before the app
+runs: this cannot bound a client that dribbles its request header (see README, "Slow clients").
+"""
+from __future__ import annotations
+
+import socket
+import ssl
+
+from werkzeug.exceptions import ClientDisconnected
+
+
+class BodyReadTimeout(ClientDisconnected):
+    code = 408
+    description = "The request body stopped arriving; the request was abandoned."
+
+
+class TimedInput:
+    """``wsgi.input`` whose reads wait at most `seconds` for the client; everything else is passed through."""
+
+    def __init__(self, stream, sock: socket.socket, seconds: float):
+        self._stream = stream
+        self._sock = sock
+        self._seconds = seconds
+
+    def _timed(self, method, *args):
+        prior = self._sock.gettimeout()
+        self._sock.settimeout(self._seconds)
+        try:
+            return method(*args)
+        except TimeoutError:
+            if not isinstance(self._sock, ssl.SSLSocket):  # shutting down a TLS socket drops its TLS state
+                try:
+                    self._sock.shutdown(socket.SHUT_RD)
+                except OSError:
+                    pass
+            raise BodyReadTimeout(f"no part of the request body arrived for {self._seconds:g} s") from None
+        finally:
+            try:
+                self._sock.settimeout(prior)
+            except OSError:
+                pass
+
+    def read(self, *args):
+        return self._timed(self._stream.read, *args)
+
+    def readline(self, *args):
+        return self._timed(self._stream.readline, *args)
+
+    def readlines(self, *args):
+        return self._timed(self._stream.readlines, *args)
+
+    def __iter__(self):
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class BodyReadTimeoutMiddleware:
+    """WSGI middleware: give gunicorn's ``wsgi.input`` a read timeout of `seconds` (0 or less: none)."""
+
+    def __init__(self, wsgi_app, seconds: float):
+        self.wsgi_app = wsgi_app
+        self.seconds = seconds
+
+    def __call__(self, environ, start_response):
+        sock = environ.get("gunicorn.socket")
+        if (self.seconds > 0 and isinstance(sock, socket.socket) and "wsgi.input" in environ
+                and environ.get("SERVER_PROTOCOL", "").startswith("HTTP/1")):
+            environ["wsgi.input"] = TimedInput(environ["wsgi.input"], sock, self.seconds)
+        return self.wsgi_app(environ, start_response)

@@ -1,0 +1,157 @@
+"""Debian's nginx on a loopback port, in front of a live portal, with the site config of docs/nginx-portal.conf.
+
+Everything nginx writes (pid, logs, temp folders) stays in its own work folder; no root needed, and
+nginx runs in the foreground (`daemon off`) as a subprocess that `stop()` ends.
+"""
+from __future__ import annotations
+
+import datetime
+import grp
+import ipaddress
+import os
+import pwd
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE_CONFIG = ROOT / "docs" / "nginx-portal.conf"
+TEMP_FOLDERS = ("client_body_temp", "proxy_temp", "fastcgi_temp", "uwsgi_temp", "scgi_temp")
+
+
+def nginx_binary() -> str | None:
+    """Debian installs nginx in /usr/sbin, which is not on every user's PATH."""
+    found = shutil.which("nginx")
+    if found:
+        return found
+    return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """`text` with its one occurrence of `old` replaced: fails loudly when the documented config changed."""
+    count = text.count(old)
+    if count != 1:
+        raise AssertionError(f"{SITE_CONFIG.name} has {count} occurrences of {old!r}, expected exactly one")
+    return text.replace(old, new)
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, valid for a day: (certificate, key) files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "portal.pem", folder / "portal.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+class LiveNginx:
+    """nginx serving the documented site config over https on a loopback port, in front of `upstream`.
+
+    `changes` maps a line of docs/nginx-portal.conf to its replacement (each must occur exactly once);
+    the listen address, the certificate and the upstream address are always replaced.
+    """
+
+    def __init__(self, workdir: Path, port: int, upstream: str, changes: dict[str, str] | None = None):
+        binary = nginx_binary()
+        if binary is None:
+            raise RuntimeError("nginx is not installed (`make test-deps` installs Debian's)")
+        self.workdir = Path(workdir).resolve()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port
+        self.url = f"https://127.0.0.1:{port}"
+        self.cert, key = self_signed_certificate(self.workdir)
+        self.error_log = self.workdir / "error.log"
+        self.access_log = self.workdir / "access.log"
+        self.body_temp = self.workdir / "client_body_temp"
+        for folder in TEMP_FOLDERS:
+            (self.workdir / folder).mkdir(exist_ok=True)
+
+        site = SITE_CONFIG.read_text()
+        for old, new in {"listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
+                         "/etc/ssl/certs/lab.example.org.pem;": f"{self.cert};",
+                         "/etc/ssl/private/lab.example.org.key;": f"{key};",
+                         "server 127.0.0.1:5000;": f"server {upstream};",
+                         **(changes or {})}.items():
+            site = replace_once(site, old, new)
+        (self.workdir / "portal.conf").write_text(site)
+
+        user = ""
+        if os.geteuid() == 0:  # workers would otherwise drop to `nobody`, who cannot enter this folder
+            user = f"user {pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name};"
+        temp_paths = "\n".join(f"    {folder}_path {self.workdir / folder};" for folder in TEMP_FOLDERS)
+        (self.workdir / "nginx.conf").write_text(f"""{user}
+daemon off;
+worker_processes 1;
+pid {self.workdir / "nginx.pid"};
+error_log {self.error_log} info;
+events {{ worker_connections 1024; }}
+http {{
+    log_format portal '$remote_addr "$request" $status $request_time $request_length';
+    access_log {self.access_log} portal;
+{temp_paths}
+    include {self.workdir / "portal.conf"};
+}}
+""")
+        self.process = subprocess.Popen([binary, "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf"),
+                                         "-e", str(self.error_log)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait_until_listening()
+
+    def _wait_until_listening(self) -> None:
+        deadline = time.monotonic() + 10
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited with {self.process.returncode}:\n{self.error_log_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"nginx did not listen on {self.port}:\n{self.error_log_text()[-2000:]}")
+                time.sleep(0.05)
+
+    def tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.cert))
+        return context
+
+    def error_log_text(self) -> str:
+        return self.error_log.read_text(errors="replace") if self.error_log.exists() else ""
+
+    def access_log_lines(self) -> list[str]:
+        return self.access_log.read_text(errors="replace").splitlines() if self.access_log.exists() else []
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # nginx's fast shutdown
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
