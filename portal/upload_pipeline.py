@@ -144,7 +144,7 @@ def send_file(client: Repovizz2Client, datapack_id: str, link: str, source: Bina
         ref = client.upload_asset(datapack_id, link, source, size, mime)
     except (BodyLengthMismatch, ClientDisconnected) as exc:
         log_upload(datapack_id, link, size, started, "incomplete", user)
-        raise IncompleteBody(f"the file for {link!r} did not arrive whole ({exc}); nothing of it was stored",
+        raise IncompleteBody(f"the file for {link!r} did not arrive whole ({exc}): nothing was stored",
                              datapack_id=datapack_id, link=link) from None
     except READ_ERRORS as exc:
         log_upload(datapack_id, link, size, started, "failed: unreadable", user)

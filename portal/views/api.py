@@ -157,5 +157,5 @@ def put_asset(datapack_id: str, link: str):
     try:
         ref = send_file(repovizz2(), datapack_id, link, request_body(), size, mime, _username())
     except IncompleteBody as error:
-        raise BadRequest(f"{error.message}: the body did not match its Content-Length") from None
+        raise BadRequest(f"the body did not match its Content-Length; {error.message}") from None
     return {"link": link, "ref": ref, "size": size}
