@@ -1,18 +1,20 @@
 """The repovizz2 API v1.0, answering as /work/shared/repovizz2-api.md describes it."""
 from __future__ import annotations
 
+import json
+import math
 import mimetypes
 import posixpath
+import re
 
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Blueprint, abort, current_app, jsonify, make_response, request, send_file
-
-from portal.datapack import document_problems
 
 from . import datapacks, models
 from .datapacks import Datapack, LinkNotFound, NameTaken
 from .db import get_db
 from .oauth import require_oauth
+from .schema import document_problems
 from .storage import FILE_ID, FileStore
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1.0")
@@ -43,8 +45,58 @@ def owned_datapack(datapack_id: str) -> Datapack:
     return datapack
 
 
+# How deeply arrays and objects may nest in a request body. The public rules set no depth limit; this is
+# the sandbox's own, well inside what Python's json module can read and write back (about 990 levels), so
+# whatever it accepts it can also store and answer. A datapack 250 containers deep fits.
+MAX_JSON_DEPTH = 512
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in `text` (strings skipped), counted without parsing."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
+def read_json(data: bytes):
+    """Strict JSON: UTF-8, no NaN/Infinity, no number that overflows a double, at most MAX_JSON_DEPTH deep."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        fail(400, "The body must be JSON in UTF-8.")
+    if json_depth(text) > MAX_JSON_DEPTH:
+        fail(422, f"The body nests arrays and objects more than {MAX_JSON_DEPTH} deep: this sandbox reads no deeper"
+                  " (its own limit, not a repovizz2 rule).")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        fail(422, "The body nests arrays and objects too deeply for this sandbox to read.")
+    except ValueError as error:
+        fail(400, f"The body must be a JSON object ({error}).")
+
+
 def json_body() -> dict:
-    body = request.get_json(silent=True)
+    """The body as a JSON object, whatever its Content-Type says (the documented jQuery samples send JSON
+    form-encoded)."""
+    body = read_json(request.get_data(cache=True))
     if not isinstance(body, dict):
         fail(400, "The body must be a JSON object.")
     return body
@@ -54,6 +106,10 @@ def check_name(body: dict) -> str:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         fail(400, "'name' must be a non-empty string.")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        fail(400, "'name' must be Unicode text (it has a lone surrogate).")
     return name
 
 
