@@ -31,6 +31,18 @@ def current_user() -> models.User:
     return user
 
 
+def public_id(user: models.User) -> int | str:
+    """The user's id as this sandbox shows it (`--ids integer|uuid`)."""
+    return user.public_id(current_app.config["IDS"])
+
+
+def same_id(given, user: models.User) -> bool:
+    """Whether `given` (from a JSON body) is the user's id: the same JSON value, so `"2"` is not `2` and
+    `true` is not `1`."""
+    expected = public_id(user)
+    return type(given) is type(expected) and given == expected
+
+
 def file_store() -> FileStore:
     return current_app.extensions["sandbox_files"]
 
@@ -120,21 +132,32 @@ def check_structure(structure) -> dict:
     return structure
 
 
+def user_answer(user: models.User) -> dict:
+    return {
+        "id": public_id(user),
+        "username": user.username,
+        "email": user.email,
+        "datapacks": datapacks.datapack_ids_of(get_db(), user.id),
+        "folders": [],
+        "groups": [],
+        "_links": {"self": f"/api/v1.0/users/{user.username}", "collection": "/api/v1.0/users"},
+    }
+
+
 @bp.get("/user")
 @require_oauth("basic")
 def user():
+    return jsonify(user_answer(current_user()))
+
+
+@bp.get("/users/<path:username>")
+@require_oauth("basic")
+def user_by_name(username):
+    """The `_links.self` of /user: the caller's own answer; anyone else (existing or not) is 403."""
     user = current_user()
-    return jsonify(
-        {
-            "id": user.id,
-            "username": user.username,
-            "email": user.email,
-            "datapacks": datapacks.datapack_ids_of(get_db(), user.id),
-            "folders": [],
-            "groups": [],
-            "_links": {"self": f"/api/v1.0/users/{user.username}", "collection": "/api/v1.0/users"},
-        }
-    )
+    if username != user.username:
+        fail(403, "Method not allowed.")
+    return jsonify(user_answer(user))
 
 
 @bp.post("/datapacks")
@@ -144,22 +167,23 @@ def create_datapack():
     name = check_name(body)
     if "owner" not in body:
         fail(400, "'owner' is required.")
-    if body["owner"] != current_user().id:
+    user = current_user()
+    if not same_id(body["owner"], user):
         fail(403, "Method not allowed.")
     if "structure" not in body:
         fail(422, "'structure' is required.")
     structure = check_structure(body["structure"])
     try:
-        datapack = datapacks.create_datapack(get_db(), name, body["owner"], structure)
+        datapack = datapacks.create_datapack(get_db(), name, user.id, structure)
     except NameTaken as error:
         fail(409, str(error))
-    return jsonify({"result": "OK", "item": datapack.as_json()})
+    return jsonify({"result": "OK", "item": datapack.as_json(public_id(user))})
 
 
 @bp.get("/datapacks/<datapack_id>")
 @require_oauth("basic")
 def get_datapack(datapack_id):
-    return jsonify(owned_datapack(datapack_id).as_json())
+    return jsonify(owned_datapack(datapack_id).as_json(public_id(current_user())))
 
 
 @bp.post("/datapacks/<datapack_id>")
@@ -172,11 +196,9 @@ def update_datapack(datapack_id):
     name = check_name(body) if "name" in body else None
     structure = check_structure(body["structure"]) if "structure" in body else None
     try:
-        unused_files = datapacks.update_datapack(get_db(), datapack_id, name=name, structure=structure)
+        datapacks.update_datapack(get_db(), file_store(), datapack_id, name=name, structure=structure)
     except NameTaken as error:
         fail(409, str(error))
-    for file_id in unused_files:
-        file_store().delete(file_id)
     return jsonify({"result": "OK"})
 
 
@@ -189,9 +211,10 @@ def list_content(datapack_id):
 @bp.post("/datapacks/<datapack_id>/content/<path:link>")
 @require_oauth("basic")
 def upload_file(datapack_id, link):
-    """Stream the one file part to tmp/, move it into files/ when complete, then point the node at it.
+    """Stream the one file part to tmp/, then (under the write lock) move it into files/ and point the node at it.
 
-    Posting to `repovizz:<id>` replaces that file: the node gets a new id and the old file is deleted.
+    Posting to `repovizz:<id>` replaces that file: the node gets the new id, and the old bytes are deleted
+    unless some node still points at them.
     """
     datapack = owned_datapack(datapack_id)
     if not datapacks.has_link(datapack.structure, link):
@@ -200,18 +223,20 @@ def upload_file(datapack_id, link):
     received = store.receive_single_file(
         request.stream, request.mimetype, request.mimetype_params.get("boundary"), request.content_length
     )
-    file_id = store.new_file_id()
-    store.store(received, file_id)
+    file_id = None
     try:
-        unused_files = datapacks.attach_file(get_db(), datapack_id, link, file_id, received.size)
+        file_id = store.file_id_for(received)
+        datapacks.attach_file(get_db(), store, datapack_id, link, file_id, received)
     except LinkNotFound:
-        store.delete(file_id)
         fail(404, f"No data node has link '{link}'.")
     except BaseException:
-        store.delete(file_id)
+        if file_id is not None:
+            datapacks.delete_bytes_if_unreferenced(get_db(), store, file_id)
         raise
-    for unused in unused_files:
-        store.delete(unused)
+    finally:
+        store.discard(received)
+    if current_app.config["UPLOAD_ANSWER"] == "result-ok":
+        return jsonify({"result": "OK"})
     return jsonify({"id": file_id})
 
 
@@ -226,8 +251,9 @@ def download_file(datapack_id, file_ref):
         fail(404, f"File {file_ref} not found in datapack {datapack_id}.")
     node = datapacks.file_node(datapack.structure, file_id) or {}
     uploaded_as = record["uploaded_as"]
+    # conditional=True: Range requests get 206 Partial Content (browsers need it to seek a video).
     return send_file(store.path_of(file_id), mimetype=content_type(node, uploaded_as),
-                     download_name=posixpath.basename(uploaded_as) or file_id)
+                     download_name=posixpath.basename(uploaded_as) or file_id, conditional=True)
 
 
 def content_type(node: dict, uploaded_as: str) -> str:

@@ -22,7 +22,11 @@ class UserExists(ValueError):
 
 @dataclass
 class User:
+    """`id` is the sandbox's own key (a UUID string, what tokens and datapacks refer to); `number` is the
+    integer the API shows instead when the sandbox runs with `--ids integer`."""
+
     id: str
+    number: int
     username: str
     email: str
     password_hash: str
@@ -30,21 +34,27 @@ class User:
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def public_id(self, ids: str) -> int | str:
+        """The user id as the API shows it: the integer (`ids="integer"`) or the UUID string (`"uuid"`)."""
+        return self.number if ids == "integer" else self.id
+
 
 def create_user(db: sqlite3.Connection, username: str, password: str, email: str = "") -> User:
-    user = User(str(uuid.uuid4()), username, email, generate_password_hash(password))
+    """A new user, numbered 1, 2, 3… in the order they were added (one statement: no two get one number)."""
+    user_id = str(uuid.uuid4())
     try:
         db.execute(
-            "INSERT INTO users (id, username, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            (user.id, user.username, user.email, user.password_hash, time.time()),
+            "INSERT INTO users (id, number, username, email, password_hash, created_at)"
+            " SELECT ?, COALESCE(MAX(number), 0) + 1, ?, ?, ?, ? FROM users",
+            (user_id, username, email, generate_password_hash(password), time.time()),
         )
     except sqlite3.IntegrityError:
         raise UserExists(f"user {username!r} already exists") from None
-    return user
+    return user_by_id(db, user_id)
 
 
 def _user_from(row) -> User | None:
-    return User(row["id"], row["username"], row["email"], row["password_hash"]) if row else None
+    return User(row["id"], row["number"], row["username"], row["email"], row["password_hash"]) if row else None
 
 
 def user_by_id(db: sqlite3.Connection, user_id: str) -> User | None:

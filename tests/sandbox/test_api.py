@@ -22,7 +22,7 @@ def test_user_answers_as_documented(alice):
     body = response.json()
     assert set(body) == {"id", "username", "email", "datapacks", "folders", "groups", "_links"}
     assert body["id"] == alice.id
-    assert str(uuid.UUID(body["id"])) == body["id"]
+    assert type(body["id"]) is int and body["id"] >= 1, "integer user ids by default, as the public notebooks show"
     assert body["username"] == alice.username
     assert pack in body["datapacks"]
     assert body["folders"] == [] and body["groups"] == []
