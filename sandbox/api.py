@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, jsonify, make_response, request
 from . import datapacks, models
 from .datapacks import Datapack, LinkNotFound, NameTaken
 from .db import get_db
-from .oauth import require_oauth
+from .oauth import require_oauth, unauthorized_response
 from .schema import document_problems
 from .storage import FILE_ID, FileStore
 
@@ -27,7 +27,7 @@ def fail(status: int, message: str):
 def current_user() -> models.User:
     user = models.user_by_id(get_db(), current_token.user_id)
     if user is None:
-        fail(401, "The user of this token no longer exists.")
+        abort(unauthorized_response("invalid_token", "The user of this token no longer exists."))
     return user
 
 

@@ -113,6 +113,12 @@ def issue_token():
     return authorization_server().create_token_response()
 
 
+@bp.post("/oauth/revoke")
+def revoke_token():
+    """RFC 7009: the client (authenticated as at the token endpoint) revokes an access or refresh token."""
+    return authorization_server().create_endpoint_response("revocation")
+
+
 @bp.get("/oauth/show_token")
 def show_token():
     return render_template(
