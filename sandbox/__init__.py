@@ -62,11 +62,15 @@ def _add_health_and_latency(app: Flask) -> None:
 
 
 def _json_errors_under_api(error: HTTPException):
-    """API errors are `{"error": message}`; pages keep Werkzeug's HTML errors."""
+    """API errors are `{"error": message}`, with the error's own headers (a 416's `Content-Range`, a 405's
+    `Allow`); pages keep Werkzeug's HTML errors."""
     if error.response is not None or not request.path.startswith("/api/"):
         return error
     response = jsonify({"error": error.description})
     response.status_code = error.code or 500
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     return response
 
 

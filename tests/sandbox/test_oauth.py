@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
+from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -349,3 +351,92 @@ def test_revocation_needs_the_client_the_token_was_issued_to(flow):
 def test_revoking_an_unknown_token_is_200_as_rfc_7009_says(flow):
     assert revoke(flow, "no-such-token").status_code == 200
     assert revoke(flow, "x", hint="something_else").json()["error"] == "unsupported_token_type"
+
+
+def test_show_token_shows_the_whole_redirect_url(flow):
+    page = requests.get(flow.sandbox.url + "/oauth/show_token", params={"code": "abc123", "state": "s 1"},
+                        timeout=TIMEOUT)
+    shown = unescape(re.search(r'<code id="redirect-url">([^<]*)</code>', page.text).group(1))
+    assert shown == flow.sandbox.url + "/oauth/show_token?code=abc123&state=s+1"
+    assert query_of(shown) == {"code": "abc123", "state": "s 1"}
+
+
+def authorize_params(flow, **extra) -> dict:
+    return {"response_type": "code", "client_id": flow.client["client_id"], "redirect_uri": REDIRECT_URI,
+            "scope": "basic", "state": "st", **extra}
+
+
+def test_prompt_login_shows_the_login_form_even_to_someone_logged_in(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    plain = session.get(flow.sandbox.url + "/oauth/authorize", params=authorize_params(flow), timeout=TIMEOUT)
+    assert "Authorize" in plain.text, "without prompt=login a logged-in person goes straight to consent"
+
+    answer = session.get(flow.sandbox.url + "/oauth/authorize", params=authorize_params(flow, prompt="login"),
+                         allow_redirects=False, timeout=TIMEOUT)
+    assert answer.status_code == 302
+    login_url = urljoin(flow.sandbox.url, answer.headers["Location"])
+    assert urlsplit(login_url).path == "/login"
+    page = session.get(login_url, timeout=TIMEOUT)
+    assert "Username" in page.text and "Log in again" in page.text
+    continue_to = hidden_field(page.text, "next")
+    assert "prompt" not in query_of(continue_to) and query_of(continue_to)["client_id"] == flow.client["client_id"]
+
+    other = unique("next-person")
+    flow.sandbox.add_user(other, "other pw")
+    logged_in = session.post(flow.sandbox.url + "/login", allow_redirects=False, timeout=TIMEOUT, data={
+        "username": other, "password": "other pw", "csrf_token": hidden_field(page.text, "csrf_token"),
+        "next": continue_to})
+    assert logged_in.status_code == 302
+    consent = session.get(urljoin(flow.sandbox.url, logged_in.headers["Location"]), timeout=TIMEOUT)
+    assert consent.status_code == 200 and other in consent.text and flow.username not in consent.text
+    decided = session.post(urljoin(flow.sandbox.url, form_action(consent.text)), allow_redirects=False,
+                           timeout=TIMEOUT, data={"csrf_token": hidden_field(consent.text, "csrf_token"),
+                                                  "confirm": "yes"})
+    token = flow.exchange(query_of(decided.headers["Location"])["code"]).json()
+    assert flow.api_user(token["access_token"]).json()["username"] == other
+
+
+def test_prompt_login_among_other_prompt_values(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    answer = session.get(flow.sandbox.url + "/oauth/authorize", allow_redirects=False, timeout=TIMEOUT,
+                         params=authorize_params(flow, prompt="consent login"))
+    assert urlsplit(answer.headers["Location"]).path == "/login"
+    other = session.get(flow.sandbox.url + "/oauth/authorize", params=authorize_params(flow, prompt="consent"),
+                        timeout=TIMEOUT)
+    assert "Authorize" in other.text
+
+
+def test_the_logout_page_logs_out_with_a_csrf_protected_button(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    assert flow.username in session.get(flow.sandbox.url + "/", timeout=TIMEOUT).text
+    page = session.get(flow.sandbox.url + "/logout", params={"next": "/login?x=1"}, timeout=TIMEOUT)
+    assert page.status_code == 200
+    assert flow.username in page.text and "Log out" in page.text
+    assert form_action(page.text) == "/logout"
+    assert page.headers["X-Frame-Options"] == "DENY"
+
+    forged = session.post(flow.sandbox.url + "/logout", data={"next": "/"}, allow_redirects=False, timeout=TIMEOUT)
+    assert forged.status_code == 400
+    assert flow.username in session.get(flow.sandbox.url + "/", timeout=TIMEOUT).text, "still logged in"
+
+    answer = session.post(flow.sandbox.url + "/logout", allow_redirects=False, timeout=TIMEOUT, data={
+        "csrf_token": hidden_field(page.text, "csrf_token"), "next": hidden_field(page.text, "next")})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/login?x=1"
+    assert flow.username not in session.get(flow.sandbox.url + "/", timeout=TIMEOUT).text
+    consent_or_login = session.get(flow.sandbox.url + "/oauth/authorize", params=authorize_params(flow),
+                                   allow_redirects=False, timeout=TIMEOUT)
+    assert urlsplit(consent_or_login.headers["Location"]).path == "/login"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", REDIRECT_URI])
+def test_logout_only_continues_to_local_paths(flow, target):
+    session = requests.Session()
+    page = session.get(flow.sandbox.url + "/logout", params={"next": target}, timeout=TIMEOUT)
+    assert hidden_field(page.text, "next") == "/"
+    answer = session.post(flow.sandbox.url + "/logout", allow_redirects=False, timeout=TIMEOUT, data={
+        "csrf_token": hidden_field(page.text, "csrf_token"), "next": target})
+    assert answer.headers["Location"] == "/"

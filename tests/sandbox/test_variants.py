@@ -14,17 +14,19 @@ from sandbox import create_app
 from sandbox.db import init_db
 from sandbox.testing import LiveSandbox
 
-from .helpers import API, TIMEOUT, document, make_caller, sandbox_files, unique
+from .helpers import API, TIMEOUT, document, hidden_field, make_caller, sandbox_files, unique
 from .test_cli import run_cli
 
 DOCUMENTED_401 = {"error": "You are unauthorized to make this request."}
+FRAMERS = ["http://localhost:8888", "https://hub.example.org/"]
+PAGES = ["/login", "/", "/logout", "/oauth/show_token?code=x"]
 
 
 @pytest.fixture(scope="module")
 def variant(tmp_path_factory):
     """A sandbox with every variant away from its default."""
     with LiveSandbox(tmp_path_factory.mktemp("variant"), ids="uuid", upload_answer="result-ok", file_ids="content",
-                     unauthorized="rfc6750") as live:
+                     unauthorized="rfc6750", allow_framing_from=FRAMERS) as live:
         yield live
 
 
@@ -204,6 +206,49 @@ def test_rfc6750_401_when_asked(variant):
     upload = requests.post(variant.url + API + f"/datapacks/{uuid.uuid4()}/content/x", files={"f": b"x"},
                            timeout=TIMEOUT)
     assert upload.status_code == 401 and upload.json()["error"] == "missing_authorization"
+
+
+# --- framing ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_refuse_to_be_framed_by_default(sandbox, path):
+    page = requests.get(sandbox.url + path, timeout=TIMEOUT)
+    assert page.status_code == 200
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_may_be_framed_by_the_origins_allowed(variant, path):
+    page = requests.get(variant.url + path, timeout=TIMEOUT)
+    assert page.status_code == 200
+    assert "X-Frame-Options" not in page.headers
+    assert page.headers["Content-Security-Policy"] == \
+        "frame-ancestors 'self' http://localhost:8888 https://hub.example.org"
+
+
+def test_the_consent_page_may_be_framed_by_the_origins_allowed(variant):
+    username = unique("framed")
+    variant.add_user(username, "pw")
+    client = variant.add_client("Notebook", ["http://localhost:8888/callback"])
+    session = requests.Session()
+    login = session.get(variant.url + "/login", timeout=TIMEOUT)
+    session.post(variant.url + "/login", timeout=TIMEOUT, data={
+        "username": username, "password": "pw", "csrf_token": hidden_field(login.text, "csrf_token")})
+    consent = session.get(variant.url + "/oauth/authorize", timeout=TIMEOUT, params={
+        "response_type": "code", "client_id": client["client_id"], "redirect_uri": "http://localhost:8888/callback"})
+    assert "Authorize" in consent.text
+    assert "X-Frame-Options" not in consent.headers
+    assert consent.headers["Content-Security-Policy"].startswith("frame-ancestors 'self' http://localhost:8888")
+
+
+def test_framing_origins_from_the_command_line_repeated_and_comma_separated(tmp_path):
+    from sandbox.cli import build_parser
+    args = build_parser().parse_args(["serve", "--allow-framing-from", "http://localhost:8888, http://127.0.0.1:8888",
+                                      "--allow-framing-from", "https://hub.example.org"])
+    assert [origin for group in args.allow_framing_from for origin in group] == [
+        "http://localhost:8888", "http://127.0.0.1:8888", "https://hub.example.org"]
 
 
 # --- plumbing ---------------------------------------------------------------------------------------------
