@@ -7,7 +7,7 @@ from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import api, auth_pages, oauth
-from .config import database_path, load_secret_key, prepare_data_dir, settings_from_env
+from .config import check_settings, database_path, load_secret_key, prepare_data_dir, settings_from_env
 from .db import close_db, init_db
 from .storage import FileStore
 
@@ -16,9 +16,11 @@ FORM_FIELD_LIMIT = 64 * 1024
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the sandbox. `config` overrides the ``SANDBOX_*`` environment (keys DATA_DIR, TOKEN_EXPIRES_IN,
-    LATENCY_MS, and any Flask setting)."""
+    LATENCY_MS, the variants IDS, UPLOAD_ANSWER, FILE_IDS, UNAUTHORIZED (see config.VARIANTS),
+    ALLOW_FRAMING_FROM (a list of origins), and any Flask setting)."""
     settings = settings_from_env()
     settings.update(config or {})
+    check_settings(settings)
     data_dir = prepare_data_dir(settings["DATA_DIR"])
 
     app = Flask(__name__)
@@ -36,7 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     init_db(app.config["DATABASE"])
-    app.extensions["sandbox_files"] = FileStore(data_dir)
+    file_ids = app.config["FILE_IDS"]
+    salt = load_secret_key(data_dir, "file_id_salt") if file_ids == "content" else None
+    app.extensions["sandbox_files"] = FileStore(data_dir, file_ids, salt)
     app.teardown_appcontext(close_db)
     oauth.init_app(app)
     app.register_blueprint(auth_pages.bp)
@@ -58,11 +62,15 @@ def _add_health_and_latency(app: Flask) -> None:
 
 
 def _json_errors_under_api(error: HTTPException):
-    """API errors are `{"error": message}`; pages keep Werkzeug's HTML errors."""
+    """API errors are `{"error": message}`, with the error's own headers (a 416's `Content-Range`, a 405's
+    `Allow`); pages keep Werkzeug's HTML errors."""
     if error.response is not None or not request.path.startswith("/api/"):
         return error
     response = jsonify({"error": error.description})
     response.status_code = error.code or 500
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     return response
 
 

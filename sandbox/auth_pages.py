@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from . import models
 from .db import get_db
@@ -34,10 +34,16 @@ def template_helpers():
 
 
 @bp.after_request
-def refuse_framing(response):
-    """The consent page must not be framed by another site (clickjacking)."""
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+def limit_framing(response):
+    """The pages must not be framed by another site (clickjacking on the consent page), unless the sandbox
+    was started with `--allow-framing-from ORIGIN` (a Jupyter notebook showing the login in an IFrame): then
+    the sandbox itself and those origins may frame them."""
+    allowed = current_app.config["ALLOW_FRAMING_FROM"]
+    if allowed:
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(allowed)
+    else:
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -64,6 +70,7 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The login form. Shown even to someone logged in (they may log in again, as someone else)."""
     next_path = local_path(request.values.get("next")) or url_for("auth_pages.index")
     error = None
     if request.method == "POST":
@@ -77,18 +84,34 @@ def login():
     return render_template("login.html", next_path=next_path, error=error)
 
 
-@bp.post("/logout")
+@bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    """GET: a page with a "Log out" button (a form, so another site cannot log people out with a link).
+    POST: end the sandbox's login session, then go to `next` if it is a path on this site, else to `/`.
+
+    This ends the person's session with the sandbox only; tokens already given to clients stay valid until
+    they expire or the client revokes them (`POST /oauth/revoke`)."""
+    next_path = local_path(request.values.get("next")) or url_for("auth_pages.index")
+    if request.method == "GET":
+        return render_template("logout.html", next_path=next_path)
     check_csrf()
     session.clear()
-    return redirect(url_for("auth_pages.index"))
+    return redirect(next_path)
+
+
+def _without_prompt(path: str, args) -> str:
+    """`path` with the request's query minus `prompt`: where to continue after the login `prompt=login` asked for."""
+    query = [(key, value) for key, value in args.items(multi=True) if key != "prompt"]
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
 def authorize():
+    """Log in first (when nobody is, or when the client asked `prompt=login`), then the consent page."""
     user = logged_in_user()
-    if user is None:
-        return redirect(url_for("auth_pages.login", next=request.full_path))
+    asks_for_login = request.method == "GET" and "login" in request.args.get("prompt", "").split()
+    if user is None or asks_for_login:
+        return redirect(url_for("auth_pages.login", next=_without_prompt(request.path, request.args)))
     server = authorization_server()
     try:
         grant = server.get_consent_grant(end_user=user)
@@ -113,10 +136,19 @@ def issue_token():
     return authorization_server().create_token_response()
 
 
+@bp.post("/oauth/revoke")
+def revoke_token():
+    """RFC 7009: the client (authenticated as at the token endpoint) revokes an access or refresh token."""
+    return authorization_server().create_endpoint_response("revocation")
+
+
 @bp.get("/oauth/show_token")
 def show_token():
+    """The redirect target for clients without a web server: shows the code and the whole URL it came in on
+    (the public Python client's `finish_auth` takes that URL, pasted)."""
     return render_template(
         "show_token.html",
+        redirect_url=request.url,
         code=request.args.get("code"),
         state=request.args.get("state"),
         error=request.args.get("error"),

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from werkzeug.serving import make_server
 
 from . import create_app, models
-from .config import database_path, default_data_dir, prepare_data_dir, settings_from_env
+from .config import DEFAULTS, VARIANTS, database_path, default_data_dir, parse_origins, prepare_data_dir, \
+    settings_from_env
 from .db import connect, init_db
 
 
@@ -25,7 +26,9 @@ def open_db(data_dir: str) -> sqlite3.Connection:
     return connect(path)
 
 
-def add_user(data_dir: str, username: str, password: str, email: str = "", exist_ok: bool = False) -> dict:
+def add_user(data_dir: str, username: str, password: str, email: str = "", exist_ok: bool = False,
+             ids: str = DEFAULTS["IDS"]) -> dict:
+    """Returns `{"id", "username"}`, the id as a server started with the same `ids` shows it."""
     with closing(open_db(data_dir)) as db:
         try:
             user = models.create_user(db, username, password, email)
@@ -33,7 +36,7 @@ def add_user(data_dir: str, username: str, password: str, email: str = "", exist
             if not exist_ok:
                 raise CommandError(f"{error} (pass --exist-ok to accept that)") from None
             user = models.user_by_name(db, username)
-    return {"id": user.id, "username": user.username}
+    return {"id": user.public_id(ids), "username": user.username}
 
 
 def add_client(data_dir: str, name: str, redirect_uris: list[str]) -> dict:
@@ -54,11 +57,15 @@ def issue_token(data_dir: str, username: str, expires_in: int) -> str:
         return models.issue_token(db, user.id, expires_in)
 
 
-def serve(host: str, port: int, data_dir: str, token_expires_in: int, latency_ms: int) -> None:
-    app = create_app({"DATA_DIR": data_dir, "TOKEN_EXPIRES_IN": token_expires_in, "LATENCY_MS": latency_ms})
+def serve(host: str, port: int, settings: dict) -> None:
+    """Run the server; `settings` are create_app's (DATA_DIR, TOKEN_EXPIRES_IN, LATENCY_MS, the variants…)."""
+    app = create_app(settings)
     app.extensions["sandbox_files"].clean_tmp()
     server = make_server(host, port, app, threaded=True)
-    print(f"repovizz2 sandbox on http://{host}:{server.port} (data dir {app.config['DATA_DIR']})", flush=True)
+    variants = ", ".join(f"{name.lower().replace('_', '-')} {app.config[name]}" for name in VARIANTS)
+    framing = ", ".join(app.config["ALLOW_FRAMING_FROM"]) or "nobody"
+    print(f"repovizz2 sandbox on http://{host}:{server.port} (data dir {app.config['DATA_DIR']}; {variants};"
+          f" pages may be framed by {framing})", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -67,8 +74,18 @@ def serve(host: str, port: int, data_dir: str, token_expires_in: int, latency_ms
         server.server_close()
 
 
+def origins(value: str) -> list[str]:
+    try:
+        return parse_origins([value])
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    env = settings_from_env()
+    try:
+        env = settings_from_env()
+    except ValueError as error:
+        raise CommandError(f"in the SANDBOX_* environment: {error}") from None
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="A local repovizz2 for the portal.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -84,6 +101,22 @@ def build_parser() -> argparse.ArgumentParser:
                                help="access-token lifetime in seconds (default: $SANDBOX_TOKEN_EXPIRES_IN or 3600)")
     serve_command.add_argument("--latency-ms", type=int, default=env["LATENCY_MS"], metavar="N",
                                help="delay every answer by N ms (default: $SANDBOX_LATENCY_MS or 0)")
+    serve_command.add_argument("--ids", choices=VARIANTS["IDS"], default=env["IDS"],
+                               help="user and owner ids as integers (as the public notebooks show) or UUID strings"
+                                    " (default: $SANDBOX_IDS or integer)")
+    serve_command.add_argument("--upload-answer", choices=VARIANTS["UPLOAD_ANSWER"], default=env["UPLOAD_ANSWER"],
+                               help='an upload answers {"id": …} or only {"result": "OK"}'
+                                    " (default: $SANDBOX_UPLOAD_ANSWER or id)")
+    serve_command.add_argument("--file-ids", choices=VARIANTS["FILE_IDS"], default=env["FILE_IDS"],
+                               help="file ids fresh and random, or derived from the bytes (same bytes, same id)"
+                                    " (default: $SANDBOX_FILE_IDS or random)")
+    serve_command.add_argument("--unauthorized", choices=VARIANTS["UNAUTHORIZED"], default=env["UNAUTHORIZED"],
+                               help="the 401 body as the API documentation gives it, or RFC 6750's"
+                                    " (default: $SANDBOX_UNAUTHORIZED or documented)")
+    serve_command.add_argument("--allow-framing-from", type=origins, action="append", metavar="ORIGIN",
+                               help="let pages of ORIGIN (e.g. a Jupyter server, http://localhost:8888) show the"
+                                    " login and consent pages in a frame; repeat or separate with commas"
+                                    " (default: $SANDBOX_ALLOW_FRAMING_FROM or nobody)")
 
     user_command = with_data_dir(commands.add_parser("add-user", help="add a user who can log in"))
     user_command.add_argument("name")
@@ -91,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     user_command.add_argument("--email", default="")
     user_command.add_argument("--exist-ok", action="store_true",
                               help="succeed (changing nothing) when the user already exists")
+    user_command.add_argument("--ids", choices=VARIANTS["IDS"], default=env["IDS"],
+                              help="print the id as a server with this --ids shows it (default: $SANDBOX_IDS or integer)")
 
     client_command = with_data_dir(commands.add_parser("add-client", help="register an OAuth2 client"))
     client_command.add_argument("--name", required=True)
@@ -104,12 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         if args.command == "serve":
-            serve(args.host, args.port, args.data_dir, args.token_expires_in, args.latency_ms)
+            framing = [origin for group in args.allow_framing_from for origin in group] \
+                if args.allow_framing_from is not None else settings_from_env()["ALLOW_FRAMING_FROM"]
+            serve(args.host, args.port, {
+                "DATA_DIR": args.data_dir, "TOKEN_EXPIRES_IN": args.token_expires_in, "LATENCY_MS": args.latency_ms,
+                "IDS": args.ids, "UPLOAD_ANSWER": args.upload_answer, "FILE_IDS": args.file_ids,
+                "UNAUTHORIZED": args.unauthorized, "ALLOW_FRAMING_FROM": framing,
+            })
         elif args.command == "add-user":
-            print(json.dumps(add_user(args.data_dir, args.name, args.password, args.email, args.exist_ok)))
+            print(json.dumps(add_user(args.data_dir, args.name, args.password, args.email, args.exist_ok, args.ids)))
         elif args.command == "add-client":
             print(json.dumps(add_client(args.data_dir, args.name, args.redirect_uris)))
         elif args.command == "issue-token":

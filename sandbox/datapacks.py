@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .db import transaction
+from .storage import FileStore, ReceivedFile
 
 UPLOADED_PREFIX = "repovizz:"
 
@@ -24,16 +25,18 @@ class LinkNotFound(Exception):
 
 @dataclass
 class Datapack:
+    """`owner` is the owner's own key (users.id); the API shows the owner's public id instead."""
+
     id: str
     name: str
     owner: str
     structure: dict
 
-    def as_json(self) -> dict:
+    def as_json(self, owner_id: int | str) -> dict:
         return {
             "id": self.id,
             "name": self.name,
-            "owner": self.owner,
+            "owner": owner_id,
             "folder": None,
             "structure": self.structure,
             "group_edit_permissions": [],
@@ -114,9 +117,10 @@ def create_datapack(db: sqlite3.Connection, name: str, owner: str, structure: di
     return datapack
 
 
-def update_datapack(db: sqlite3.Connection, datapack_id: str, name: str | None = None,
-                    structure: dict | None = None) -> list[str]:
-    """Rename and/or replace the structure; returns the ids of files the new structure no longer uses."""
+def update_datapack(db: sqlite3.Connection, store: FileStore, datapack_id: str, name: str | None = None,
+                    structure: dict | None = None) -> None:
+    """Rename and/or replace the structure; files the new structure no longer uses are forgotten (and their
+    bytes deleted when no other datapack still has them)."""
     with transaction(db):
         datapack = get_datapack(db, datapack_id)
         if name is not None and name != datapack.name:
@@ -125,23 +129,41 @@ def update_datapack(db: sqlite3.Connection, datapack_id: str, name: str | None =
             except sqlite3.IntegrityError:
                 raise _name_taken(db, datapack.owner, name) from None
         if structure is None:
-            return []
+            return
         db.execute("UPDATE datapacks SET structure = ? WHERE id = ?", (json.dumps(structure), datapack_id))
-        return _forget_unreferenced_files(db, datapack_id, referenced_file_ids(structure))
+        _forget_unreferenced_files(db, store, datapack_id, referenced_file_ids(structure))
 
 
-def _forget_unreferenced_files(db: sqlite3.Connection, datapack_id: str, keep: set[str]) -> list[str]:
-    rows = db.execute("SELECT id FROM files WHERE datapack_id = ?", (datapack_id,)).fetchall()
-    dropped = [row["id"] for row in rows if row["id"] not in keep]
-    db.executemany("DELETE FROM files WHERE id = ?", [(file_id,) for file_id in dropped])
-    return dropped
+def _forget_unreferenced_files(db: sqlite3.Connection, store: FileStore, datapack_id: str, keep: set[str]) -> None:
+    """Drop the datapack's records of files its structure no longer points at, then delete the bytes of
+    those no record points at any more. Runs inside the caller's transaction: with content-derived ids an
+    upload elsewhere may be storing the same bytes, and the write lock keeps the two in order."""
+    rows = db.execute("SELECT file_id FROM file_records WHERE datapack_id = ?", (datapack_id,)).fetchall()
+    dropped = [row["file_id"] for row in rows if row["file_id"] not in keep]
+    db.executemany("DELETE FROM file_records WHERE datapack_id = ? AND file_id = ?",
+                   [(datapack_id, file_id) for file_id in dropped])
+    _delete_unreferenced_bytes(db, store, dropped)
 
 
-def attach_file(db: sqlite3.Connection, datapack_id: str, link: str, file_id: str, size: int) -> list[str]:
-    """Point the first data node whose link is `link` at the stored file `file_id`.
+def _delete_unreferenced_bytes(db: sqlite3.Connection, store: FileStore, file_ids) -> None:
+    for file_id in file_ids:
+        if db.execute("SELECT 1 FROM file_records WHERE file_id = ? LIMIT 1", (file_id,)).fetchone() is None:
+            store.delete(file_id)
 
-    Returns the ids of files no node points at any more (the one this upload superseded).
-    Raises LinkNotFound when no data node has that link (any more).
+
+def delete_bytes_if_unreferenced(db: sqlite3.Connection, store: FileStore, file_id: str) -> None:
+    """After a failed attach: remove the bytes it stored, unless a datapack has them."""
+    with transaction(db):
+        _delete_unreferenced_bytes(db, store, [file_id])
+
+
+def attach_file(db: sqlite3.Connection, store: FileStore, datapack_id: str, link: str, file_id: str,
+                received: ReceivedFile) -> None:
+    """Store the received bytes as `file_id` and point the first data node whose link is `link` at them.
+
+    The file this superseded is forgotten, its bytes deleted unless another node (of any datapack that
+    received them) still points at them. Raises LinkNotFound, storing nothing, when no data node has that
+    link (any more).
     """
     with transaction(db):
         datapack = get_datapack(db, datapack_id)
@@ -151,14 +173,16 @@ def attach_file(db: sqlite3.Connection, datapack_id: str, link: str, file_id: st
                     None)
         if node is None:
             raise LinkNotFound(link)
+        store.store(received, file_id)
         node["link"] = UPLOADED_PREFIX + file_id
         uploaded_as = _original_name(db, datapack_id, link)
         db.execute("UPDATE datapacks SET structure = ? WHERE id = ?", (json.dumps(datapack.structure), datapack_id))
         db.execute(
-            "INSERT INTO files (id, datapack_id, uploaded_as, size, created_at) VALUES (?, ?, ?, ?, ?)",
-            (file_id, datapack_id, uploaded_as, size, time.time()),
+            "INSERT OR IGNORE INTO file_records (datapack_id, file_id, uploaded_as, size, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (datapack_id, file_id, uploaded_as, received.size, time.time()),
         )
-        return _forget_unreferenced_files(db, datapack_id, referenced_file_ids(datapack.structure))
+        _forget_unreferenced_files(db, store, datapack_id, referenced_file_ids(datapack.structure))
 
 
 def _original_name(db: sqlite3.Connection, datapack_id: str, link: str) -> str:
@@ -171,7 +195,9 @@ def _original_name(db: sqlite3.Connection, datapack_id: str, link: str) -> str:
 
 
 def file_record(db: sqlite3.Connection, datapack_id: str, file_id: str):
-    return db.execute("SELECT * FROM files WHERE id = ? AND datapack_id = ?", (file_id, datapack_id)).fetchone()
+    """The datapack's record of a file it received (`uploaded_as`, `size`), or None."""
+    return db.execute("SELECT * FROM file_records WHERE datapack_id = ? AND file_id = ?",
+                      (datapack_id, file_id)).fetchone()
 
 
 def has_link(structure: dict, link: str) -> bool:

@@ -10,6 +10,7 @@ from flask import current_app, g
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY,
+    number INTEGER,
     username TEXT NOT NULL UNIQUE,
     email TEXT NOT NULL DEFAULT '',
     password_hash TEXT NOT NULL,
@@ -40,7 +41,9 @@ CREATE TABLE IF NOT EXISTS tokens (
     scope TEXT NOT NULL,
     issued_at REAL NOT NULL,
     expires_in INTEGER NOT NULL,
-    refresh_revoked INTEGER NOT NULL DEFAULT 0
+    refresh_revoked INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    grant_id TEXT
 );
 CREATE TABLE IF NOT EXISTS datapacks (
     id TEXT PRIMARY KEY,
@@ -50,15 +53,24 @@ CREATE TABLE IF NOT EXISTS datapacks (
     created_at REAL NOT NULL,
     UNIQUE (owner, name)
 );
-CREATE TABLE IF NOT EXISTS files (
-    id TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS file_records (
     datapack_id TEXT NOT NULL,
+    file_id TEXT NOT NULL,
     uploaded_as TEXT NOT NULL,
     size INTEGER NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    PRIMARY KEY (datapack_id, file_id)
 );
-CREATE INDEX IF NOT EXISTS files_by_datapack ON files (datapack_id);
+CREATE INDEX IF NOT EXISTS file_records_by_file ON file_records (file_id);
 """
+
+# Data dirs made by earlier versions of the sandbox: columns added since, and the old `files` table (one
+# datapack per file id) folded into `file_records` (one row per datapack that received the file).
+MIGRATIONS = [
+    ("users", "number", "ALTER TABLE users ADD COLUMN number INTEGER"),
+    ("tokens", "revoked", "ALTER TABLE tokens ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0"),
+    ("tokens", "grant_id", "ALTER TABLE tokens ADD COLUMN grant_id TEXT"),
+]
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -74,8 +86,26 @@ def init_db(path: str) -> None:
     connection = connect(path)
     try:
         connection.executescript(SCHEMA)
+        with transaction(connection):
+            _migrate(connection)
     finally:
         connection.close()
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
+    return {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    for table, column, statement in MIGRATIONS:
+        if column not in _columns(connection, table):
+            connection.execute(statement)
+    connection.execute("UPDATE users SET number = rowid WHERE number IS NULL")
+    connection.execute("CREATE UNIQUE INDEX IF NOT EXISTS users_by_number ON users (number)")
+    if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'").fetchone():
+        connection.execute("INSERT OR IGNORE INTO file_records (datapack_id, file_id, uploaded_as, size, created_at)"
+                           " SELECT datapack_id, id, uploaded_as, size, created_at FROM files")
+        connection.execute("DROP TABLE files")
 
 
 @contextmanager

@@ -22,7 +22,11 @@ class UserExists(ValueError):
 
 @dataclass
 class User:
+    """`id` is the sandbox's own key (a UUID string, what tokens and datapacks refer to); `number` is the
+    integer the API shows instead when the sandbox runs with `--ids integer`."""
+
     id: str
+    number: int
     username: str
     email: str
     password_hash: str
@@ -30,21 +34,27 @@ class User:
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def public_id(self, ids: str) -> int | str:
+        """The user id as the API shows it: the integer (`ids="integer"`) or the UUID string (`"uuid"`)."""
+        return self.number if ids == "integer" else self.id
+
 
 def create_user(db: sqlite3.Connection, username: str, password: str, email: str = "") -> User:
-    user = User(str(uuid.uuid4()), username, email, generate_password_hash(password))
+    """A new user, numbered 1, 2, 3… in the order they were added (one statement: no two get one number)."""
+    user_id = str(uuid.uuid4())
     try:
         db.execute(
-            "INSERT INTO users (id, username, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            (user.id, user.username, user.email, user.password_hash, time.time()),
+            "INSERT INTO users (id, number, username, email, password_hash, created_at)"
+            " SELECT ?, COALESCE(MAX(number), 0) + 1, ?, ?, ?, ? FROM users",
+            (user_id, username, email, generate_password_hash(password), time.time()),
         )
     except sqlite3.IntegrityError:
         raise UserExists(f"user {username!r} already exists") from None
-    return user
+    return user_by_id(db, user_id)
 
 
 def _user_from(row) -> User | None:
-    return User(row["id"], row["username"], row["email"], row["password_hash"]) if row else None
+    return User(row["id"], row["number"], row["username"], row["email"], row["password_hash"]) if row else None
 
 
 def user_by_id(db: sqlite3.Connection, user_id: str) -> User | None:
@@ -80,7 +90,7 @@ class Client(ClientMixin):
         return secrets.compare_digest(self.client_secret.encode(), (client_secret or "").encode())
 
     def check_endpoint_auth_method(self, method, endpoint):
-        return endpoint != "token" or method in TOKEN_ENDPOINT_AUTH_METHODS
+        return endpoint not in ("token", "revocation") or method in TOKEN_ENDPOINT_AUTH_METHODS
 
     def check_response_type(self, response_type):
         return response_type == "code"
@@ -167,6 +177,8 @@ class Token(TokenMixin):
     issued_at: float
     expires_in: int
     refresh_revoked: bool = False
+    revoked: bool = False
+    grant_id: str | None = None  # shared by the tokens of one authorization, through every refresh
 
     def check_client(self, client):
         return self.client_id == client.get_client_id()
@@ -181,14 +193,16 @@ class Token(TokenMixin):
         return time.time() >= self.issued_at + self.expires_in
 
     def is_revoked(self):
-        return False
+        return self.revoked
 
 
-def save_token(db: sqlite3.Connection, token: dict, client_id: str | None, user_id: str) -> None:
-    """Store a token response (the dict Authlib generates) issued to `client_id` for `user_id`."""
+def save_token(db: sqlite3.Connection, token: dict, client_id: str | None, user_id: str,
+               grant_id: str | None = None) -> None:
+    """Store a token response (the dict Authlib generates) issued to `client_id` for `user_id`; a refreshed
+    token passes on the `grant_id` of the token it was refreshed from."""
     db.execute(
-        "INSERT INTO tokens (access_token, refresh_token, client_id, user_id, scope, issued_at, expires_in)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO tokens (access_token, refresh_token, client_id, user_id, scope, issued_at, expires_in,"
+        " grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             token["access_token"],
             token.get("refresh_token"),
@@ -197,6 +211,7 @@ def save_token(db: sqlite3.Connection, token: dict, client_id: str | None, user_
             token.get("scope") or SCOPE,
             time.time(),
             int(token["expires_in"]),
+            grant_id or str(uuid.uuid4()),
         ),
     )
 
@@ -220,6 +235,8 @@ def _token_from(row) -> Token | None:
         row["issued_at"],
         row["expires_in"],
         bool(row["refresh_revoked"]),
+        bool(row["revoked"]),
+        row["grant_id"],
     )
 
 
@@ -230,7 +247,21 @@ def token_by_access_token(db: sqlite3.Connection, access_token: str) -> Token | 
 def claim_refresh_token(db: sqlite3.Connection, refresh_token: str) -> Token | None:
     """Mark a refresh token used and return its token, in one statement: each one works once."""
     row = db.execute(
-        "UPDATE tokens SET refresh_revoked = 1 WHERE refresh_token = ? AND refresh_revoked = 0 RETURNING *",
+        "UPDATE tokens SET refresh_revoked = 1 WHERE refresh_token = ? AND refresh_revoked = 0 AND revoked = 0"
+        " RETURNING *",
         (refresh_token,),
     ).fetchone()
     return _token_from(row)
+
+
+def token_by_refresh_token(db: sqlite3.Connection, refresh_token: str) -> Token | None:
+    return _token_from(db.execute("SELECT * FROM tokens WHERE refresh_token = ?", (refresh_token,)).fetchone())
+
+
+def revoke_grant(db: sqlite3.Connection, token: Token) -> None:
+    """Revoke `token` and every token of the same authorization (earlier ones of its refresh chain, and any
+    refreshed from it): access tokens are refused from now on, refresh tokens no longer work."""
+    if token.grant_id:
+        db.execute("UPDATE tokens SET revoked = 1, refresh_revoked = 1 WHERE grant_id = ?", (token.grant_id,))
+    else:
+        db.execute("UPDATE tokens SET revoked = 1, refresh_revoked = 1 WHERE access_token = ?", (token.access_token,))

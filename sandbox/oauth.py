@@ -4,8 +4,9 @@ from __future__ import annotations
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2.rfc6749 import MissingAuthorizationError, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from . import models
@@ -58,17 +59,53 @@ class SandboxTokenValidator(BearerTokenValidator):
         return models.token_by_access_token(get_db(), token_string)
 
 
+class SandboxRevocationEndpoint(RevocationEndpoint):
+    """RFC 7009 at `POST /oauth/revoke`, for the client the token was issued to (client-authenticated).
+
+    Revoking an access or a refresh token revokes the whole authorization it belongs to (every token of its
+    refresh chain), as RFC 7009 allows: the user is logged out of that client for good.
+    """
+
+    CLIENT_AUTH_METHODS = list(models.TOKEN_ENDPOINT_AUTH_METHODS)
+
+    def query_token(self, token_string, token_type_hint):
+        db = get_db()
+        if token_type_hint == "refresh_token":
+            return models.token_by_refresh_token(db, token_string) or models.token_by_access_token(db, token_string)
+        return models.token_by_access_token(db, token_string) or models.token_by_refresh_token(db, token_string)
+
+    def revoke_token(self, token, request):
+        models.revoke_grant(get_db(), token)
+
+
+DOCUMENTED_UNAUTHORIZED = "You are unauthorized to make this request."
+
+
+def unauthorized_response(error: str, description: str, status: int = 401, challenge: bool = True) -> Response:
+    """A 401 as the sandbox is set to answer it (`--unauthorized`):
+
+    - `documented`: `{"error": "You are unauthorized to make this request."}` and nothing else (the API
+      documentation's body; no WWW-Authenticate header, so a client cannot come to rely on one);
+    - `rfc6750`: `{"error": <code>, "error_description": …}` with a `WWW-Authenticate: Bearer` challenge.
+    """
+    if status == 401 and current_app.config["UNAUTHORIZED"] == "documented":
+        response = jsonify({"error": DOCUMENTED_UNAUTHORIZED})
+        response.status_code = 401
+        return response
+    response = jsonify({"error": error, "error_description": description})
+    response.status_code = status
+    header = 'Bearer realm="repovizz2"'
+    if challenge:
+        header += f', error="{error}", error_description="{description}"'
+    response.headers["WWW-Authenticate"] = header
+    return response
+
+
 class SandboxResourceProtector(ResourceProtector):
     def raise_error_response(self, error):
-        """401/403 as JSON `{"error", "error_description"}` with a `WWW-Authenticate: Bearer` challenge."""
-        description = error.get_error_description()
-        response = jsonify({"error": error.error, "error_description": description})
-        response.status_code = error.status_code
-        challenge = 'Bearer realm="repovizz2"'
-        if not isinstance(error, MissingAuthorizationError):
-            challenge += f', error="{error.error}", error_description="{description}"'
-        response.headers["WWW-Authenticate"] = challenge
-        raise HTTPException(response=response)
+        raise HTTPException(response=unauthorized_response(
+            error.error, error.get_error_description(), error.status_code,
+            challenge=not isinstance(error, MissingAuthorizationError)))
 
 
 require_oauth = SandboxResourceProtector()
@@ -80,7 +117,9 @@ def _query_client(client_id):
 
 
 def _save_token(token, request):
-    models.save_token(get_db(), token, request.client.get_client_id(), request.user.id)
+    refreshed_from = getattr(request, "refresh_token", None)
+    grant_id = refreshed_from.grant_id if isinstance(refreshed_from, models.Token) else None
+    models.save_token(get_db(), token, request.client.get_client_id(), request.user.id, grant_id)
 
 
 def init_app(app: Flask) -> None:
@@ -92,6 +131,7 @@ def init_app(app: Flask) -> None:
     server = AuthorizationServer(app, query_client=_query_client, save_token=_save_token)
     server.register_grant(AuthorizationCodeGrant, [CodeChallenge(required=False)])
     server.register_grant(RefreshTokenGrant)
+    server.register_endpoint(SandboxRevocationEndpoint)
     app.extensions["sandbox_authorization_server"] = server
 
 

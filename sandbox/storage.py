@@ -1,6 +1,8 @@
 """Uploaded files on disk: streamed into `<data-dir>/tmp/`, moved into `<data-dir>/files/<id>` once complete."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -26,16 +28,35 @@ class ReceivedFile:
 
 
 class FileStore:
-    def __init__(self, data_dir: str):
+    """`file_ids="random"`: every upload gets a fresh random id. `"content"`: the id is derived from the bytes
+    (HMAC-SHA1 keyed with `salt`, a secret of the data dir), so the same bytes always get the same id, yet the
+    id is not the SHA-1 of the bytes (the public service's ids are not either)."""
+
+    def __init__(self, data_dir: str, file_ids: str = "random", salt: str | None = None):
         self.files_dir = os.path.join(data_dir, "files")
         self.tmp_dir = os.path.join(data_dir, "tmp")
         os.makedirs(self.files_dir, exist_ok=True)
         os.makedirs(self.tmp_dir, exist_ok=True)
+        if file_ids == "content" and not salt:
+            raise ValueError("content-derived file ids need a salt")
+        self.file_ids = file_ids
+        self.salt = (salt or "").encode()
 
     @staticmethod
     def new_file_id() -> str:
         """Random, not a hash of the bytes: the id is an opaque handle, as on the public service."""
         return secrets.token_hex(20)
+
+    def content_file_id(self, path: str) -> str:
+        """40 hex digits derived from the file's bytes and the salt (reads the file once more)."""
+        digest = hmac.new(self.salt, digestmod=hashlib.sha1)
+        with open(path, "rb") as stored:
+            while chunk := stored.read(READ_BUFFER_SIZE):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def file_id_for(self, received: "ReceivedFile") -> str:
+        return self.content_file_id(received.tmp_path) if self.file_ids == "content" else self.new_file_id()
 
     def path_of(self, file_id: str) -> str:
         if not FILE_ID.match(file_id):
@@ -46,7 +67,18 @@ class FileStore:
         return bool(FILE_ID.match(file_id)) and os.path.isfile(self.path_of(file_id))
 
     def store(self, received: ReceivedFile, file_id: str) -> None:
-        os.replace(received.tmp_path, self.path_of(file_id))
+        """Move the received file into files/ as `file_id`. When that id is stored already (content-derived ids:
+        the same bytes), the stored copy stays and the received one is dropped."""
+        path = self.path_of(file_id)
+        if os.path.exists(path):
+            _remove_quietly(received.tmp_path)
+        else:
+            os.replace(received.tmp_path, path)
+
+    @staticmethod
+    def discard(received: ReceivedFile) -> None:
+        """Remove the received file if it is still in tmp/ (the upload was refused or failed)."""
+        _remove_quietly(received.tmp_path)
 
     def delete(self, file_id: str) -> None:
         try:

@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 
 from . import cli
-from .config import DEFAULT_TOKEN_EXPIRES_IN
+from .config import DEFAULT_TOKEN_EXPIRES_IN, DEFAULTS, check_variant, parse_origins
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 START_ATTEMPTS = 3
@@ -34,13 +34,27 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class LiveSandbox:
-    """Runs `python -m sandbox serve` on a free loopback port; user/client/token commands run in-process."""
+    """Runs `python -m sandbox serve` on a free loopback port; user/client/token commands run in-process.
+
+    The real server's variants are keywords, passed to `serve` as its options (see docs/sandbox.md):
+    `ids` ("integer" | "uuid"), `upload_answer` ("id" | "result-ok"), `file_ids` ("random" | "content"),
+    `unauthorized` ("documented" | "rfc6750"), and `allow_framing_from` (origins). Their defaults are the
+    sandbox's, whatever `SANDBOX_*` variables the environment holds.
+    """
 
     def __init__(self, data_dir: str | os.PathLike, token_expires_in: int | None = None,
-                 latency_ms: int | None = None, host: str = "127.0.0.1", startup_timeout: float = 20.0):
+                 latency_ms: int | None = None, host: str = "127.0.0.1", startup_timeout: float = 20.0, *,
+                 ids: str = DEFAULTS["IDS"], upload_answer: str = DEFAULTS["UPLOAD_ANSWER"],
+                 file_ids: str = DEFAULTS["FILE_IDS"], unauthorized: str = DEFAULTS["UNAUTHORIZED"],
+                 allow_framing_from: list[str] | tuple[str, ...] = ()):
         self.data_dir = str(Path(data_dir).resolve())
         self.token_expires_in = token_expires_in or DEFAULT_TOKEN_EXPIRES_IN
         self.latency_ms = latency_ms or 0
+        self.ids = check_variant("IDS", ids)
+        self.upload_answer = check_variant("UPLOAD_ANSWER", upload_answer)
+        self.file_ids = check_variant("FILE_IDS", file_ids)
+        self.unauthorized = check_variant("UNAUTHORIZED", unauthorized)
+        self.allow_framing_from = parse_origins(allow_framing_from)
         self.host = host
         self.startup_timeout = startup_timeout
         self.port: int | None = None
@@ -68,6 +82,7 @@ class LiveSandbox:
     def _spawn(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+        env.pop("SANDBOX_ALLOW_FRAMING_FROM", None)  # the only setting not always passed as an option below
         command = [
             sys.executable, "-m", "sandbox", "serve",
             "--host", self.host,
@@ -75,7 +90,12 @@ class LiveSandbox:
             "--data-dir", self.data_dir,
             "--token-expires-in", str(self.token_expires_in),
             "--latency-ms", str(self.latency_ms),
+            "--ids", self.ids,
+            "--upload-answer", self.upload_answer,
+            "--file-ids", self.file_ids,
+            "--unauthorized", self.unauthorized,
         ]
+        command += [argument for origin in self.allow_framing_from for argument in ("--allow-framing-from", origin)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                             cwd=str(PROJECT_ROOT))
@@ -122,8 +142,9 @@ class LiveSandbox:
         self.stop()
 
     def add_user(self, name: str, password: str, email: str = "") -> dict:
-        """Add a user (an existing name is accepted as is); returns `{"id", "username"}`."""
-        return cli.add_user(self.data_dir, name, password, email, exist_ok=True)
+        """Add a user (an existing name is accepted as is); returns `{"id", "username"}`, the id as this
+        sandbox's API shows it (an integer, or a UUID string with `ids="uuid"`)."""
+        return cli.add_user(self.data_dir, name, password, email, exist_ok=True, ids=self.ids)
 
     def add_client(self, name: str, redirect_uris: list[str]) -> dict:
         """Register an OAuth2 client; returns `{"client_id", "client_secret"}`."""

@@ -54,7 +54,7 @@ class Caller:
     """A sandbox user with a bearer token, making API calls over HTTP."""
 
     base_url: str
-    id: str
+    id: int | str
     username: str
     token: str
 

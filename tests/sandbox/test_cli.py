@@ -30,13 +30,18 @@ def test_add_user_then_the_same_name_again(tmp_path):
                     "--data-dir", str(tmp_path))
     assert first.returncode == 0, first.stderr
     user = json.loads(first.stdout)
-    assert user["username"] == "carol" and uuid.UUID(user["id"])
+    assert user == {"id": 1, "username": "carol"}
     again = run_cli("add-user", "carol", "--password", "pw", "--data-dir", str(tmp_path))
     assert again.returncode == 1
     assert "already exists" in again.stderr
     accepted = run_cli("add-user", "carol", "--password", "other", "--exist-ok", "--data-dir", str(tmp_path))
     assert accepted.returncode == 0
     assert json.loads(accepted.stdout) == user
+    as_uuid = run_cli("add-user", "carol", "--password", "pw", "--exist-ok", "--ids", "uuid",
+                      "--data-dir", str(tmp_path))
+    assert uuid.UUID(json.loads(as_uuid.stdout)["id"]).version == 4
+    second = run_cli("add-user", "erin", "--password", "pw", "--data-dir", str(tmp_path))
+    assert json.loads(second.stdout) == {"id": 2, "username": "erin"}
 
 
 def test_add_client_prints_its_credentials_as_json(tmp_path):

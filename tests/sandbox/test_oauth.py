@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
+from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -260,8 +262,7 @@ def test_an_expired_token_is_401_and_refreshing_brings_access_back(short_lived):
     time.sleep(1.2)
     expired = flow.api_user(first["access_token"])
     assert expired.status_code == 401
-    assert expired.json()["error"] == "invalid_token"
-    assert expired.headers["WWW-Authenticate"].startswith("Bearer")
+    assert expired.json() == {"error": "You are unauthorized to make this request."}
 
     refreshed = flow.refresh(first["refresh_token"])
     assert refreshed.status_code == 200, refreshed.text
@@ -291,3 +292,151 @@ def test_two_refreshes_at_once_with_one_refresh_token_give_one_token(flow):
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda _: flow.refresh(refresh_token), range(4)))
     assert sorted(answer.status_code for answer in answers) == [200, 400, 400, 400]
+
+
+def revoke(flow, token: str, hint: str | None = None, auth=None) -> requests.Response:
+    data = {"token": token, **({"token_type_hint": hint} if hint else {})}
+    return requests.post(flow.sandbox.url + "/oauth/revoke", data=data, timeout=TIMEOUT,
+                         auth=auth or (flow.client["client_id"], flow.client["client_secret"]))
+
+
+@pytest.mark.parametrize("which, hint", [("access_token", None), ("access_token", "access_token"),
+                                         ("refresh_token", None), ("refresh_token", "refresh_token"),
+                                         ("refresh_token", "access_token")])
+def test_revocation_ends_the_access_and_refresh_tokens(flow, which, hint):
+    token = flow.exchange(flow.code()).json()
+    assert flow.api_user(token["access_token"]).status_code == 200
+    answer = revoke(flow, token[which], hint)
+    assert answer.status_code == 200, answer.text
+    refused = flow.api_user(token["access_token"])
+    assert refused.status_code == 401
+    assert refused.json() == {"error": "You are unauthorized to make this request."}
+    assert flow.refresh(token["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_revocation_by_client_secret_post_works_too(flow):
+    token = flow.exchange(flow.code()).json()
+    answer = requests.post(flow.sandbox.url + "/oauth/revoke", timeout=TIMEOUT, data={
+        "token": token["access_token"], "client_id": flow.client["client_id"],
+        "client_secret": flow.client["client_secret"]})
+    assert answer.status_code == 200
+    assert flow.api_user(token["access_token"]).status_code == 401
+
+
+def test_revoking_a_refreshed_token_ends_the_whole_authorization(flow):
+    first = flow.exchange(flow.code()).json()
+    second = flow.refresh(first["refresh_token"]).json()
+    assert flow.api_user(first["access_token"]).status_code == 200, "the old access token lives out its time"
+    other_login = flow.exchange(flow.code()).json()
+    assert revoke(flow, second["refresh_token"]).status_code == 200
+    assert flow.api_user(first["access_token"]).status_code == 401
+    assert flow.api_user(second["access_token"]).status_code == 401
+    assert flow.api_user(other_login["access_token"]).status_code == 200, "another authorization is untouched"
+
+
+def test_revocation_needs_the_client_the_token_was_issued_to(flow):
+    token = flow.exchange(flow.code()).json()
+    unauthenticated = requests.post(flow.sandbox.url + "/oauth/revoke", data={"token": token["access_token"]},
+                                    timeout=TIMEOUT)
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json()["error"] == "invalid_client"
+    wrong_secret = revoke(flow, token["access_token"], auth=(flow.client["client_id"], "not-the-secret"))
+    assert wrong_secret.status_code == 401
+    stranger = flow.sandbox.add_client("Someone Else", [REDIRECT_URI])
+    by_stranger = revoke(flow, token["access_token"], auth=(stranger["client_id"], stranger["client_secret"]))
+    assert by_stranger.status_code == 400
+    assert flow.api_user(token["access_token"]).status_code == 200
+
+
+def test_revoking_an_unknown_token_is_200_as_rfc_7009_says(flow):
+    assert revoke(flow, "no-such-token").status_code == 200
+    assert revoke(flow, "x", hint="something_else").json()["error"] == "unsupported_token_type"
+
+
+def test_show_token_shows_the_whole_redirect_url(flow):
+    page = requests.get(flow.sandbox.url + "/oauth/show_token", params={"code": "abc123", "state": "s 1"},
+                        timeout=TIMEOUT)
+    shown = unescape(re.search(r'<code id="redirect-url">([^<]*)</code>', page.text).group(1))
+    assert shown == flow.sandbox.url + "/oauth/show_token?code=abc123&state=s+1"
+    assert query_of(shown) == {"code": "abc123", "state": "s 1"}
+
+
+def authorize_params(flow, **extra) -> dict:
+    return {"response_type": "code", "client_id": flow.client["client_id"], "redirect_uri": REDIRECT_URI,
+            "scope": "basic", "state": "st", **extra}
+
+
+def test_prompt_login_shows_the_login_form_even_to_someone_logged_in(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    plain = session.get(flow.sandbox.url + "/oauth/authorize", params=authorize_params(flow), timeout=TIMEOUT)
+    assert "Authorize" in plain.text, "without prompt=login a logged-in person goes straight to consent"
+
+    answer = session.get(flow.sandbox.url + "/oauth/authorize", params=authorize_params(flow, prompt="login"),
+                         allow_redirects=False, timeout=TIMEOUT)
+    assert answer.status_code == 302
+    login_url = urljoin(flow.sandbox.url, answer.headers["Location"])
+    assert urlsplit(login_url).path == "/login"
+    page = session.get(login_url, timeout=TIMEOUT)
+    assert "Username" in page.text and "Log in again" in page.text
+    continue_to = hidden_field(page.text, "next")
+    assert "prompt" not in query_of(continue_to) and query_of(continue_to)["client_id"] == flow.client["client_id"]
+
+    other = unique("next-person")
+    flow.sandbox.add_user(other, "other pw")
+    logged_in = session.post(flow.sandbox.url + "/login", allow_redirects=False, timeout=TIMEOUT, data={
+        "username": other, "password": "other pw", "csrf_token": hidden_field(page.text, "csrf_token"),
+        "next": continue_to})
+    assert logged_in.status_code == 302
+    consent = session.get(urljoin(flow.sandbox.url, logged_in.headers["Location"]), timeout=TIMEOUT)
+    assert consent.status_code == 200 and other in consent.text and flow.username not in consent.text
+    decided = session.post(urljoin(flow.sandbox.url, form_action(consent.text)), allow_redirects=False,
+                           timeout=TIMEOUT, data={"csrf_token": hidden_field(consent.text, "csrf_token"),
+                                                  "confirm": "yes"})
+    token = flow.exchange(query_of(decided.headers["Location"])["code"]).json()
+    assert flow.api_user(token["access_token"]).json()["username"] == other
+
+
+def test_prompt_login_among_other_prompt_values(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    answer = session.get(flow.sandbox.url + "/oauth/authorize", allow_redirects=False, timeout=TIMEOUT,
+                         params=authorize_params(flow, prompt="consent login"))
+    assert urlsplit(answer.headers["Location"]).path == "/login"
+    other = session.get(flow.sandbox.url + "/oauth/authorize", params=authorize_params(flow, prompt="consent"),
+                        timeout=TIMEOUT)
+    assert "Authorize" in other.text
+
+
+def test_the_logout_page_logs_out_with_a_csrf_protected_button(flow):
+    session = requests.Session()
+    session.cookies.update(logged_in_cookies(flow))
+    assert flow.username in session.get(flow.sandbox.url + "/", timeout=TIMEOUT).text
+    page = session.get(flow.sandbox.url + "/logout", params={"next": "/login?x=1"}, timeout=TIMEOUT)
+    assert page.status_code == 200
+    assert flow.username in page.text and "Log out" in page.text
+    assert form_action(page.text) == "/logout"
+    assert page.headers["X-Frame-Options"] == "DENY"
+
+    forged = session.post(flow.sandbox.url + "/logout", data={"next": "/"}, allow_redirects=False, timeout=TIMEOUT)
+    assert forged.status_code == 400
+    assert flow.username in session.get(flow.sandbox.url + "/", timeout=TIMEOUT).text, "still logged in"
+
+    answer = session.post(flow.sandbox.url + "/logout", allow_redirects=False, timeout=TIMEOUT, data={
+        "csrf_token": hidden_field(page.text, "csrf_token"), "next": hidden_field(page.text, "next")})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/login?x=1"
+    assert flow.username not in session.get(flow.sandbox.url + "/", timeout=TIMEOUT).text
+    consent_or_login = session.get(flow.sandbox.url + "/oauth/authorize", params=authorize_params(flow),
+                                   allow_redirects=False, timeout=TIMEOUT)
+    assert urlsplit(consent_or_login.headers["Location"]).path == "/login"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", REDIRECT_URI])
+def test_logout_only_continues_to_local_paths(flow, target):
+    session = requests.Session()
+    page = session.get(flow.sandbox.url + "/logout", params={"next": target}, timeout=TIMEOUT)
+    assert hidden_field(page.text, "next") == "/"
+    answer = session.post(flow.sandbox.url + "/logout", allow_redirects=False, timeout=TIMEOUT, data={
+        "csrf_token": hidden_field(page.text, "csrf_token"), "next": target})
+    assert answer.headers["Location"] == "/"
