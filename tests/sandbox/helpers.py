@@ -5,12 +5,16 @@ import copy
 import hashlib
 import os
 import re
+import sqlite3
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
 from html import unescape
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import requests
+
+from sandbox.config import database_path
 
 API = "/api/v1.0"
 TIMEOUT = 30
@@ -90,6 +94,15 @@ def make_caller(sandbox, username: str | None = None, expires_in: int | None = N
     username = username or unique("user")
     user = sandbox.add_user(username, "password")
     return Caller(sandbox.url, user["id"], username, sandbox.issue_token(username, expires_in=expires_in))
+
+
+def expire_token(sandbox, access_token: str) -> None:
+    """Move the token's issue time back past its lifetime: the sandbox's clock says it has expired,
+    with no test waiting for it."""
+    with closing(sqlite3.connect(database_path(sandbox.data_dir))) as db, db:
+        changed = db.execute("UPDATE tokens SET issued_at = issued_at - expires_in - 1 WHERE access_token = ?",
+                             (access_token,)).rowcount
+    assert changed == 1, "no such token"
 
 
 def sandbox_files(sandbox) -> set[str]:
