@@ -1,4 +1,4 @@
-"""The repovizz2 API v1.0, answering as /work/shared/repovizz2-api.md describes it."""
+"""The repovizz2 API v1.0, answering as the public repovizz2 API documentation describes it."""
 from __future__ import annotations
 
 import json

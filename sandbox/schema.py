@@ -1,6 +1,6 @@
 """The sandbox's own check of a datapack document: the public repovizz2 schema's rules, and nothing stricter.
 
-Written from the rules as `/work/shared/repovizz2-api.md` states them:
+Written from the rules as the public repovizz2 material states them:
 
 - the document is an object with `info` and `children`;
 - `info` is an object with `name`, `author`, `description` (strings) and `keywords` (unique strings);
