@@ -80,6 +80,21 @@ def inline_allowed(mime: str) -> bool:
     return base.startswith(INLINE_SAFE_KINDS) or base in INLINE_SAFE
 
 
+_BASE_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*", re.ASCII)
+
+
+def served_type(mime: str, inline_wanted: bool) -> tuple[str, bool]:
+    """The Content-Type a stored file is sent with, and whether it is shown in place.
+
+    Only the base media type is sent, never the parameters a document gave it: a value like
+    ``text/plain; x=1,text/html`` reads to some browsers as a list whose last type wins. In place only
+    when asked for and the base type is on the allow-list; anything malformed is bytes to download."""
+    base = base_mime(mime)
+    if not _BASE_TYPE.fullmatch(base):
+        return "application/octet-stream", False
+    return base, bool(inline_wanted) and inline_allowed(base)
+
+
 def content_disposition(kind: str, filename: str) -> str:
     fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     fallback = re.sub(r"[^A-Za-z0-9 ._()+-]", "_", fallback).strip() or "file"
