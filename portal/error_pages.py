@@ -69,6 +69,17 @@ def handle_too_large(error: RequestEntityTooLarge):
                            advice="Send fewer or smaller files at once; see the limits on the upload page."), 413
 
 
+def handle_too_deep(error: RecursionError):
+    """The last line of defence for a tree nested deeper than a walk of it can go (a document stored
+    at repovizz2 by some other client): a page that says so, not a 500."""
+    message = ("This datapack's document is nested too deeply for the portal to show or change it "
+               "(Python's recursion limit was reached).")
+    if wants_json():
+        return {"error": message}, 502
+    return render_template("error.html", title="Nested too deeply to show", message=message,
+                           advice="Nothing was changed. repovizz2 still has the datapack as it was."), 502
+
+
 def handle_http_error(error: HTTPException):
     if wants_json():
         return {"error": error.description}, error.code
@@ -106,3 +117,4 @@ def init_app(app) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(RequestEntityTooLarge, handle_too_large)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(RecursionError, handle_too_deep)

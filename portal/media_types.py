@@ -45,7 +45,7 @@ def preview_kind(mime: str, name: str = "") -> str:
     if base in CHART_TYPES:
         return "chart"
     if not base or base in ("application/octet-stream", "text/plain"):
-        if posixpath.splitext(name or "")[1].lower() in CHART_EXTENSIONS:
+        if isinstance(name, str) and posixpath.splitext(name)[1].lower() in CHART_EXTENSIONS:
             return "chart"
     return ""
 
@@ -59,7 +59,7 @@ def extension_for(mime: str) -> str:
 
 def safe_filename(name: str) -> str:
     """A file name for Content-Disposition: no folders, no control characters, no quotes."""
-    name = posixpath.basename((name or "").replace("\\", "/"))
+    name = posixpath.basename(name.replace("\\", "/")) if isinstance(name, str) else ""
     name = "".join(ch for ch in name if ord(ch) >= 32 and ch not in '"').strip().strip(".")
     return name[:200]
 

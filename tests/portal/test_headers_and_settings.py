@@ -159,3 +159,45 @@ def test_a_reference_that_is_one_segment_is_linked(client, auth, repovizz2, data
     auth.login()
     text = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
     assert f'<img src="/datapacks/{datapack_id}/content/{VIDEO}?inline=1"' in text
+
+
+# --- A datapack page shows what it can --------------------------------------------------------------
+
+def nested(depth: int) -> dict:
+    top = node = {"class": "container", "name": "level", "text": "", "children": []}
+    for _ in range(depth):
+        child = {"class": "container", "name": "level", "text": "", "children": []}
+        node["children"].append(child)
+        node = child
+    return top
+
+
+@pytest.mark.parametrize("structure_", [
+    [1, 2], "text", None, 5, {"info": "x", "children": "x"}, {"info": {}, "children": [1, "a", None, []]},
+    {"info": {}, "children": [{"class": "data", "name": "n", "text": "", "link": 5, "mime": 5}]},
+    {"info": {}, "children": [{"class": "data", "name": 5, "text": 7, "link": "repovizz:abc", "mime": ["x"]}]},
+    {"info": {}, "children": [nested(300)]},
+], ids=["list", "string", "null", "number", "strings", "junk-children", "int-link", "int-name", "300-deep"])
+@pytest.mark.parametrize("path", ["", "/document.json", "/content/abc", "/content/abc?inline=1"])
+def test_an_unexpected_stored_shape_is_never_a_500(client, auth, api, structure_, path):
+    auth.login()
+    api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1", json={"id": "d-1", "name": "x", "owner": "u-1",
+                                                          "structure": structure_})
+    api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/abc", body=b"x")
+    answer = client.get(f"/datapacks/d-1{path}")
+    assert answer.status_code in (200, 404, 502), answer.status_code
+    if answer.status_code == 502:  # repovizz2's answer is not a datapack, or a tree too deep to show: said so
+        assert '<section class="problems" role="alert">' in answer.get_data(as_text=True)
+
+
+def test_a_tree_too_deep_to_walk_is_a_page_that_says_so(client, auth, api, monkeypatch):
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("portal.views.datapack._page", too_deep)
+    auth.login()
+    api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1", json={"id": "d-1", "name": "x", "owner": "u-1",
+                                                          "structure": {"info": {}, "children": []}})
+    answer = client.get("/datapacks/d-1")
+    assert answer.status_code == 502
+    assert "nested too deeply for the portal to show" in answer.get_data(as_text=True)
