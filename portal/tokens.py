@@ -1,8 +1,9 @@
 """The one owner of the repovizz2 login token.
 
-The Authlib registration (login flow), pruning stale OAuth states, revoking the tokens on logout, the pooled session that signs each call with the user's
-token, saving a renewed token at once, adopting a token that a parallel request renewed, and
-renewing and retrying once after a 401 all live here. `repovizz2()` hands a view its client.
+The Authlib registration (login flow), pruning stale OAuth states, the pooled session that signs
+each call with the user's token, saving a renewed token at once, adopting a token that a parallel
+request renewed, renewing and retrying once after a 401, and revoking the tokens on logout all live
+here. `repovizz2()` hands a view its client.
 """
 from __future__ import annotations
 
@@ -180,10 +181,6 @@ class Revocation:
     outcome: str  # "revoked", "unsupported" (repovizz2 offers no revocation), "failed" or "none" (no token)
     detail: str = ""
     expires_at: float | None = None  # when the access token ends by itself, if it was not revoked
-
-    @property
-    def revoked(self) -> bool:
-        return self.outcome == "revoked"
 
 
 def revoke(token: dict | None) -> Revocation:

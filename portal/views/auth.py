@@ -67,7 +67,7 @@ def logout():
     was_logged_in = current_user() is not None
     if was_logged_in and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()  # another site must not log the user out
-    revocation = revoke(session.get("token"))
+    revocation = revoke(session.get("token") if was_logged_in else None)
     username = (session.get("user") or {}).get("username")
     if session:
         session.clear()  # the stored session is deleted, and the cookie with it
