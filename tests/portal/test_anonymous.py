@@ -3,7 +3,6 @@ view, and sessions that expire by time without a login ever being evicted to mak
 from __future__ import annotations
 
 import os
-import re
 import struct
 import time
 from datetime import timedelta

@@ -10,8 +10,8 @@ from portal.config import ConfigError, settings_from_env
 from portal.media_types import served_type
 from portal.security import UnsafePathSegment
 from tests.portal.samples import REPOVIZZ2, USER
-from tests.portal.test_anonymous import csrf_app, log_in  # noqa: F401
-from tests.portal.test_edit_views import DOCUMENT, VIDEO, datapack_id, structure  # noqa: F401
+from tests.portal.test_anonymous import csrf_app, log_in  # noqa: F401 (fixtures)
+from tests.portal.test_edit_views import VIDEO, datapack_id, structure  # noqa: F401 (fixtures)
 
 # --- Yes/no settings ----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import responses
 
 from portal import create_app
 from tests.portal.samples import REPOVIZZ2, USER
-from tests.portal.test_anonymous import CountingBody, GIB, csrf_app, log_in, session_files  # noqa: F401
+from tests.portal.test_anonymous import csrf_app, log_in, session_files  # noqa: F401 (csrf_app: a fixture)
 
 REVOKE = f"{REPOVIZZ2}/oauth/revoke"
 
