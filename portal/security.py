@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Request, current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
-from werkzeug.routing import UnicodeConverter
+from werkzeug.routing import UnicodeConverter, ValidationError
 
 from .access import current_user
 from .config import MIB
@@ -88,7 +88,13 @@ class PathSegment(UnicodeConverter):
     """The default converter of every ``<name>`` in a route. Building a URL quotes every reserved
     character, "/" and "\\" included, so a value that came from repovizz2 (a datapack or file id)
     stays one segment of the path; "." and "..", which a browser resolves even percent-encoded,
-    cannot be made into a segment at all."""
+    cannot be made into a segment at all, nor matched from a request's path (a raw ``/datapacks/..``
+    would otherwise reach repovizz2 as a ``..`` in its own API's path)."""
+
+    def to_python(self, value: str) -> str:
+        if value in (".", ".."):
+            raise ValidationError()
+        return value
 
     def to_url(self, value) -> str:
         text = str(value)

@@ -201,3 +201,12 @@ def test_a_tree_too_deep_to_walk_is_a_page_that_says_so(client, auth, api, monke
     answer = client.get("/datapacks/d-1")
     assert answer.status_code == 502
     assert "nested too deeply for the portal to show" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/datapacks/..", "/datapacks/.", "/datapacks/../document.json",
+                                  "/datapacks/d-1/content/..", "/datapacks/d-1/content/.?inline=1"])
+def test_a_dot_segment_in_a_request_path_is_not_an_id(client, auth, api, path):
+    """A raw request (a browser would resolve the dots first) must not hand ".." to repovizz2's API."""
+    auth.login()
+    assert client.get(path).status_code == 404
+    assert not api.calls
