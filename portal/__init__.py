@@ -9,11 +9,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import error_pages, template_helpers, tokens
+from .access import end_expired_login
 from .body_timeout import BodyReadTimeoutMiddleware
-from .config import MIB, ConfigError, require_secrets, settings_from_env
+from .config import MIB, ConfigError, require_secrets, settings_from_env, with_derived_urls
 from .datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, load_catalog
 from .extensions import init_extensions
-from .security import SecureCookiesOverHttps, limit_request_body, security_headers
+from .security import PathSegment, PortalRequest, SecureCookiesOverHttps, limit_request_body, refuse_anonymous_bodies, \
+    security_headers
 from .views import register_views
 
 # templates/ and static/ sit beside the package, at the top of the checkout the portal runs from.
@@ -24,6 +26,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the portal. Without `test_config`, settings come from ``PORTAL_*`` variables (and ``.env``)."""
     app = Flask(__name__, template_folder=os.path.join(PROJECT_ROOT, "templates"),
                 static_folder=os.path.join(PROJECT_ROOT, "static"))
+    app.request_class = PortalRequest
+    # Every <name> in a route is one path segment, also when the value came from repovizz2.
+    app.url_map.converters["default"] = app.url_map.converters["string"] = PathSegment
     app.config.update(
         SESSION_COOKIE_NAME="portal_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -40,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(settings_from_env({}))
         app.config.update(test_config)
+    app.config.update(with_derived_urls(app.config))
 
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_FORM_MB"] * MIB
     app.config["MAX_FORM_PARTS"] = app.config["MAX_FILES"] + 50
@@ -48,7 +54,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["datatypes"] = _datatypes(app.config["DATATYPES_DIR"])
 
-    app.before_request(limit_request_body)  # before the CSRF check, which reads the form
+    # Before the CSRF check, which reads the form: an ended login counts as none, a body is capped,
+    # and an anonymous body is refused unread.
+    app.before_request(end_expired_login)
+    app.before_request(limit_request_body)
+    app.before_request(refuse_anonymous_bodies)
     init_extensions(app)
     tokens.init_app(app)
     register_views(app)

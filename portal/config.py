@@ -23,6 +23,31 @@ def _number(env: Mapping[str, str], name: str, default, kind=int):
         raise ConfigError(f"{PREFIX}{name} must be {what}, not {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default, kind=int):
+    value = _number(env, name, default, kind)
+    if value <= 0:
+        raise ConfigError(f"{PREFIX}{name} must be more than 0, not {env.get(PREFIX + name)!r}")
+    return value
+
+
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A yes/no setting: true/false, yes/no, on/off or 1/0 in any case; anything else refuses to start
+    (a typo must not turn a protection off, nor proxy trust on)."""
+    raw = env.get(PREFIX + name)
+    if raw is None or not raw.strip():
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be one of true/false, yes/no, on/off, 1/0, not {raw!r}")
+
+
 def settings_from_env(env: Mapping[str, str]) -> dict:
     """Flask config keys from the environment; required secrets are checked by `require_secrets`."""
     return {
@@ -33,6 +58,10 @@ def settings_from_env(env: Mapping[str, str]) -> dict:
         "SESSION_DIR": env.get(PREFIX + "SESSION_DIR", os.path.join("instance", "sessions")),
         "REDIS_URL": env.get(PREFIX + "REDIS_URL", ""),
         "DATATYPES_DIR": env.get(PREFIX + "DATATYPES_DIR", ""),
+        "SESSION_HOURS": _positive(env, "SESSION_HOURS", 12.0, float),
+        # Empty means "at REPOVIZZ2_URL" (see `with_derived_urls`): /oauth/revoke and /logout.
+        "REVOKE_URL": env.get(PREFIX + "REVOKE_URL", "").rstrip("/"),
+        "REPOVIZZ2_LOGOUT_URL": env.get(PREFIX + "REPOVIZZ2_LOGOUT_URL", ""),
         "MAX_ASSET_MB": _number(env, "MAX_ASSET_MB", 4096),
         "MAX_FILES": _number(env, "MAX_FILES", 1000),
         "MAX_JSON_KB": _number(env, "MAX_JSON_KB", 1024),
@@ -42,7 +71,16 @@ def settings_from_env(env: Mapping[str, str]) -> dict:
         "READ_TIMEOUT": _number(env, "READ_TIMEOUT", 120.0, float),
         "BODY_READ_TIMEOUT": _number(env, "BODY_READ_TIMEOUT", 60.0, float),  # 0: none (see body_timeout.py)
         "TOKEN_LEEWAY": _number(env, "TOKEN_LEEWAY", 60),
-        "BEHIND_PROXY": env.get(PREFIX + "BEHIND_PROXY", "") not in ("", "0", "false", "no"),
+        "BEHIND_PROXY": _flag(env, "BEHIND_PROXY", False),
+    }
+
+
+def with_derived_urls(config: Mapping) -> dict:
+    """The repovizz2 URLs that default to a path at REPOVIZZ2_URL, filled in once that is final."""
+    base = config["REPOVIZZ2_URL"].rstrip("/")
+    return {
+        "REVOKE_URL": config.get("REVOKE_URL") or f"{base}/oauth/revoke",
+        "REPOVIZZ2_LOGOUT_URL": config.get("REPOVIZZ2_LOGOUT_URL") or f"{base}/logout",
     }
 
 

@@ -1,7 +1,7 @@
 """One place that turns failures into the page (or JSON) the user sees."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -69,11 +69,47 @@ def handle_too_large(error: RequestEntityTooLarge):
                            advice="Send fewer or smaller files at once; see the limits on the upload page."), 413
 
 
+def handle_too_deep(error: RecursionError):
+    """The last line of defence for a tree nested deeper than a walk of it can go (a document stored
+    at repovizz2 by some other client): a page that says so, not a 500."""
+    message = ("This datapack's document is nested too deeply for the portal to show or change it "
+               "(Python's recursion limit was reached).")
+    if wants_json():
+        return {"error": message}, 502
+    return render_template("error.html", title="Nested too deeply to show", message=message,
+                           advice="Nothing was changed. repovizz2 still has the datapack as it was."), 502
+
+
 def handle_http_error(error: HTTPException):
     if wants_json():
         return {"error": error.description}, error.code
-    return render_template("error.html", title=f"{error.code} {error.name}", message=error.description,
-                           advice=None), error.code
+    title = getattr(error, "title", None) or f"{error.code} {error.name}"
+    return render_template("error.html", title=title, message=error.description,
+                           advice=getattr(error, "advice", None)), error.code
+
+
+def _page_to_return_to() -> str | None:
+    """Where a login should lead back to after a refused POST: the page at the same address, or the
+    datapack the form was about."""
+    try:
+        endpoint, values = current_app.create_url_adapter(request).match(request.path, method="GET")
+        return url_for(endpoint, **values)
+    except HTTPException:
+        pass
+    datapack_id = (request.view_args or {}).get("datapack_id")
+    return url_for("datapack.show", datapack_id=datapack_id) if datapack_id else None
+
+
+def not_logged_in():
+    """The answer to a body sent without a login (read by nobody: see security.refuse_anonymous_bodies)."""
+    login = login_url(_page_to_return_to())
+    if wants_json():
+        return {"error": "Log in with repovizz2 first.", "login": login}, 401
+    return render_template(
+        "error.html", title="Log in first",
+        message="You are not logged in to the portal (or your login has ended), so what you sent was not "
+                "read and nothing was changed.",
+        advice="Log in with repovizz2, then send it again.", login=login), 401
 
 
 def init_app(app) -> None:
@@ -81,3 +117,4 @@ def init_app(app) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(RequestEntityTooLarge, handle_too_large)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(RecursionError, handle_too_deep)

@@ -45,7 +45,7 @@ def preview_kind(mime: str, name: str = "") -> str:
     if base in CHART_TYPES:
         return "chart"
     if not base or base in ("application/octet-stream", "text/plain"):
-        if posixpath.splitext(name or "")[1].lower() in CHART_EXTENSIONS:
+        if isinstance(name, str) and posixpath.splitext(name)[1].lower() in CHART_EXTENSIONS:
             return "chart"
     return ""
 
@@ -59,7 +59,7 @@ def extension_for(mime: str) -> str:
 
 def safe_filename(name: str) -> str:
     """A file name for Content-Disposition: no folders, no control characters, no quotes."""
-    name = posixpath.basename((name or "").replace("\\", "/"))
+    name = posixpath.basename(name.replace("\\", "/")) if isinstance(name, str) else ""
     name = "".join(ch for ch in name if ord(ch) >= 32 and ch not in '"').strip().strip(".")
     return name[:200]
 
@@ -78,6 +78,21 @@ def inline_allowed(mime: str) -> bool:
     """Whether a browser may be asked to show a file of this type in place."""
     base = base_mime(mime)
     return base.startswith(INLINE_SAFE_KINDS) or base in INLINE_SAFE
+
+
+_BASE_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*", re.ASCII)
+
+
+def served_type(mime: str, inline_wanted: bool) -> tuple[str, bool]:
+    """The Content-Type a stored file is sent with, and whether it is shown in place.
+
+    Only the base media type is sent, never the parameters a document gave it: a value like
+    ``text/plain; x=1,text/html`` reads to some browsers as a list whose last type wins. In place only
+    when asked for and the base type is on the allow-list; anything malformed is bytes to download."""
+    base = base_mime(mime)
+    if not _BASE_TYPE.fullmatch(base):
+        return "application/octet-stream", False
+    return base, bool(inline_wanted) and inline_allowed(base)
 
 
 def content_disposition(kind: str, filename: str) -> str:

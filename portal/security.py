@@ -1,10 +1,24 @@
-"""HTTP-level protections applied to every response and request: body caps, security headers,
-Secure cookies over https."""
+"""HTTP-level protections applied to every response and request: body caps, no body read for an
+anonymous visitor, a form body that is not well-formed said so, URL segments that stay segments,
+security and cache headers, Secure cookies over https."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Request, current_app, request
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+from werkzeug.routing import UnicodeConverter, ValidationError
 
+from .access import current_user
 from .config import MIB
+from .error_pages import not_logged_in
+from .tokens import bearer_token
+
+# Methods that carry no body a view reads, and so need no login to be received.
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Endpoints an anonymous visitor may send a body to, and how large it may be: a logout form
+# (a stale page after the login ended) is a CSRF token and nothing else.
+ANONYMOUS_BODY_ENDPOINTS = {"auth.logout"}
+LOGIN_FORM_BYTES = 8 * 1024
 
 
 def limit_request_body():
@@ -19,6 +33,82 @@ def limit_request_body():
         request.max_content_length = config["MAX_FORM_MEMORY_SIZE"] + config["MAX_FILES"] * 2048
 
 
+def refuse_anonymous_bodies():
+    """Answer a body sent without a login before anything reads it.
+
+    Registered before the CSRF check, which reads ``request.form`` and so would parse (and spool to
+    disk) a whole multipart body just to find that its token is missing. Only the session cookie and
+    the headers are looked at here: an anonymous POST or PUT to a page that needs a login is refused
+    with 401 and its body is never read. A script's bearer token is let through to the API, whose
+    calls check it at repovizz2 before they read a file."""
+    if request.method in SAFE_METHODS or request.endpoint is None or current_user() is not None:
+        return None
+    if request.blueprint == "api" and bearer_token():
+        return None
+    if request.endpoint in ANONYMOUS_BODY_ENDPOINTS:
+        if (request.content_length or 0) > LOGIN_FORM_BYTES:
+            raise RequestEntityTooLarge()
+        request.max_content_length = LOGIN_FORM_BYTES
+        return None
+    return not_logged_in()
+
+
+class MalformedBody(BadRequest):
+    """A form body that could not be parsed (e.g. multipart with a missing or broken boundary)."""
+
+    title = "What was sent could not be read"
+    advice = ("Nothing was saved. Reload the page and send the form again; if this keeps happening, "
+              "something between your browser and the portal (a proxy, an extension) changes uploads.")
+
+
+class _StrictFormParser(FormDataParser):
+    """Werkzeug's form parser, which would answer a broken multipart body with an empty form (and
+    so the user with "Form expired"); here it says what is wrong."""
+
+    def parse(self, stream, mimetype, content_length, options=None):
+        self.silent = False
+        try:
+            return super().parse(stream, mimetype, content_length, options)
+        except ValueError as error:
+            raise MalformedBody(f"The form's body is not well-formed {mimetype}: {error}.") from None
+
+
+class PortalRequest(Request):
+    form_data_parser_class = _StrictFormParser
+
+
+class UnsafePathSegment(HTTPException):
+    code = 502
+    title = "An id repovizz2 gave cannot be linked to"
+    description = ("repovizz2 answered with an id that cannot be part of an address (it is empty, "
+                   "'.' or '..'): the page cannot link to it.")
+
+
+class PathSegment(UnicodeConverter):
+    """The default converter of every ``<name>`` in a route. Building a URL quotes every reserved
+    character, "/" and "\\" included, so a value that came from repovizz2 (a datapack or file id)
+    stays one segment of the path; "." and "..", which a browser resolves even percent-encoded,
+    cannot be made into a segment at all, nor matched from a request's path (a raw ``/datapacks/..``
+    would otherwise reach repovizz2 as a ``..`` in its own API's path)."""
+
+    def to_python(self, value: str) -> str:
+        if value in (".", ".."):
+            raise ValidationError()
+        return value
+
+    def to_url(self, value) -> str:
+        text = str(value)
+        if text in ("", ".", ".."):
+            raise UnsafePathSegment()
+        return super().to_url(text).replace("/", "%2F")
+
+
+def is_safe_path_segment(value) -> bool:
+    """Whether `value` can be put into a URL path as one segment (see `PathSegment`)."""
+    return isinstance(value, str) and value not in ("", ".", "..") and not any(
+        ch in "/\\" or ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
 def security_headers(response):
     """No inline script, no framing, no sniffing, no referrer (the OAuth callback URL carries a code)."""
     response.headers.setdefault(
@@ -30,6 +120,10 @@ def security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.endpoint != "static":
+        # Pages, documents and API answers are one user's: no copy in a shared cache or the browser's
+        # history store. (A stored file sets its own "private, max-age": a file id never changes.)
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from .assets import human_size
 from .datapack_rules import TreeNode, reference_id
 from .media_types import preview_kind
+from .security import is_safe_path_segment
 from .tree_edits import container_places, node_fingerprint
 
 
@@ -25,6 +26,13 @@ def datatype_of(node):
     return current_app.extensions["datatypes"].find(node.get("type")) if isinstance(node, dict) else None
 
 
+def file_reference(link: str) -> str:
+    """The file id of an uploaded node, for `url_for(..., file_id=…)`; "" (no link to it) when the id
+    repovizz2 stored could not be one segment of an address ("/", "..", control characters)."""
+    ref = reference_id(link) if isinstance(link, str) else ""
+    return ref if is_safe_path_segment(ref) else ""
+
+
 def pretty_json(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
@@ -36,5 +44,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(node_fingerprint)
     app.add_template_global(node_mime)
     app.add_template_global(edit_containers)
-    app.add_template_global(reference_id, "file_reference")
+    app.add_template_global(file_reference)
     app.add_template_global(datatype_of)

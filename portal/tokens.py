@@ -1,10 +1,14 @@
 """The one owner of the repovizz2 login token.
 
-The Authlib registration (login flow), the pooled session that signs each call with the user's
-token, saving a renewed token at once, adopting a token that a parallel request renewed, and
-renewing and retrying once after a 401 all live here. `repovizz2()` hands a view its client.
+The Authlib registration (login flow), pruning stale OAuth states, the pooled session that signs
+each call with the user's token, saving a renewed token at once, adopting a token that a parallel
+request renewed, renewing and retrying once after a 401, and revoking the tokens on logout all live
+here. `repovizz2()` hands a view its client.
 """
 from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -13,6 +17,8 @@ from flask import current_app, g, request, session
 from requests.adapters import HTTPAdapter
 
 from .repovizz2_client import Repovizz2Client
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app) -> None:
@@ -150,3 +156,78 @@ def _mount_pool(http: requests.Session) -> None:
     adapter = current_app.extensions["repovizz2_adapter"]
     http.mount("http://", adapter)
     http.mount("https://", adapter)
+
+
+# --- Login and logout -----------------------------------------------------------------------------------
+
+LOGIN_STATE_PREFIX = "_state_repovizz2_"
+LOGIN_STATES_KEPT = 3  # logins started in other tabs that can still be finished
+
+
+def forget_old_login_states(keep: int = LOGIN_STATES_KEPT - 1) -> None:
+    """Before a new login starts: keep only the newest `keep` OAuth states Authlib stored for earlier
+    clicks on "Log in" (each one ~500 bytes of state and PKCE verifier, which Authlib never prunes
+    until a login completes)."""
+    states = sorted((key for key in session if key.startswith(LOGIN_STATE_PREFIX)),
+                    key=lambda key: (session[key] or {}).get("exp", 0) if isinstance(session[key], dict) else 0)
+    for key in states[:max(len(states) - keep, 0)]:
+        session.pop(key, None)
+
+
+@dataclass
+class Revocation:
+    """What became of the login's tokens at repovizz2 on logout."""
+
+    outcome: str  # "revoked", "unsupported" (repovizz2 offers no revocation), "failed" or "none" (no token)
+    detail: str = ""
+    expires_at: float | None = None  # when the access token ends by itself, if it was not revoked
+
+
+def revoke(token: dict | None) -> Revocation:
+    """Ask repovizz2 to revoke the login's tokens (RFC 7009: the refresh token first, so that no new
+    access token can come of it, then the access token), authenticated as the portal's client.
+
+    Never raises: whatever repovizz2 answers, the caller still ends the local session."""
+    if not token or not (token.get("access_token") or token.get("refresh_token")):
+        return Revocation("none")
+    config = current_app.config
+    expires_at = token.get("expires_at") if isinstance(token.get("expires_at"), (int, float)) else None
+    http = OAuth2Session(client_id=config["CLIENT_ID"], client_secret=config["CLIENT_SECRET"],
+                         revocation_endpoint_auth_method="client_secret_basic")
+    _mount_pool(http)
+    timeout = (config["CONNECT_TIMEOUT"], min(config["READ_TIMEOUT"], 10.0))
+    try:
+        for kind in ("refresh_token", "access_token"):
+            value = token.get(kind)
+            if not value:
+                continue
+            try:
+                answer = http.revoke_token(config["REVOKE_URL"], token=value, token_type_hint=kind, timeout=timeout)
+            except requests.RequestException as error:
+                log.warning("logout: token revocation at %s failed: %s", config["REVOKE_URL"], type(error).__name__)
+                return Revocation("failed", "repovizz2 did not answer", expires_at)
+            outcome = _revocation_outcome(answer)
+            answer.close()
+            if outcome is not None:
+                log.warning("logout: token revocation at %s: HTTP %s", config["REVOKE_URL"], answer.status_code)
+                return Revocation(*outcome, expires_at)
+    finally:
+        http.close()
+    return Revocation("revoked")
+
+
+def _revocation_outcome(answer) -> tuple[str, str] | None:
+    """None when repovizz2 revoked the token (or did not know it: RFC 7009 answers 200 to both)."""
+    if answer.status_code == 200:
+        return None
+    if answer.status_code in (404, 405, 501):
+        return "unsupported", "repovizz2 offers no way to revoke a token"
+    try:
+        error = answer.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if error == "unsupported_token_type":
+        return "unsupported", "repovizz2 does not revoke this kind of token"
+    if answer.status_code == 503:
+        return "failed", "repovizz2 was unavailable"
+    return "failed", f"repovizz2 answered HTTP {answer.status_code}" + (f" ({error})" if isinstance(error, str) else "")

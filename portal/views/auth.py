@@ -1,21 +1,28 @@
 """Login with repovizz2 (OAuth2 authorization code + PKCE, run by Authlib) and logout."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from ..access import login_url, safe_next
+from ..access import current_user, login_url, safe_next, start_login
+from ..extensions import csrf
 from ..repovizz2_client import Repovizz2Error
-from ..tokens import forget_client, provider, repovizz2
+from ..tokens import forget_client, forget_old_login_states, provider, repovizz2, revoke
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @bp.route("/login")
 def login():
-    """Start the authorization-code flow; Authlib keeps state and the PKCE verifier in the session."""
+    """Start the authorization-code flow; Authlib keeps state and the PKCE verifier in the session.
+
+    ``prompt=login`` asks repovizz2 to show its login page even when this browser is still logged in
+    there: on a shared computer the next person must not land in the previous one's account."""
+    forget_old_login_states()
     session["after_login"] = safe_next(request.args.get("next"))
-    return provider().authorize_redirect(url_for("auth.callback", _external=True))
+    return provider().authorize_redirect(url_for("auth.callback", _external=True), prompt="login")
 
 
 @bp.route("/callback")
@@ -34,7 +41,7 @@ def callback():
     except Repovizz2Error:
         session.pop("token", None)
         raise
-    session["user"] = {"id": user["id"], "username": user["username"]}
+    start_login({"id": user["id"], "username": user["username"]})
     return redirect(safe_next(session.pop("after_login", None)))
 
 
@@ -54,6 +61,27 @@ def _login_failed(error: str, description: str | None):
 
 
 @bp.route("/logout", methods=["POST"])
+@csrf.exempt  # checked below, once there is a login to end (a stale page's form must still get an answer)
 def logout():
-    session.clear()
-    return redirect(url_for("home.home"))
+    """Revoke the login's tokens at repovizz2, end the session here, and say what still holds."""
+    was_logged_in = current_user() is not None
+    if was_logged_in and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()  # another site must not log the user out
+    revocation = revoke(session.get("token") if was_logged_in else None)
+    username = (session.get("user") or {}).get("username")
+    if session:
+        session.clear()  # the stored session is deleted, and the cookie with it
+    return render_template(
+        "logged_out.html",
+        was_logged_in=was_logged_in,
+        username=username,
+        revocation=revocation,
+        token_ends=_clock(revocation.expires_at),
+        repovizz2_logout_url=current_app.config["REPOVIZZ2_LOGOUT_URL"],
+    )
+
+
+def _clock(timestamp: float | None) -> str:
+    if timestamp is None:
+        return ""
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%H:%M UTC on %d %B %Y")

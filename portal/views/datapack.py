@@ -20,7 +20,7 @@ from ..datapack_rules import UPLOADED_PREFIX, DatapackInvalid, TreeNode, documen
 from ..document_builder import guess_mime, readable_name
 from ..forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, ReplaceForm
 from ..media_types import CONTENT_CSP, base_mime, content_disposition, download_name, header_mime, \
-    inline_allowed, safe_filename
+    safe_filename, served_type
 from ..request_files import asset_from_storage, chosen_assets, limits
 from ..tokens import repovizz2
 from ..tree_edits import EditError, add_node, data_node, describe, node_at, node_fingerprint, remove_node, \
@@ -140,7 +140,7 @@ def _upstream_filename(headers) -> str:
 
 def _stream(upstream, mime: str, node_name: str) -> Response:
     name = download_name(node_name, mime, _upstream_filename(upstream.headers))
-    inline = request.args.get("inline") == "1" and inline_allowed(mime)
+    content_type, inline = served_type(mime, request.args.get("inline") == "1")
 
     def chunks():
         try:
@@ -151,7 +151,7 @@ def _stream(upstream, mime: str, node_name: str) -> Response:
             upstream.close()
 
     response = Response(chunks(), status=upstream.status_code if upstream.status_code == 206 else 200,
-                        content_type=mime, direct_passthrough=True)
+                        content_type=content_type, direct_passthrough=True)
     response.call_on_close(upstream.close)
     length = upstream.headers.get("Content-Length")
     if length and length.isdigit() and not upstream.headers.get("Content-Encoding"):

@@ -11,7 +11,7 @@ import responses
 
 from portal import create_app
 from tests.portal.fakes import FakeRepovizz2
-from tests.portal.samples import REPOVIZZ2, USER
+from tests.portal.samples import REPOVIZZ2, USER, seed
 
 @pytest.fixture
 def app(tmp_path):
@@ -44,6 +44,20 @@ def api():
 def repovizz2(api):
     """The in-memory repovizz2 (tests/portal/fakes.py) on top of `api`."""
     return FakeRepovizz2(api)
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    """The portal as deployed: CSRF checks on (the conftest's `app` turns them off)."""
+    return create_app({"TESTING": True, "SECRET_KEY": "test", "REPOVIZZ2_URL": REPOVIZZ2, "CLIENT_ID": "portal-id",
+                       "CLIENT_SECRET": "portal-secret", "SESSION_DIR": str(tmp_path / "sessions"),
+                       "SERVER_NAME": "portal.test"})
+
+
+@pytest.fixture
+def datapack_id(repovizz2):
+    """An uploaded datapack in the in-memory repovizz2 (samples.STORED_DOCUMENT)."""
+    return seed(repovizz2)
 
 
 class AuthActions:

@@ -57,9 +57,12 @@ def test_forged_state_is_refused(client, api):
     assert not api.calls
 
 
-def test_logout_forgets_the_token(client, auth):
+def test_logout_forgets_the_token(client, auth, api):
+    api.post(f"{REPOVIZZ2}/oauth/revoke")
     auth.login()
-    assert auth.logout().status_code == 302
+    page = auth.logout()
+    assert page.status_code == 200  # a page that says what happened, not a bare redirect
+    assert "You are logged out of the portal" in page.get_data(as_text=True)
     with client.session_transaction() as session:
         assert "token" not in session
     assert client.get("/upload").status_code == 302

@@ -3,50 +3,12 @@ from __future__ import annotations
 
 import copy
 import io
-import uuid
 
 import pytest
 
 from portal.datapack_rules import walk_data_nodes
 from portal.media_types import content_disposition, download_name, extension_for, preview_kind
-from tests.portal.fakes import FakeRepovizz2
-from tests.portal.samples import assert_csp_clean
-
-VIDEO, EMG, WAV = "a" * 40, "b" * 40, "c" * 40
-DOCUMENT = {
-    "info": {"name": "MYO", "author": "ana", "description": "", "keywords": []},
-    "children": [
-        {"class": "data", "name": "Video", "text": "cam", "link": f"repovizz:{VIDEO}", "mime": "video/mp4"},
-        {"class": "container", "name": "IMU", "text": "imu", "children": [
-            {"class": "data", "name": "EMG", "text": "emg", "link": f"repovizz:{EMG}",
-             "meta": {"mime": "application/json"}},
-            {"class": "data", "name": "Gyro", "text": "", "link": "gyro.json"},
-        ]},
-        {"class": "data", "name": "Tone", "text": "", "link": f"repovizz:{WAV}", "mime": "audio/wav"},
-    ],
-}
-FILES = {VIDEO: (b"v" * 300_000, "video.mp4"), EMG: (b"[1, 2, 3]", "imu/emg 2.json"), WAV: (b"RIFF....", "tone.wav")}
-
-
-
-@pytest.fixture
-def datapack_id(repovizz2):
-    return seed(repovizz2)
-
-
-def seed(fake: FakeRepovizz2, name: str = "MYO") -> str:
-    datapack_id = str(uuid.uuid4())
-    fake.datapacks[datapack_id] = {"id": datapack_id, "name": name, "owner": "u-1", "folder": None,
-                                   "structure": copy.deepcopy(DOCUMENT), "group_edit_permissions": []}
-    for file_id, (data, uploaded_as) in FILES.items():
-        fake.files[file_id] = data
-        fake.file_datapack[file_id] = datapack_id
-        fake.file_names[file_id] = uploaded_as
-    return datapack_id
-
-
-def structure(fake, datapack_id):
-    return fake.datapacks[datapack_id]["structure"]
+from tests.portal.samples import EMG, STORED_DOCUMENT, STORED_FILES, VIDEO, WAV, assert_csp_clean, seed, structure
 
 
 def page_expect(fake, datapack_id, place):
@@ -72,7 +34,7 @@ def test_download_streams_the_bytes_with_the_original_name(client, auth, repoviz
     assert answer.headers["Content-Disposition"] == "attachment; filename=\"video.mp4\"; filename*=UTF-8''video.mp4"
     assert answer.headers["Content-Length"] == str(300_000)
     assert "sandbox" in answer.headers["Content-Security-Policy"]
-    assert answer.get_data() == FILES[VIDEO][0]
+    assert answer.get_data() == STORED_FILES[VIDEO][0]
 
 
 def test_inline_for_previews_and_the_mime_from_meta(client, auth, repovizz2, datapack_id):
@@ -140,8 +102,6 @@ def test_datapack_page_shows_previews_downloads_and_forms(client, auth, repovizz
     assert_csp_clean(page)
 
 
-
-
 # --- Edits ----------------------------------------------------------------------------------------
 
 def test_rename_also_renames_the_document(client, auth, repovizz2, datapack_id):
@@ -197,7 +157,7 @@ def test_edits_refuse_a_changed_datapack_or_a_bad_place(client, auth, repovizz2,
     assert "the datapack changed since this page was loaded" in messages[0]
     assert "there is no node at children[7]" in messages[1]
     assert "'info' is not the place of a node" in messages[2]
-    assert structure(repovizz2, datapack_id) == DOCUMENT
+    assert structure(repovizz2, datapack_id) == STORED_DOCUMENT
 
 
 def test_remove_a_container_with_its_nodes(client, auth, repovizz2, datapack_id):
@@ -275,10 +235,14 @@ def test_replace_refuses_a_pending_node(client, auth, repovizz2, datapack_id):
 
 
 def test_edits_need_login(client, repovizz2, datapack_id):
+    """Refused before the form is read (401, not a redirect that would drop what was sent), with a way
+    to log in and come back to the datapack."""
     for action in ("rename", "nodes/edit", "nodes/remove", "nodes/add", "nodes/replace"):
         answer = client.post(f"/datapacks/{datapack_id}/{action}", data={})
-        assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
-    assert structure(repovizz2, datapack_id) == DOCUMENT
+        assert answer.status_code == 401
+        page = answer.get_data(as_text=True)
+        assert "Log in first" in page and f"/auth/login?next=/datapacks/{datapack_id}" in page
+    assert structure(repovizz2, datapack_id) == STORED_DOCUMENT
 
 
 def test_what_is_left_after_edits_passes_the_rules(client, auth, repovizz2, datapack_id):
@@ -365,7 +329,7 @@ def test_an_edit_without_expect_is_refused(client, auth, repovizz2, datapack_id)
                          ("nodes/replace", {"place": "children[0]", "file": (io.BytesIO(b"x"), "x.mp4")})):
         client.post(f"/datapacks/{datapack_id}/{action}", data=data, content_type="multipart/form-data")
     assert repovizz2.updates == [] and repovizz2.uploads == []
-    assert structure(repovizz2, datapack_id) == DOCUMENT
+    assert structure(repovizz2, datapack_id) == STORED_DOCUMENT
     assert all("did not say which node it was made for" in message for message in flashes(client))
 
 

@@ -5,7 +5,15 @@ def test_welcome_page_when_logged_out(client):
     page = client.get("/")
     assert page.status_code == 200
     assert b"Log in with repovizz2" in page.data
-    assert b'<meta name="csrf-token"' in page.data
+    # A CSRF token lives in the session: a visitor's page carries none, so that it stores nothing.
+    assert b'<meta name="csrf-token"' not in page.data
+    assert "Set-Cookie" not in page.headers
+
+
+def test_pages_of_a_login_carry_the_csrf_token(client, auth, api):
+    auth.login()
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json={**USER, "datapacks": []})
+    assert b'<meta name="csrf-token" content="' in client.get("/").data
 
 
 def test_home_lists_datapacks(client, auth, api):

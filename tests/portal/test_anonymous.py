@@ -1,0 +1,222 @@
+"""What an anonymous visitor costs: no body read before the user is known, no stored session for a page
+view, and sessions that expire by time without a login ever being evicted to make room."""
+from __future__ import annotations
+
+import os
+import struct
+import time
+from datetime import timedelta
+
+import pytest
+from werkzeug.test import create_environ
+
+from portal import create_app
+from portal.config import ConfigError, settings_from_env
+from portal.extensions import LOGIN_IN_PROGRESS_SECONDS, SessionFiles
+from tests.portal.samples import REPOVIZZ2, USER, log_in, session_files
+
+GIB = 1024 ** 3
+
+
+class CountingBody:
+    """A request body of `size` bytes that makes none up front and counts what the server reads."""
+
+    def __init__(self, size: int, head: bytes = b"--x\r\nContent-Disposition: form-data; name=\"files\"; "
+                                               b"filename=\"big.bin\"\r\n\r\n"):
+        self.size, self.head, self.given, self.position = size, head, 0, 0
+
+    def tell(self) -> int:  # the test client measures the body with tell/seek: no bytes are made for that
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = self.size if whence == 2 else offset
+        return self.position
+
+    def _take(self, n: int) -> bytes:
+        left = self.size - self.position
+        n = left if n is None or n < 0 else min(n, left)
+        start = self.position
+        self.position += n
+        self.given += n
+        head = self.head[start:start + n]
+        return head + b"x" * (n - len(head))
+
+    def read(self, n: int = -1) -> bytes:
+        return self._take(n)
+
+    def readline(self, n: int = -1) -> bytes:
+        return self._take(min(n, 65536) if n and n > 0 else 65536)
+
+
+# --- (a) No body is read before the user is known ------------------------------------------------------
+
+def test_an_anonymous_gigabyte_upload_is_refused_without_reading_it(csrf_app):
+    body = CountingBody(GIB)
+    answer = csrf_app.test_client().post("/upload", input_stream=body, content_length=GIB,
+                                         content_type="multipart/form-data; boundary=x")
+    assert answer.status_code == 401
+    page = answer.get_data(as_text=True)
+    assert "Log in first" in page and "nothing was changed" in page and "/auth/login?next=/upload" in page
+    assert body.given == 0  # not a byte read: nothing parsed, nothing spooled to a temporary file
+    assert "Set-Cookie" not in answer.headers and session_files(csrf_app) == []
+
+
+def test_the_same_body_from_a_login_is_read_by_the_csrf_check(csrf_app):
+    """The control: the counter does see reads (here the CSRF check parses the form and refuses it)."""
+    client = csrf_app.test_client()
+    log_in(client)
+    body = CountingBody(4 * 1024 * 1024)
+    answer = client.post("/upload", input_stream=body, content_length=body.size,
+                         content_type="multipart/form-data; boundary=x")
+    assert answer.status_code == 400
+    assert body.given > 0
+
+
+@pytest.mark.parametrize(("method", "path", "content_type"), [
+    ("PUT", "/datapacks/d-1/assets/video.mp4", "application/octet-stream"),
+    ("POST", "/api/datapacks", "application/json"),
+    ("POST", "/api/datapacks/d-1/pending", "application/json"),
+])
+def test_anonymous_api_bodies_get_json_and_are_not_read(csrf_app, method, path, content_type):
+    body = CountingBody(GIB, head=b"")
+    answer = csrf_app.test_client().open(path, method=method, input_stream=body, content_length=GIB,
+                                         content_type=content_type)
+    assert answer.status_code == 401
+    assert answer.json["error"] == "Log in with repovizz2 first." and "/auth/login" in answer.json["login"]
+    assert body.given == 0
+
+
+@pytest.mark.parametrize("path", ["/datapacks/d-1", "/datapacks/d-1/nodes/add", "/build", "/build/upload",
+                                  "/upload/example", "/datapacks/d-1/result"])
+def test_every_form_that_needs_a_login_refuses_an_anonymous_body_unread(csrf_app, path):
+    body = CountingBody(64 * 1024 * 1024)
+    answer = csrf_app.test_client().post(path, input_stream=body, content_length=body.size,
+                                         content_type="multipart/form-data; boundary=x")
+    assert answer.status_code == 401 and body.given == 0
+
+
+def test_an_ended_login_counts_as_none(csrf_app):
+    client = csrf_app.test_client()
+    log_in(client)
+    with client.session_transaction() as session:
+        session["login_at"] = int(time.time()) - 13 * 3600
+    body = CountingBody(GIB)
+    answer = client.post("/upload", input_stream=body, content_length=GIB,
+                         content_type="multipart/form-data; boundary=x")
+    assert answer.status_code == 401 and body.given == 0
+
+
+def test_a_script_with_a_bearer_token_still_reaches_the_api(csrf_app, api):
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", status=401, json={"error": "invalid_token"})
+    answer = csrf_app.test_client().post("/api/datapacks", json={"document": {}, "files": []},
+                                         headers={"Authorization": "Bearer not-a-login"})
+    assert answer.status_code != 401 or answer.json["error"] != "Log in with repovizz2 first."
+
+
+def test_a_large_anonymous_logout_form_is_refused_unread(csrf_app):
+    """A logout form is the one body a visitor may send (a page left open after the login ended): a
+    CSRF token, nothing more."""
+    body = CountingBody(GIB, head=b"")
+    answer = csrf_app.test_client().post("/auth/logout", input_stream=body, content_length=GIB,
+                                         content_type="application/x-www-form-urlencoded")
+    assert answer.status_code == 413 and body.given == 0
+    assert session_files(csrf_app) == []
+
+
+# --- (b) A page view that stores nothing creates no session -------------------------------------------
+
+def test_a_thousand_cookieless_page_views_store_no_session(csrf_app, api):
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", status=401, json={"error": "unauthorized"})
+    client = csrf_app.test_client(use_cookies=False)
+    pages = ["/", "/healthz", "/static/portal.css", "/no-such-page", "/example.zip", "/datapacks/d-1",
+             "/auth/callback?error=access_denied&state=x", "/upload"]
+    for number in range(1000):
+        answer = client.get(pages[number % len(pages)])
+        assert answer.status_code in (200, 302, 403, 404), (pages[number % len(pages)], answer.status_code)
+        assert "Set-Cookie" not in answer.headers
+    assert session_files(csrf_app) == []
+
+
+# --- (c) Sessions expire; a login is never evicted to make room --------------------------------------
+
+def test_sessions_last_the_stated_hours():
+    assert settings_from_env({})["SESSION_HOURS"] == 12
+    assert settings_from_env({"PORTAL_SESSION_HOURS": "0.5"})["SESSION_HOURS"] == 0.5
+    for bad in ("0", "-1", "a day"):
+        with pytest.raises(ConfigError, match="PORTAL_SESSION_HOURS"):
+            settings_from_env({"PORTAL_SESSION_HOURS": bad})
+
+
+def test_the_store_keeps_a_session_for_the_stated_hours(tmp_path):
+    app = create_app({"SECRET_KEY": "k", "CLIENT_ID": "i", "CLIENT_SECRET": "s", "SESSION_HOURS": 2,
+                      "SESSION_DIR": str(tmp_path)})
+    assert app.permanent_session_lifetime == timedelta(hours=2)
+    assert app.config["SESSION_REFRESH_EACH_REQUEST"] is False
+
+
+def test_a_login_ends_after_the_stated_hours(app, client, auth, api):
+    auth.login()
+    with client.session_transaction() as session:
+        session["login_at"] = int(time.time()) - 11 * 3600
+    assert client.get("/upload").status_code == 200
+    with client.session_transaction() as session:
+        session["login_at"] = int(time.time()) - 12 * 3600 - 5
+    answer = client.get("/upload")
+    assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+    assert session_files(app) == []  # the ended login's session is deleted, not just ignored
+
+
+def expiry_of(store: SessionFiles, key: str) -> int:
+    with open(store._get_filename(key), "rb") as stored:
+        return struct.unpack("I", stored.read(4))[0]
+
+
+def test_a_login_in_progress_is_kept_an_hour_a_login_the_whole_lifetime(tmp_path):
+    store = SessionFiles(str(tmp_path))
+    store.set("visitor", {"_state_repovizz2_abc": {"data": {}, "exp": 0}}, timeout=12 * 3600)
+    store.set("login", {"token": {"access_token": "a"}, "user": {"id": "u"}}, timeout=12 * 3600)
+    now = time.time()
+    assert abs(expiry_of(store, "visitor") - (now + LOGIN_IN_PROGRESS_SECONDS)) < 5
+    assert abs(expiry_of(store, "login") - (now + 12 * 3600)) < 5
+
+
+def test_a_login_survives_ten_thousand_anonymous_visitors(csrf_app, api):
+    """10,000 cookieless page views store nothing; then 300 logins left half-way (each one a stored
+    OAuth state: the most a visitor can make the portal store) evict nothing either: the store has no
+    count threshold (cachelib's old `threshold=10000` evicted the oldest sessions past that count, a
+    login among them). The login stays."""
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json={**USER, "datapacks": []})
+    user = csrf_app.test_client()
+    log_in(user)
+    assert user.get("/").status_code == 200
+    page_view = create_environ("/", "http://portal.test/")  # straight to the WSGI app: 10,000 in ~2 s
+    statuses = set()
+
+    def start_response(status, headers, exc_info=None):
+        statuses.add(status)
+        assert not any(name.lower() == "set-cookie" for name, _ in headers)
+
+    for _ in range(10_000):
+        b"".join(csrf_app(dict(page_view), start_response))
+    assert statuses == {"200 OK"}
+    assert session_files(csrf_app) == session_files(csrf_app)[:1]  # still the login's alone
+    store = csrf_app.session_interface.cache
+    for number in range(300):
+        store.set(f"session:visitor-{number}", {"_state_repovizz2_x": {"exp": 0}, "after_login": "/"},
+                  timeout=12 * 3600)
+    assert len(session_files(csrf_app)) == 1 + 300 and store._threshold == 0
+    answer = user.get("/")
+    assert answer.status_code == 200 and "Hello, ana" in answer.get_data(as_text=True)
+
+
+def test_only_expired_sessions_are_swept(tmp_path, monkeypatch):
+    store = SessionFiles(str(tmp_path))
+    store.set("old visitor", {"after_login": "/"}, timeout=60)
+    store.set("login", {"token": {"access_token": "a"}}, timeout=12 * 3600)
+    later = time.time() + 2 * 3600
+    monkeypatch.setattr("portal.extensions.time.time", lambda: later)
+    monkeypatch.setattr("cachelib.file.time", lambda: later)
+    store.set("new visitor", {"after_login": "/"}, timeout=60)  # a write starts the sweep
+    assert store.get("login") == {"token": {"access_token": "a"}}
+    assert not os.path.exists(store._get_filename("old visitor"))
+    assert os.path.exists(store._get_filename("new visitor"))
