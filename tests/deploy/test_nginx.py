@@ -204,24 +204,29 @@ class Attacker:
                     self.answer += chunk
 
 
-def header_and_form_stallers(host: str, prefix: str) -> list[Attacker]:
-    """Silent after part of the header, header dribbled a byte at a time, and an anonymous form POST
-    that announces 100000 bytes and stalls: one of each."""
+def header_and_form_stallers(host: str, prefix: str, cookie: str) -> list[Attacker]:
+    """Silent after part of the header, header dribbled a byte at a time, and a logged-in form POST
+    that announces 100000 bytes and stalls (an anonymous one is refused unread): one of each."""
     return [
         Attacker("silent", f"GET {prefix}/ HTTP/1.1\r\nHost: {host}\r\nUser-Agent: sl".encode()),
         Attacker("dribble", b"G", dribble=f"ET {prefix}/ HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()),
         Attacker("form body", (
-            f"POST {prefix}/upload HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            f"POST {prefix}/upload HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\n"
             "Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
         ).encode()),
     ]
 
 
+def session_cookie(http: requests.Session) -> str:
+    return f"portal_session={http.cookies['portal_session']}"
+
+
 def attackers(site, sandbox) -> tuple[list[Attacker], dict, str]:
-    """Ten of each: silent after part of the header, header dribbled a byte at a time, an anonymous
-    form POST that announces 100000 bytes and stalls, and a logged-in user's file PUT stalled mid-file."""
-    sandbox.add_user("nginx-mallory", "pw")
-    http = browser(site)
+    """Ten of each: silent after part of the header, header dribbled a byte at a time, a logged-in form
+    POST that announces 100000 bytes and stalls, and a logged-in user's file PUT stalled mid-file."""
+    http = logged_in(site, sandbox, "nginx-mallory")
+    cookie = session_cookie(http)
     token = sandbox.issue_token("nginx-mallory")
     http.headers["Authorization"] = f"Bearer {token}"
     size = 1024 * 1024
@@ -230,7 +235,7 @@ def attackers(site, sandbox) -> tuple[list[Attacker], dict, str]:
     host = f"127.0.0.1:{site.port}"
     crowd = []
     for upload in created["uploads"]:
-        crowd.extend(header_and_form_stallers(host, "/portal"))
+        crowd.extend(header_and_form_stallers(host, "/portal", cookie))
         crowd.append(Attacker("file body", (
             f"PUT {upload['url']} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
             f"Content-Type: application/octet-stream\r\nContent-Length: {size}\r\n\r\n"
@@ -312,11 +317,13 @@ def test_files_stalled_mid_body_are_not_stored(attack, sandbox):
     assert sorted(listing.json()) == sorted(upload["link"] for upload in datapack["uploads"])  # all still pending
 
 
-def test_without_nginx_the_same_slow_clients_starve_gunicorn(site):
+def test_without_nginx_the_same_slow_clients_starve_gunicorn(site, sandbox):
     """The control: thirty of the same slow clients straight at gunicorn, and a page cannot get a thread."""
     portal = site.portal
     port = int(portal.url.rsplit(":", 1)[1])
-    crowd = [one for _ in range(ATTACKERS_PER_KIND) for one in header_and_form_stallers(f"127.0.0.1:{port}", "")]
+    cookie = session_cookie(logged_in(site, sandbox, "nginx-mallory-direct"))
+    crowd = [one for _ in range(ATTACKERS_PER_KIND)
+             for one in header_and_form_stallers(f"127.0.0.1:{port}", "", cookie)]
     assert len(crowd) > THREADS
     ready = threading.Barrier(len(crowd) + 1, timeout=20)
     stop_at = time.monotonic() + 2 * PAGE_BOUND + 1.5

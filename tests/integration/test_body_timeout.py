@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.live_portal import GunicornPortal
+from tests.live_portal import GunicornPortal, log_in
 
 TIMEOUT = 1.0
 
@@ -43,9 +43,14 @@ def _answer_and_close(raw: socket.socket) -> bytes:
     raise AssertionError(f"the connection was not closed; received {received[:80]!r}")
 
 
-def test_a_stalled_form_body_is_answered_408_and_frees_the_thread(one_thread_portal):
+def test_a_stalled_form_body_is_answered_408_and_frees_the_thread(one_thread_portal, sandbox):
+    """A logged-in form (an anonymous body is refused before it is read)."""
+    sandbox.add_user("form-staller", "pw")
+    http = requests.Session()
+    log_in(http, one_thread_portal.url, "form-staller", "pw")
+    cookie = f"portal_session={http.cookies['portal_session']}"
     started = time.monotonic()
-    with _stall(one_thread_portal.url, "POST /upload HTTP/1.1\nHost: portal\n"
+    with _stall(one_thread_portal.url, f"POST /upload HTTP/1.1\nHost: portal\nCookie: {cookie}\n"
                 "Content-Type: multipart/form-data; boundary=b\nContent-Length: 100000\n",
                 b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n") as raw:
         time.sleep(0.2)
