@@ -53,7 +53,7 @@ class NotFound(Repovizz2Error):
 
 
 class NameTaken(Repovizz2Error):
-    """409: the user already has a datapack of that name; ``existing_id`` says which."""
+    """409: the user already has a datapack of that name; ``existing_id`` says which, ``name`` which name."""
 
     status = 409
     title = "You already have a datapack with that name"
@@ -62,6 +62,8 @@ class NameTaken(Repovizz2Error):
         super().__init__(message, status, **about)
         found = re.search(r"\(([^()]+)\)\s*$", message)
         self.existing_id = found.group(1) if found else None
+        named = re.match(r"Datapack (.+) already exists with id \(", message, re.DOTALL)
+        self.name: str | None = named.group(1) if named else None
 
 
 class Rejected(Repovizz2Error):
@@ -173,7 +175,11 @@ class Repovizz2Client:
         return answer
 
     def create_datapack(self, name: str, owner: str, structure: dict) -> dict:
-        answer = self._json("POST", f"{API}/datapacks", json={"name": name, "owner": owner, "structure": structure})
+        try:
+            answer = self._json("POST", f"{API}/datapacks", json={"name": name, "owner": owner, "structure": structure})
+        except NameTaken as taken:
+            taken.name = name  # the name sent, whatever the message's wording
+            raise
         return self._shaped(self._shaped(answer, ("item",), "the new datapack")["item"], ("id",), "the new datapack")
 
     def update_datapack(self, datapack_id: str, *, name: str | None = None, structure: dict | None = None) -> None:

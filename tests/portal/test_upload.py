@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -108,8 +109,65 @@ def test_name_taken_offers_the_existing_datapack(client, auth, repovizz2):
     text = page.get_data(as_text=True)
     assert page.status_code == 409
     assert f"/datapacks/{existing}" in text
-    assert "Open the existing datapack and finish its pending files" in text
+    # The existing one is complete: nothing to finish there.
+    assert ">Open the existing datapack</a>" in text and "pending file" not in text
     assert repovizz2.creates == 2 and len(repovizz2.datapacks) == 1
+
+
+def test_name_taken_with_pending_files_says_so(client, auth, repovizz2):
+    auth.login()
+    repovizz2.fail_upload["emg 2.json"] = 500
+    client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
+    del repovizz2.fail_upload["emg 2.json"]
+    (existing,) = repovizz2.datapacks
+    text = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert f'href="/datapacks/{existing}">Open the existing datapack and finish its 1 pending file</a>' in text
+
+
+def test_name_taken_offers_the_form_again_under_a_new_name(client, auth, repovizz2):
+    auth.login()
+    client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
+                       content_type="multipart/form-data")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 409
+    assert 'id="upload-form"' in text and 'action="/upload"' in text
+    assert re.search(r'<input[^>]*name="name"[^>]*value="MYO \(2\)"', text)
+    assert "Choose the files again" in text
+    assert 'src="/static/upload.js"' in text
+
+    # The same document and files, under the offered name: created, info.name and all.
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES), "name": " MYO  (2) "},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    assert "MYO (2) is in repovizz2" in page.get_data(as_text=True)
+    (renamed,) = [item for item in repovizz2.datapacks.values() if item["name"] == "MYO (2)"]
+    assert renamed["structure"]["info"]["name"] == "MYO (2)"
+
+    # Taken again: the next number is offered.
+    text = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES), "name": "MYO (2)"},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert 'value="MYO (3)"' in text
+
+
+def test_an_empty_other_name_keeps_the_documents_name(client, auth, repovizz2):
+    auth.login()
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES), "name": "  "},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200
+    assert [item["name"] for item in repovizz2.datapacks.values()] == ["MYO"]
+
+
+def test_the_builders_taken_name_keeps_its_own_advice(app, client, auth, repovizz2):
+    from portal.repovizz2_client import NameTaken
+
+    auth.login()
+    with app.test_request_context("/build/upload", method="POST"):
+        from portal.error_pages import handle_repovizz2_error
+        page, status = handle_repovizz2_error(NameTaken("Datapack MYO already exists with id (x-1)"))
+    assert status == 409
+    assert 'id="upload-form"' not in page and "another <code>info.name</code>" in page
 
 
 def test_failure_half_way_shows_what_is_uploaded_and_how_to_finish(client, auth, repovizz2):
@@ -173,12 +231,46 @@ def test_damaged_zip_entry_stops_cleanly(client, auth, repovizz2):
     assert "Open it to send the" in text
 
 
-def test_each_press_of_upload_the_example_makes_a_datapack_of_its_own(client, auth, repovizz2):
+def test_pressing_upload_the_example_twice_leaves_one_example(client, auth, repovizz2):
     auth.login()
-    for _ in range(3):
-        page = client.post("/upload/example")
+    assert client.post("/upload/example").status_code == 200
+    (example,) = repovizz2.datapacks
+    again = client.post("/upload/example")
+    assert again.status_code == 303
+    assert again.headers["Location"] == f"/datapacks/{example}?example=again"
+    assert list(repovizz2.datapacks) == [example] and repovizz2.uploads.count("setup.png") == 1
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "You already have the example" in page
+    assert 'action="/upload/example"' in page and 'name="copy"' in page and "Make another copy" in page
+
+
+def test_make_another_copy_of_the_example(client, auth, repovizz2):
+    auth.login()
+    client.post("/upload/example")
+    for _ in range(2):
+        page = client.post("/upload/example", data={"copy": "1"})
         assert page.status_code == 200, page.get_data(as_text=True)
     names = sorted(item["name"] for item in repovizz2.datapacks.values())
     assert names == ["Portal example", "Portal example (2)", "Portal example (3)"]
     (third,) = [item for item in repovizz2.datapacks.values() if item["name"] == "Portal example (3)"]
     assert third["structure"]["info"]["name"] == "Portal example (3)"
+    # Without "copy", the first one is opened again, whatever copies there are.
+    assert client.post("/upload/example").status_code == 303
+    assert len(repovizz2.datapacks) == 3
+
+
+def test_a_copy_of_the_example_is_made_even_when_the_first_is_gone(client, auth, repovizz2):
+    auth.login()
+    page = client.post("/upload/example", data={"copy": "1"})
+    assert page.status_code == 200
+    assert [item["name"] for item in repovizz2.datapacks.values()] == ["Portal example (2)"]
+
+
+def test_next_name():
+    from portal.upload_pipeline import next_name
+
+    assert next_name("MYO") == "MYO (2)"
+    assert next_name("MYO (2)") == "MYO (3)"
+    assert next_name("MYO (9)") == "MYO (10)"
+    assert next_name("MYO (x)") == "MYO (x) (2)"
+    assert next_name("(4)") == "(4) (2)"
