@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from .assets import human_size
 from .datapack_rules import TreeNode, reference_id
 from .media_types import preview_kind
-from .tree_edits import container_places, node_fingerprint
+from .tree_edits import container_places, node_fingerprint, removal_summary
 
 
 def node_mime(node: dict) -> str:
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_global(preview_kind)
     app.add_template_global(node_fingerprint)
+    app.add_template_global(removal_summary)
     app.add_template_global(node_mime)
     app.add_template_global(edit_containers)
     app.add_template_global(reference_id, "file_reference")
