@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from tests.portal.conftest import AuthActions
 from tests.portal.samples import DOCUMENT, GOOD_FILES, doc_file, files
 
 def test_upload_page_needs_login(client):
@@ -274,3 +275,65 @@ def test_next_name():
     assert next_name("MYO (9)") == "MYO (10)"
     assert next_name("MYO (x)") == "MYO (x) (2)"
     assert next_name("(4)") == "(4) (2)"
+
+
+def result_rows(text: str) -> list[tuple[str, str, str]]:
+    """(original file, size, reference) of each row of the result table."""
+    rows = []
+    for row in re.findall(r"<tr class=\"[a-z]+\">(.*?)</tr>", text, re.S):
+        original = re.search(r'data-label="Original file">(.*?)</td>', row, re.S).group(1)
+        size = re.search(r'data-label="Size" class="size">(.*?)</td>', row, re.S).group(1)
+        reference = re.search(r'data-label="Reference">(.*?)</td>', row, re.S).group(1)
+        rows.append(tuple(re.sub(r"<[^>]+>", "", cell).strip() for cell in (original, size, reference)))
+    return rows
+
+
+def test_after_a_plain_resume_every_row_shows_its_original_file_size_and_reference(client, auth, repovizz2):
+    auth.login()
+    repovizz2.fail_upload["emg 2.json"] = 500
+    client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
+    del repovizz2.fail_upload["emg 2.json"]
+    (datapack_id,) = repovizz2.datapacks
+    page = client.post(f"/datapacks/{datapack_id}", data={"folder": files(("pack/video.mp4", b"v" * 1000),
+                                                                           ("pack/emg 2.json", b"[1, 2, 3]"))},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200
+    nodes = repovizz2.datapacks[datapack_id]["structure"]
+    video, emg = nodes["children"][0]["link"], nodes["children"][1]["children"][0]["link"]
+    assert result_rows(page.get_data(as_text=True)) == [("video.mp4", "1.0 KB", video), ("emg 2.json", "9 bytes", emg)]
+
+
+def test_after_a_scripted_resume_the_result_page_shows_every_file(client, auth, repovizz2):
+    """The enhanced page resumes through the JSON API and posts only the sizes it sent to the result page."""
+    auth.login()
+    created = client.post("/api/datapacks", json={"document": DOCUMENT, "files": [
+        {"path": "pack/video.mp4", "size": 1000}, {"path": "pack/emg 2.json", "size": 9}]}).json
+    video = next(u for u in created["uploads"] if u["link"] == "video.mp4")
+    client.put(video["url"], data=b"v" * 1000)
+    # Later, from the datapack page: the pending files are listed, then sent.
+    datapack_id = created["datapack_id"]
+    pending = client.post(f"/api/datapacks/{datapack_id}/pending", json={"files": [
+        {"path": "again/video.mp4", "size": 1000}, {"path": "again/emg 2.json", "size": 9}]}).json
+    assert pending["pending_links"] == ["emg 2.json"]
+    (emg,) = pending["uploads"]
+    client.put(emg["url"], data=b"[1, 2, 3]")
+    page = client.post(f"/datapacks/{datapack_id}/result", data={"document": "", "sizes": json.dumps({"emg 2.json": 9})})
+    links = [node["link"] for node in (repovizz2.datapacks[datapack_id]["structure"]["children"][0],
+                                       repovizz2.datapacks[datapack_id]["structure"]["children"][1]["children"][0])]
+    assert result_rows(page.get_data(as_text=True)) == [("video.mp4", "1.0 KB", links[0]), ("emg 2.json", "9 bytes", links[1])]
+
+
+def test_a_file_uploaded_in_another_session_is_not_guessed(app, client, auth, repovizz2):
+    auth.login()
+    repovizz2.fail_upload["emg 2.json"] = 500
+    client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
+    del repovizz2.fail_upload["emg 2.json"]
+    (datapack_id,) = repovizz2.datapacks
+    other = app.test_client()
+    AuthActions(other).login()
+    page = other.post(f"/datapacks/{datapack_id}", data={"files": files(("emg 2.json", b"[1, 2, 3]"))},
+                      content_type="multipart/form-data")
+    video = repovizz2.datapacks[datapack_id]["structure"]["children"][0]["link"]
+    rows = result_rows(page.get_data(as_text=True))
+    assert rows[0] == ("uploaded earlier (its name is not known here)", "—", video)
+    assert rows[1][:2] == ("emg 2.json", "9 bytes")
