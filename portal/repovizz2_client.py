@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import requests
 from authlib.integrations.base_client import OAuthError
+from werkzeug.http import parse_options_header
 
 from .datapack_rules import UPLOADED_PREFIX
 from .multipart_body import MultipartFile
@@ -204,6 +205,16 @@ class Repovizz2Client:
         if isinstance(answer, dict) and isinstance(answer.get("id"), str):
             return UPLOADED_PREFIX + answer["id"]
         return None
+
+    def asset_details(self, datapack_id: str, file_id: str) -> tuple[str, int | None]:
+        """The name a stored file was uploaded under and its size, from the headers of its download
+        (a HEAD, no bytes): ("", None) for what repovizz2 does not say."""
+        response = self._call("HEAD", f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(file_id)}",
+                              datapack_id=datapack_id)
+        response.close()
+        _, options = parse_options_header(response.headers.get("Content-Disposition") or "")
+        length = response.headers.get("Content-Length") or ""
+        return options.get("filename") or "", int(length) if length.isdigit() and len(length) < 19 else None
 
     def open_asset(self, datapack_id: str, file_id: str) -> requests.Response:
         """The stored bytes, as a streaming response the caller must close."""

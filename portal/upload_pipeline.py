@@ -23,6 +23,7 @@ from .datapack_rules import (
     match_links_to_files,
     normalize_path,
     pending_links,
+    reference_id,
     unsafe_link_reason,
     walk_data_nodes,
 )
@@ -96,8 +97,8 @@ def next_name(name: str) -> str:
 
 @dataclass
 class Row:
-    """One data node on the result page. `original_link` is "" for a file uploaded before this upload
-    whose original name the portal does not know (see portal/sent_files.py)."""
+    """One data node on the result page. For a file uploaded before this upload, `original_link` is
+    what portal/sent_files.py noted, else the name repovizz2 gives it, else "" (not known)."""
 
     node: TreeNode
     original_link: str
@@ -196,7 +197,23 @@ def outcome(client: Repovizz2Client, datapack_id: str, original: dict | None, si
         rows.append(Row(after, link, size, after.link if done else "",
                         "uploaded" if done else ("failed" if failed_here else "pending"),
                         trails.get(before.place, [])))
+    _ask_for_unknown_files(client, datapack_id, rows)
     return Outcome(datapack_id, item.get("name", ""), document, rows, failed)
+
+
+MAX_DETAIL_LOOKUPS = 50  # files sent from another login, looked up one by one at most this many
+
+
+def _ask_for_unknown_files(client: Repovizz2Client, datapack_id: str, rows: list[Row]) -> None:
+    """Files uploaded before, from another login: their name and size as repovizz2's download gives them."""
+    unknown = [row for row in rows if not row.original_link and row.reference]
+    for row in unknown[:MAX_DETAIL_LOOKUPS]:
+        try:
+            name, size = client.asset_details(datapack_id, reference_id(row.reference))
+        except Repovizz2Error:
+            continue  # shown as not known, never guessed
+        row.original_link = name
+        row.size = size if row.size is None else row.size
 
 
 def _original_file(node: TreeNode, sizes: dict[str, int], earlier: dict[str, list]) -> tuple[str, int | None]:

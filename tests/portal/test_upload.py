@@ -323,7 +323,7 @@ def test_after_a_scripted_resume_the_result_page_shows_every_file(client, auth, 
     assert result_rows(page.get_data(as_text=True)) == [("video.mp4", "1.0 KB", links[0]), ("emg 2.json", "9 bytes", links[1])]
 
 
-def test_a_file_uploaded_in_another_session_is_not_guessed(app, client, auth, repovizz2):
+def test_a_file_sent_from_another_login_is_named_as_repovizz2_names_it(app, client, auth, repovizz2):
     auth.login()
     repovizz2.fail_upload["emg 2.json"] = 500
     client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
@@ -335,5 +335,13 @@ def test_a_file_uploaded_in_another_session_is_not_guessed(app, client, auth, re
                       content_type="multipart/form-data")
     video = repovizz2.datapacks[datapack_id]["structure"]["children"][0]["link"]
     rows = result_rows(page.get_data(as_text=True))
-    assert rows[0] == ("uploaded earlier (its name is not known here)", "—", video)
+    assert rows[0] == ("video.mp4", "1.0 KB", video)  # from the headers of its download, no bytes fetched
     assert rows[1][:2] == ("emg 2.json", "9 bytes")
+    assert [call.request.method for call in repovizz2.mock.calls if call.request.method in ("HEAD", "GET")
+            and "/content/" in call.request.url] == ["HEAD"]
+
+    # When repovizz2 cannot say, the row says it is not known rather than guess.
+    repovizz2.files.clear()
+    repovizz2.file_datapack.clear()
+    page = other.post(f"/datapacks/{datapack_id}/result", data={"document": "", "sizes": "{}"})
+    assert result_rows(page.get_data(as_text=True))[0] == ("uploaded earlier (its name is not known here)", "—", video)
