@@ -31,6 +31,7 @@ function init() {
   dialog.addEventListener("close", function () {
     if (opener && document.contains(opener)) opener.focus();
   });
+  dialog.setAttribute("data-ready", "");  // removing now asks here
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -5,7 +5,7 @@ import io
 import os
 import zipfile
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, session, url_for
 
 from ..access import login_required
 from ..assets import Asset, find_document, is_ignored
@@ -120,7 +120,6 @@ def upload_example():
         except NameTaken as taken:  # nothing was created: the refused create named the one there is
             if not taken.existing_id:
                 raise
-            flash(f'You already have the example, "{name}": here it is.', "info")
             return redirect(url_for("datapack.show", datapack_id=taken.existing_id, example="again"), 303)
     for copy in range(2, EXAMPLE_COPIES + 2):
         document["info"]["name"] = f"{name} ({copy})"

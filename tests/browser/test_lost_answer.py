@@ -32,6 +32,7 @@ def portal(sandbox, proxy, tmp_path_factory):
 
 def test_a_file_whose_answer_was_lost_shows_as_uploaded(page, login, user, proxy, artifacts):
     login(page, user)
+    page.locator("#drop-zone").wait_for()  # the page's script is running
     form = page.locator("#upload-form")
     form.evaluate("form => { form.setAttribute('data-parallel', '1'); form.setAttribute('data-retry-delay', '20'); }")
     answers = []

@@ -12,10 +12,12 @@ pytestmark = pytest.mark.browser
 RESULT_PAGE = re.compile(r"/datapacks/[0-9a-f-]+/result$")
 
 
-def upload_the_example(page):
+def upload_the_example(page, javascript=True):
     page.get_by_role("button", name="Upload the example").click()
     page.get_by_role("heading", name="Portal example is in repovizz2").wait_for()
     page.get_by_role("link", name="Upload", exact=True).click()
+    if javascript:
+        page.locator("#drop-zone").wait_for()  # the page's script is running: the form is enhanced
 
 
 def test_a_taken_name_is_renamed_on_the_page_and_uploaded(page, login, user, artifacts):
@@ -76,7 +78,7 @@ def test_taken_again_offers_the_next_number(page, login, user):
 def test_a_taken_name_without_javascript(nojs_page, login, user, artifacts):
     page = nojs_page
     login(page, user)
-    upload_the_example(page)
+    upload_the_example(page, javascript=False)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
     page.get_by_role("button", name="Check and upload").click()
     page.get_by_role("heading", name="You already have a datapack with that name").wait_for()

@@ -27,6 +27,7 @@ def remove_button(page, place):
 def test_remove_asks_in_a_dialog_cancel_keeps_confirm_removes(page, login, user, artifacts):
     login(page, user)
     open_the_example(page)
+    page.locator("dialog#remove-dialog[data-ready]").wait_for(state="attached")  # the page's script is running
     button = remove_button(page, "children[1]")
     button.click()
     dialog = page.locator("dialog#remove-dialog")
