@@ -5,6 +5,11 @@
 import { el } from "./dom.js";
 import { describeFailure } from "./failures.js";
 
+/** Remove the messages shown over the forms (once an upload starts, they are out of date). */
+export function clearMessages() {
+  removeMessages(document.querySelector("main") || document.body);
+}
+
 function removeMessages(scope) {
   Array.prototype.forEach.call(scope.querySelectorAll("section.problems"), function (node) {
     node.parentNode.removeChild(node);

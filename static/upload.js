@@ -14,7 +14,7 @@
 import { applyName, findDocument, readChosenDocument } from "./datapack-document.js";
 import { el, filesOf, postJSON } from "./dom.js";
 import { DropZone, guardWindowDrops } from "./dropzone.js";
-import { showFailure } from "./messages.js";
+import { clearMessages, showFailure } from "./messages.js";
 import { baseName, chosenPath, isIgnored } from "./paths.js";
 import { startTransfer } from "./transfer.js";
 import { filesByPath, transferSettings } from "./transfer-rules.js";
@@ -77,6 +77,7 @@ function enhanceUploadForm(form) {
       return postJSON(createUrl, {document: chosenDocument, files: files}).then(function (answer) {
         if (answer.status === 201 && answer.body && answer.body.datapack_id) {
           status.remove();
+          clearMessages();  // a taken name's box, say: answered by now
           form.hidden = true;
           startTransfer({
             container: transferRoot,

@@ -35,7 +35,16 @@ def test_a_taken_name_is_renamed_on_the_page_and_uploaded(page, login, user, art
     page.screenshot(path=str(artifacts / "js-name-taken-rename.png"), full_page=True)
 
     field.fill("Violin, second session")
+    page.evaluate("""() => {  // hold the last post, to look at the page while the files went
+        const submit = HTMLFormElement.prototype.submit;
+        HTMLFormElement.prototype.submit = function () { window.heldForm = this; };
+        window.releaseForm = () => submit.call(window.heldForm);
+    }""")
     taken.get_by_role("button", name="Upload under this name").click()
+    page.wait_for_function("() => window.heldForm")
+    assert page.get_by_role("heading", name="Uploading Violin, second session").is_visible()
+    assert page.locator("section.problems").count() == 0  # the taken name's box is answered
+    page.evaluate("() => window.releaseForm()")
     page.wait_for_url(RESULT_PAGE)
     assert page.get_by_role("heading", name="Violin, second session is in repovizz2").is_visible()
     refs = references(page)
