@@ -6,7 +6,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .access import login_url, this_page
+from .datapack_rules import walk_data_nodes
+from .forms import UploadForm
 from .repovizz2_client import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
+from .request_files import limits
+from .tokens import repovizz2
+from .upload_pipeline import next_name
 
 ADVICE = {
     "Forbidden": "Check the address: you can only open your own datapacks.",
@@ -43,15 +48,38 @@ def handle_repovizz2_error(error: Repovizz2Error):
             return {"error": "Your repovizz2 login has expired: log in again.", "login": login_url(back)}, 401
         return redirect(login_url(back))
     status = _status_for(error)
-    if wants_json():
-        answer = {"error": error.message, "title": error.title, "datapack_id": error.datapack_id}
-        if isinstance(error, NameTaken):
-            answer["existing_id"] = error.existing_id
-        return answer, status
     if isinstance(error, NameTaken):
-        return render_template("name_taken.html", error=error, renaming=request.endpoint == "datapack.rename"), status
+        return _name_taken(error, status)
+    if wants_json():
+        return {"error": error.message, "title": error.title, "datapack_id": error.datapack_id}, status
     return render_template("error.html", title=error.title, message=error.message,
                            advice=ADVICE.get(type(error).__name__), error=error), status
+
+
+def _pending_files(datapack_id: str | None) -> int | None:
+    """How many files the datapack still waits for; None when that cannot be told."""
+    if not datapack_id:
+        return None
+    try:
+        item = repovizz2().datapack(datapack_id)
+    except Repovizz2Error:
+        return None
+    return sum(1 for node in walk_data_nodes(item["structure"]) if not node.uploaded)
+
+
+def _name_taken(error: NameTaken, status: int):
+    """The name is taken: say which datapack has it (and whether it waits for files), offer another name."""
+    pending = _pending_files(error.existing_id)
+    suggested = next_name(error.name) if error.name else ""
+    if wants_json():
+        return {"error": error.message, "title": error.title, "datapack_id": error.datapack_id,
+                "existing_id": error.existing_id, "existing_pending": pending, "suggested_name": suggested}, status
+    form = None
+    if request.endpoint == "upload.upload":  # the upload form again, under the offered name
+        form = UploadForm(formdata=None)
+        form.name.data = suggested
+    return render_template("name_taken.html", error=error, renaming=request.endpoint == "datapack.rename",
+                           pending=pending, form=form, limits=limits()), status
 
 
 def handle_csrf_error(error: CSRFError):

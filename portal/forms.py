@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class UploadForm(FlaskForm):
@@ -12,6 +12,7 @@ class UploadForm(FlaskForm):
     files = MultipleFileField("Asset files")
     folder = MultipleFileField("…or a whole folder")
     archive = FileField("…or one .zip holding the document and its files")
+    name = StringField("Upload under another name", validators=[Optional(), Length(max=200)])
 
 
 class PendingFilesForm(FlaskForm):

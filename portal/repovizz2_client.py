@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import requests
 from authlib.integrations.base_client import OAuthError
+from werkzeug.http import parse_options_header
 
 from .datapack_rules import UPLOADED_PREFIX
 from .multipart_body import MultipartFile
@@ -53,7 +54,7 @@ class NotFound(Repovizz2Error):
 
 
 class NameTaken(Repovizz2Error):
-    """409: the user already has a datapack of that name; ``existing_id`` says which."""
+    """409: the user already has a datapack of that name; ``existing_id`` says which, ``name`` which name."""
 
     status = 409
     title = "You already have a datapack with that name"
@@ -62,6 +63,8 @@ class NameTaken(Repovizz2Error):
         super().__init__(message, status, **about)
         found = re.search(r"\(([^()]+)\)\s*$", message)
         self.existing_id = found.group(1) if found else None
+        named = re.match(r"Datapack (.+) already exists with id \(", message, re.DOTALL)
+        self.name: str | None = named.group(1) if named else None
 
 
 class Rejected(Repovizz2Error):
@@ -173,7 +176,11 @@ class Repovizz2Client:
         return answer
 
     def create_datapack(self, name: str, owner: str, structure: dict) -> dict:
-        answer = self._json("POST", f"{API}/datapacks", json={"name": name, "owner": owner, "structure": structure})
+        try:
+            answer = self._json("POST", f"{API}/datapacks", json={"name": name, "owner": owner, "structure": structure})
+        except NameTaken as taken:
+            taken.name = name  # the name sent, whatever the message's wording
+            raise
         return self._shaped(self._shaped(answer, ("item",), "the new datapack")["item"], ("id",), "the new datapack")
 
     def update_datapack(self, datapack_id: str, *, name: str | None = None, structure: dict | None = None) -> None:
@@ -198,6 +205,16 @@ class Repovizz2Client:
         if isinstance(answer, dict) and isinstance(answer.get("id"), str):
             return UPLOADED_PREFIX + answer["id"]
         return None
+
+    def asset_details(self, datapack_id: str, file_id: str) -> tuple[str, int | None]:
+        """The name a stored file was uploaded under and its size, from the headers of its download
+        (a HEAD, no bytes): ("", None) for what repovizz2 does not say."""
+        response = self._call("HEAD", f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(file_id)}",
+                              datapack_id=datapack_id)
+        response.close()
+        _, options = parse_options_header(response.headers.get("Content-Disposition") or "")
+        length = response.headers.get("Content-Length") or ""
+        return options.get("filename") or "", int(length) if length.isdigit() and len(length) < 19 else None
 
     def open_asset(self, datapack_id: str, file_id: str, byte_range: str | None = None) -> requests.Response:
         """The stored bytes, as a streaming response the caller must close; `byte_range` (a ``Range``

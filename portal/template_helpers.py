@@ -9,7 +9,7 @@ from .assets import human_size
 from .datapack_rules import TreeNode, reference_id
 from .media_types import preview_kind
 from .security import is_safe_path_segment
-from .tree_edits import container_places, node_fingerprint
+from .tree_edits import container_places, node_fingerprint, removal_summary
 
 
 def node_mime(node: dict) -> str:
@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_global(preview_kind)
     app.add_template_global(node_fingerprint)
+    app.add_template_global(removal_summary)
     app.add_template_global(node_mime)
     app.add_template_global(edit_containers)
     app.add_template_global(file_reference)

@@ -183,6 +183,26 @@ def describe(node: dict) -> str:
     return f'container "{name}"' + (f" with {inside} data node{'s' if inside != 1 else ''}" if inside else "")
 
 
+def _count(number: int, what: str) -> str:
+    return f"{number} {what}{'s' if number != 1 else ''}"
+
+
+def removal_summary(node: dict) -> str:
+    """What removing `node` takes away, for the confirmation: ``the data node "Tone" and its file`` /
+    ``the container "Sensors" and the 3 nodes inside it (2 uploaded files)``."""
+    name = node.get("name", "")
+    if node.get("class") != "container":
+        if is_uploaded(node.get("link")):
+            return f'the data node "{name}" and its file'
+        return f'the data node "{name}" (its file was never uploaded)'
+    inside = list(walk_nodes(node))
+    if not inside:
+        return f'the empty container "{name}"'
+    files = sum(1 for child in inside if child.is_data and child.uploaded)
+    return (f'the container "{name}" and the {_count(len(inside), "node")} inside it '
+            f'({_count(files, "uploaded file")})')
+
+
 def node_fingerprint(node: dict) -> str:
     """What an edit form expects to find at its place: the link of a data node or the name of a
     container, and a digest of the whole node (its name, its text, everything inside a container).

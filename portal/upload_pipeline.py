@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import quote
@@ -21,6 +23,7 @@ from .datapack_rules import (
     match_links_to_files,
     normalize_path,
     pending_links,
+    reference_id,
     unsafe_link_reason,
     walk_data_nodes,
 )
@@ -81,12 +84,21 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
     return {link: by_path[path] for link, path in match.matched.items()}
 
 
+_NUMBERED = re.compile(r"(.*) \(([0-9]{1,9})\)", re.DOTALL)
 
+
+def next_name(name: str) -> str:
+    """The name to offer when `name` is taken: "Session 12" → "Session 12 (2)", "Session 12 (2)" → "… (3)"."""
+    numbered = _NUMBERED.fullmatch(name)
+    if numbered:
+        return f"{numbered.group(1)} ({int(numbered.group(2)) + 1})"
+    return f"{name} (2)"
 
 
 @dataclass
 class Row:
-    """One data node on the result page."""
+    """One data node on the result page. For a file uploaded before this upload, `original_link` is
+    what portal/sent_files.py noted, else the name repovizz2 gives it, else "" (not known)."""
 
     node: TreeNode
     original_link: str
@@ -163,11 +175,17 @@ def log_upload(datapack_id: str, link: str, size: int, started: float, result: s
                 user or "-", datapack_id, quote(link, safe="/"), size, time.monotonic() - started, result)
 
 
-def outcome(client: Repovizz2Client, datapack_id: str, original: dict, sizes: dict[str, int],
-            failed: Repovizz2Error | None = None) -> Outcome:
-    """Read the datapack back from repovizz2 (the source of truth) and pair its nodes with the original ones."""
+def outcome(client: Repovizz2Client, datapack_id: str, original: dict | None, sizes: dict[str, int],
+            failed: Repovizz2Error | None = None, earlier: dict[str, list] | None = None) -> Outcome:
+    """Read the datapack back from repovizz2 (the source of truth) and pair its nodes with the original ones.
+
+    `original` is the document as it was sent (None: the datapack's document as it is now, after a
+    resume); `sizes` the bytes sent per original link; `earlier` what portal/sent_files.py recalls of
+    this datapack (place → [name, link, size]), for the files uploaded before this upload.
+    """
     item = client.datapack(datapack_id)
     document = item["structure"]
+    original = document if original is None else original
     now = {node.place: node for node in walk_data_nodes(document)}
     trails = container_names(original)
     rows = []
@@ -175,19 +193,56 @@ def outcome(client: Repovizz2Client, datapack_id: str, original: dict, sizes: di
         after = now.get(before.place, before)
         done = is_uploaded(after.link)
         failed_here = failed is not None and not done and before.link == getattr(failed, "link", None)
-        rows.append(Row(after, before.link, sizes.get(before.link), after.link if done else "",
+        link, size = _original_file(before, sizes, earlier or {})
+        rows.append(Row(after, link, size, after.link if done else "",
                         "uploaded" if done else ("failed" if failed_here else "pending"),
                         trails.get(before.place, [])))
+    _ask_for_unknown_files(client, datapack_id, rows)
     return Outcome(datapack_id, item.get("name", ""), document, rows, failed)
 
 
-def create_and_upload(client: Repovizz2Client, owner: dict, document: dict, plan: dict[str, Asset]) -> Outcome:
+MAX_DETAIL_LOOKUPS = 50  # files sent from another login, looked up one by one at most this many
+
+
+def _ask_for_unknown_files(client: Repovizz2Client, datapack_id: str, rows: list[Row]) -> None:
+    """Files uploaded before, from another login: their name and size as repovizz2's download gives them."""
+    unknown = [row for row in rows if not row.original_link and row.reference]
+    for row in unknown[:MAX_DETAIL_LOOKUPS]:
+        try:
+            name, size = client.asset_details(datapack_id, reference_id(row.reference))
+        except Repovizz2Error:
+            continue  # shown as not known, never guessed
+        row.original_link = name
+        row.size = size if row.size is None else row.size
+
+
+def _original_file(node: TreeNode, sizes: dict[str, int], earlier: dict[str, list]) -> tuple[str, int | None]:
+    """The file a node was given (its original link) and its size, as far as the portal knows them."""
+    known = earlier.get(node.place)
+    if not (isinstance(known, list) and len(known) == 3 and known[0] == node.name):
+        known = None
+    link = node.link if isinstance(node.link, str) else ""
+    if is_uploaded(link):  # uploaded before: its original link is gone from the document
+        if known is None:
+            return "", None
+        link = known[1]
+    size = sizes.get(link)
+    if size is None and known is not None and known[1] == link:
+        size = known[2]
+    return link, size
+
+
+def create_and_upload(client: Repovizz2Client, owner: dict, document: dict, plan: dict[str, Asset],
+                      created: Callable[[str], None] | None = None) -> Outcome:
     """The documented flow: create → list content → post each pending file → list again.
 
-    `owner` is the logged-in user, ``{"id", "username"}``.
+    `owner` is the logged-in user, ``{"id", "username"}``; `created(datapack_id)` is called once the
+    datapack exists, before any file is sent.
     """
     item = client.create_datapack(document["info"]["name"], owner["id"], document)
     datapack_id = item["id"]
+    if created is not None:
+        created(datapack_id)
     _, error = upload_files(client, datapack_id, plan, owner.get("username", ""))
     return outcome(client, datapack_id, document, sizes_of(plan), error)
 

@@ -109,3 +109,16 @@ export function dataLinks(nodes, into) {
   });
   return into;
 }
+
+/**
+ * Upload under another name (as portal/views/upload.py rename): a non-empty `name`, its runs of
+ * white space made one space, stands for the document's info.name. Changes `document` in place;
+ * returns whether it did.
+ */
+export function applyName(document, name) {
+  var clean = typeof name === "string" ? name.trim().split(/\s+/).join(" ") : "";
+  var info = document && typeof document === "object" ? document.info : null;
+  if (!clean || !info || typeof info !== "object" || Array.isArray(info)) return false;
+  info.name = clean;
+  return true;
+}

@@ -17,9 +17,18 @@ export function answerError(answer, fallback) {
   return fallback + " (the portal answered " + answer.status + ")";
 }
 
+/** The button to the datapack that has the name: it speaks of pending files only when it has some. */
+export function existingDatapackText(pending) {
+  if (typeof pending === "number" && pending > 0) {
+    return "Open the existing datapack and finish its " + pending + " pending file" + (pending !== 1 ? "s" : "");
+  }
+  return "Open the existing datapack";
+}
+
 /**
  * The message for a failure: {problems: [...]} (a list to fix) or {title, message, link} (an error
- * box; link is {href, text, button} or null).
+ * box; link is {href, text, button} or null); a taken name (409) adds rename: {suggested} (the name
+ * the portal offers instead).
  *   failure   {problems} found in the browser, {answer: {status, body}} from the portal, or anything
  *             else when the portal could not be reached
  *   options   {loginUrl, datapackUrl(id)}
@@ -44,9 +53,10 @@ export function describeFailure(failure, options, backTo, base) {
   if (answer.status === 409) {
     return {title: "You already have a datapack with that name",
       message: (body.error ? body.error.replace(/\.$/, "") + ". " : "") + "Nothing new was created. " +
-        "Open the existing one, or give the document another info.name and check it again.",
+        "Upload it under another name, or open the existing one.",
+      rename: {suggested: typeof body.suggested_name === "string" ? body.suggested_name : ""},
       link: body.existing_id ? {href: options.datapackUrl(body.existing_id), button: true,
-        text: "Open the existing datapack and finish its pending files"} : null};
+        text: existingDatapackText(body.existing_pending)} : null};
   }
   if (answer.status === 400 && body.problems && body.problems.length) return {problems: body.problems};
   return {title: body.title || "The upload could not start", message: answerError(answer, "Nothing was sent"), link: null};

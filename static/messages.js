@@ -5,6 +5,11 @@
 import { el } from "./dom.js";
 import { describeFailure } from "./failures.js";
 
+/** Remove the messages shown over the forms (once an upload starts, they are out of date). */
+export function clearMessages() {
+  removeMessages(document.querySelector("main") || document.body);
+}
+
 function removeMessages(scope) {
   Array.prototype.forEach.call(scope.querySelectorAll("section.problems"), function (node) {
     node.parentNode.removeChild(node);
@@ -32,16 +37,57 @@ function errorSection(title, message, link) {
   return el("section", {className: "problems js-message", role: "alert"}, children);
 }
 
-/** Put `section` above `anchor`, in place of any message shown before. */
-export function showMessage(anchor, section) {
+/**
+ * A taken name: the message, a field to choose another name (the portal's offer filled in) whose
+ * button calls onRename(name), and the way to the existing datapack.
+ */
+function nameTakenSection(message, onRename) {
+  var input = el("input", {type: "text", id: "new-name", required: true, maxlength: "200", autocomplete: "off",
+    spellcheck: "false"});
+  input.value = message.rename.suggested || "";
+  var form = el("form", {className: "rename-upload inline-fields"}, [
+    el("label", {"for": "new-name", text: "Upload under another name"}), input,
+    el("button", {type: "submit", className: "button", text: "Upload under this name"})
+  ]);
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var name = input.value.trim();
+    if (!name) { input.focus(); return; }
+    onRename(name);
+  });
+  var children = [el("h2", {id: "name-taken-title", text: message.title}), el("p", {text: message.message}), form];
+  if (message.link) {
+    children.push(el("p", {}, [el("a", {href: message.link.href, className: "button secondary", text: message.link.text})]));
+  }
+  var section = el("section", {className: "problems js-message name-taken", role: "alert",
+    "aria-labelledby": "name-taken-title"}, children);
+  return {section: section, focus: input};
+}
+
+/**
+ * Put `section` above `anchor`, in place of any message shown before, and move focus to `focusOn`
+ * (by default the section's heading: a screen reader reads the problems next, a keyboard starts there).
+ */
+export function showMessage(anchor, section, focusOn) {
   removeMessages(document.querySelector("main") || document.body);
   anchor.parentNode.insertBefore(section, anchor);
   if (section.scrollIntoView) section.scrollIntoView({block: "nearest"});
+  var target = focusOn || section.querySelector("h2") || section;
+  if (!focusOn && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus();
 }
 
-/** Show what went wrong (see failures.js describeFailure) above `anchor`. */
-export function showFailure(anchor, failure, options, backTo) {
+/**
+ * Show what went wrong (see failures.js describeFailure) above `anchor`. With `onRename`, a taken
+ * name is offered to be changed in place (onRename(name) is called with the new one).
+ */
+export function showFailure(anchor, failure, options, backTo, onRename) {
   var message = describeFailure(failure, options, backTo, window.location.href);
+  if (message.rename && onRename) {
+    var taken = nameTakenSection(message, onRename);
+    showMessage(anchor, taken.section, taken.focus);
+    return;
+  }
   showMessage(anchor, message.problems ? problemsSection(message.problems)
     : errorSection(message.title, message.message, message.link));
 }

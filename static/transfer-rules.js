@@ -20,19 +20,48 @@ export function retryDelay(base, attempt, random) {
 }
 
 /**
- * The transfer's settings from an element's data-parallel, data-retry-delay, data-login-url and
- * data-datapack-url (DATAPACK_ID in it is replaced), with defaults for what is missing.
+ * The transfer's settings from an element's data-parallel, data-retry-delay, data-login-url,
+ * data-datapack-url and data-pending-url (DATAPACK_ID in them is replaced), with defaults for what
+ * is missing.
  */
 export function transferSettings(element) {
   var parallel = parseInt(element.getAttribute("data-parallel"), 10);
   var delay = parseInt(element.getAttribute("data-retry-delay"), 10);
   var datapackPattern = element.getAttribute("data-datapack-url") || "/datapacks/DATAPACK_ID";
+  var pendingPattern = element.getAttribute("data-pending-url") || "/api/datapacks/DATAPACK_ID/pending";
   return {
     parallel: parallel > 0 ? parallel : 4,
     retryDelay: delay >= 0 ? delay : RETRY_BASE_MS,
     loginUrl: element.getAttribute("data-login-url") || "/auth/login",
-    datapackUrl: function (id) { return datapackPattern.replace("DATAPACK_ID", encodeURIComponent(id)); }
+    datapackUrl: function (id) { return datapackPattern.replace("DATAPACK_ID", encodeURIComponent(id)); },
+    pendingUrl: function (id) { return pendingPattern.replace("DATAPACK_ID", encodeURIComponent(id)); }
   };
+}
+
+/**
+ * After a PUT answered 404 (no data node has that link any more): does the portal's pending answer
+ * ({status, body}) still list `link` as waiting for its file? true or false, or null when the answer
+ * does not tell (an error, or an older portal without pending_links). A 404 with the link no longer
+ * pending means an earlier try arrived and only its answer was lost: the file is uploaded.
+ */
+export function stillPending(answer, link) {
+  var links = answer && answer.body && answer.body.pending_links;
+  if (!answer || (answer.status !== 200 && answer.status !== 422) || !Array.isArray(links)) return null;
+  return links.indexOf(link) >= 0;
+}
+
+/**
+ * The line about the chosen files no data node refers to (the create answer's left_out: their
+ * paths), which are not uploaded; null when there are none. At most `shown` names are listed.
+ */
+export function leftOutNote(paths, shown) {
+  var list = Array.isArray(paths) ? paths.filter(function (path) { return typeof path === "string"; }) : [];
+  if (!list.length) return null;
+  var limit = shown > 0 ? shown : 5;
+  var names = list.slice(0, limit).join(", ");
+  var more = list.length > limit ? " and " + (list.length - limit) + " more" : "";
+  return "Not uploaded: " + list.length + " file" + (list.length !== 1 ? "s" : "") +
+    " no data node refers to — " + names + more + ".";
 }
 
 /** Match the API's answer ([{link, path, size, url}]) back to the File objects by the path the browser gave. */

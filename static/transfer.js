@@ -3,16 +3,19 @@
  * the whole datapack, retries with backoff, cancel, and the landing on the result page.
  * Used by upload.js (the upload and datapack pages) and builder.js through startTransfer.
  */
-import { csrfToken, el } from "./dom.js";
+import { csrfToken, el, postJSON } from "./dom.js";
 import { loginHref } from "./failures.js";
 import { humanDuration, humanSize, percent } from "./sizes.js";
-import { RETRIES, attachFiles, filesByPath, isRetryable, retryDelay, transferSettings } from "./transfer-rules.js";
+import {
+  RETRIES, attachFiles, filesByPath, isRetryable, leftOutNote, retryDelay, stillPending, transferSettings,
+} from "./transfer-rules.js";
 
 // ---------------------------------------------------------------- the transfer (queue + progress UI)
 
 /**
  * Sends files with PUT, `parallel` at a time, and shows one <progress> per file plus one overall.
- * options: parallel, retryDelay, loginUrl, datapackUrl(id), onComplete(sizes), title.
+ * options: parallel, retryDelay, loginUrl, datapackUrl(id), pendingUrl(id), onComplete(sizes), title,
+ * leftOut (paths of chosen files the upload leaves out).
  */
 export function Transfer(root, datapackId, uploads, options) {
   this.root = root;
@@ -58,6 +61,8 @@ Transfer.prototype.build = function () {
   });
   this.heading = el("h2", {id: "transfer-title", tabindex: "-1", text: this.options.title || "Uploading"});
   root.appendChild(this.heading);
+  var leftOut = leftOutNote(this.options.leftOut);
+  if (leftOut) root.appendChild(el("p", {className: "left-out", text: leftOut}));
   root.appendChild(this.status);
   root.appendChild(el("div", {className: "transfer-overall"}, [
     el("label", {"for": "overall-progress", text: "Whole datapack"}), this.overallBar, this.overallText
@@ -135,6 +140,8 @@ Transfer.prototype.send = function (item) {
       self.done(item, body);
     } else if (xhr.status === 401) {
       self.loggedOut(body);
+    } else if (xhr.status === 404) {
+      self.checkArrived(item, (body && body.error) || "the portal answered 404");
     } else {
       self.failed(item, xhr.status, (body && body.error) || ("the portal answered " + xhr.status));
     }
@@ -158,6 +165,23 @@ Transfer.prototype.setState = function (item, state, label) {
   item.stateLabel.textContent = label || state;
   item.retryButton.hidden = state !== "failed";
   this.scheduleRender();
+};
+
+/**
+ * A 404: no data node has the file's link any more. When an earlier try reached repovizz2 and only
+ * its answer was lost, the link was rewritten and the file is there: the portal's pending listing
+ * tells. Uploaded when the link is no longer pending; failed when it still is or nobody can tell.
+ */
+Transfer.prototype.checkArrived = function (item, message) {
+  var self = this;
+  this.setState(item, "sending", "checking");
+  postJSON(this.options.pendingUrl(this.datapackId), {files: [{path: item.upload.path, size: item.size}]})
+    .then(function (answer) { return stillPending(answer, item.upload.link); }, function () { return null; })
+    .then(function (pending) {
+      if (self.stopped || item.state !== "sending") return;
+      if (pending === false) self.done(item, {ref: null});
+      else self.failed(item, 404, message);
+    });
 };
 
 Transfer.prototype.done = function (item, body) {
@@ -359,7 +383,7 @@ function postResult(action, fields) {
 function showResult(resultPattern, datapackId, documentValue, sizes) {
   postResult(resultPattern.replace("DATAPACK_ID", encodeURIComponent(datapackId)), {
     csrf_token: csrfToken(),
-    document: JSON.stringify(documentValue),
+    document: documentValue ? JSON.stringify(documentValue) : "",
     sizes: JSON.stringify(sizes)
   });
 }
@@ -380,6 +404,9 @@ function showResult(resultPattern, datapackId, documentValue, sizes) {
  *   onComplete(sizes, transfer)   called once every file is uploaded (sizes: {link: bytes}); or
  *   resultUrl + document          without onComplete: post the document and the sizes to resultUrl
  *                                 (DATAPACK_ID in it is replaced) and land on that result page
+ *                                 (document null after a resume: the portal reads the datapack)
+ *   leftOut      paths of chosen files the upload leaves out (listed under the heading)
+ *   pendingUrl(id)   the portal's pending listing, asked after a 404 (default from settings)
  * Returns the running Transfer (its cancel() and announce(text) may be used).
  */
 export function startTransfer(options) {
@@ -393,6 +420,8 @@ export function startTransfer(options) {
     retryDelay: options.retryDelay >= 0 ? options.retryDelay : settings.retryDelay,
     loginUrl: options.loginUrl || settings.loginUrl,
     datapackUrl: options.datapackUrl || settings.datapackUrl,
+    pendingUrl: options.pendingUrl || settings.pendingUrl,
+    leftOut: options.leftOut || [],
     title: options.title,
     onComplete: function (sizes) { onComplete(sizes, transfer); }
   });

@@ -11,10 +11,10 @@
  * The builder (builder.js) sends its files through the same startTransfer.
  * No inline script or style: the page can run under a Content-Security-Policy without 'unsafe-inline'.
  */
-import { findDocument, readChosenDocument } from "./datapack-document.js";
+import { applyName, findDocument, readChosenDocument } from "./datapack-document.js";
 import { el, filesOf, postJSON } from "./dom.js";
 import { DropZone, guardWindowDrops } from "./dropzone.js";
-import { showFailure } from "./messages.js";
+import { clearMessages, showFailure } from "./messages.js";
 import { baseName, chosenPath, isIgnored } from "./paths.js";
 import { startTransfer } from "./transfer.js";
 import { filesByPath, transferSettings } from "./transfer-rules.js";
@@ -35,6 +35,7 @@ function enhanceUploadForm(form) {
   var filesInput = form.querySelector('input[name="files"]');
   var folderInput = form.querySelector('input[name="folder"]');
   var archiveInput = form.querySelector('input[name="archive"]');
+  var nameInput = form.querySelector('input[name="name"]');
   var transferRoot = document.getElementById("transfer");
   var zoneNode = form.querySelector(".dropzone");
   var zone = zoneNode ? new DropZone(zoneNode, archiveInput) : null;
@@ -70,39 +71,62 @@ function enhanceUploadForm(form) {
     }
 
     var chosenDocument;
+
+    function create() {
+      var files = entries.map(function (entry) { return {path: entry.path, size: entry.file.size}; });
+      return postJSON(createUrl, {document: chosenDocument, files: files}).then(function (answer) {
+        if (answer.status === 201 && answer.body && answer.body.datapack_id) {
+          status.remove();
+          clearMessages();  // a taken name's box, say: answered by now
+          form.hidden = true;
+          startTransfer({
+            container: transferRoot,
+            datapackId: answer.body.datapack_id,
+            uploads: answer.body.uploads,
+            leftOut: answer.body.left_out || [],
+            files: filesByPath(entries),
+            settings: form,
+            title: "Uploading " + ((chosenDocument.info && chosenDocument.info.name) || "the datapack"),
+            resultUrl: resultPattern,
+            document: chosenDocument
+          });
+          return;
+        }
+        throw {answer: answer};
+      });
+    }
+
+    /** The name was taken: the same document and files, sent again under the name chosen on the page. */
+    function rename(name) {
+      if (form.getAttribute("aria-busy") === "true") return;
+      applyName(chosenDocument, name);
+      if (nameInput) nameInput.value = chosenDocument.info.name;
+      setBusy(form, true);
+      status = statusLine(form, "Checking the datapack under its new name…");
+      create().catch(failed);
+    }
+
+    function failed(failure) {
+      notStarted(form, status, form, options, window.location.pathname, rename)(failure);
+    }
+
     gotDocument.then(function (documentValue) {
       chosenDocument = documentValue;
-      return postJSON(createUrl, {
-        document: documentValue,
-        files: entries.map(function (entry) { return {path: entry.path, size: entry.file.size}; })
-      });
-    }).then(function (answer) {
-      if (answer.status === 201 && answer.body && answer.body.datapack_id) {
-        status.remove();
-        form.hidden = true;
-        startTransfer({
-          container: transferRoot,
-          datapackId: answer.body.datapack_id,
-          uploads: answer.body.uploads,
-          files: filesByPath(entries),
-          settings: form,
-          title: "Uploading " + ((chosenDocument.info && chosenDocument.info.name) || "the datapack"),
-          resultUrl: resultPattern,
-          document: chosenDocument
-        });
-        return;
-      }
-      throw {answer: answer};
-    }).catch(notStarted(form, status, form, options, window.location.pathname));
+      applyName(chosenDocument, nameInput && nameInput.value);
+      return create();
+    }).catch(failed);
   });
 }
 
-/** When the datapack could not be created (or resumed): the form is usable again, with the reason above `anchor`. */
-function notStarted(form, status, anchor, options, backTo) {
+/**
+ * When the datapack could not be created (or resumed): the form is usable again, with the reason
+ * above `anchor` (a taken name with a field to change it in place, when `onRename` is given).
+ */
+function notStarted(form, status, anchor, options, backTo, onRename) {
   return function (failure) {
     status.remove();
     setBusy(form, false);
-    showFailure(anchor, failure, options, backTo);
+    showFailure(anchor, failure, options, backTo, onRename);
   };
 }
 
@@ -140,6 +164,7 @@ function enhancePendingForm(form) {
       status.remove();
       if (answer.status === 200 && answer.body && answer.body.uploads) {
         form.hidden = true;
+        var resultPattern = form.getAttribute("data-result-url");
         startTransfer({
           container: transferRoot,
           datapackId: datapackId,
@@ -147,7 +172,10 @@ function enhancePendingForm(form) {
           files: filesByPath(entries),
           settings: form,
           title: "Uploading the pending files",
-          onComplete: function (sizes, transfer) {
+          // The result page: every file of the datapack, the ones sent before included.
+          resultUrl: resultPattern || undefined,
+          document: null,
+          onComplete: resultPattern ? undefined : function (sizes, transfer) {
             transfer.announce("All pending files were uploaded. Reloading the datapack page…");
             window.location.assign(datapackHref);
           }

@@ -13,8 +13,9 @@ from ..assets import Asset, size_problem
 from ..datapack_rules import DatapackInvalid, walk_data_nodes
 from ..extensions import csrf
 from ..request_files import limits
+from ..sent_files import remember
 from ..tokens import bearer_token, repovizz2
-from ..upload_pipeline import IncompleteBody, plan_upload, send_file
+from ..upload_pipeline import IncompleteBody, plan_upload, send_file, sizes_of
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # checked in require_login, where scripts with a bearer token are told apart
@@ -117,6 +118,7 @@ def create():
     except DatapackInvalid as invalid:
         return {"error": "The datapack has problems", "problems": invalid.problems}, 422
     item = repovizz2().create_datapack(document["info"]["name"], _owner()["id"], document)
+    remember(item["id"], document, sizes_of(plan))
     return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan)}, 201
 
 
@@ -127,7 +129,11 @@ def _upload_list(datapack_id: str, plan: dict[str, Asset]) -> list[dict]:
 
 @bp.route("/api/datapacks/<datapack_id>/pending", methods=["POST"])
 def pending(datapack_id: str):
-    """For resuming: which of the browser's files go to links repovizz2 still lists as pending."""
+    """For resuming: which of the browser's files go to links repovizz2 still lists as pending.
+
+    Every answer also carries ``pending_links``, all the links still waiting for a file (chosen or
+    not): after a PUT whose answer was lost, the browser tells from it whether its file arrived.
+    """
     body = _json_body()
     if body is None or not isinstance(body.get("files"), list):
         return {"error": "send JSON with 'files'"}, 400
@@ -135,13 +141,17 @@ def pending(datapack_id: str):
     if assets is None:
         return {"error": "each file needs a 'path' and a 'size'"}, 400
     item = repovizz2().datapack(datapack_id)
-    if not any(not node.uploaded for node in walk_data_nodes(item["structure"])):
-        return {"datapack_id": datapack_id, "uploads": []}  # complete: nothing left to send
+    structure = item.get("structure") or {}
+    waiting = [node.link for node in walk_data_nodes(structure) if not node.uploaded and isinstance(node.link, str)]
+    if not waiting:
+        return {"datapack_id": datapack_id, "uploads": [], "pending_links": []}  # complete: nothing left to send
     try:
-        plan = plan_upload(item.get("structure") or {}, assets, limits(), resume=True)
+        plan = plan_upload(structure, assets, limits(), resume=True)
     except DatapackInvalid as invalid:
-        return {"error": "These files cannot finish the datapack", "problems": invalid.problems}, 422
-    return {"datapack_id": datapack_id, "uploads": _upload_list(datapack_id, plan)}
+        return {"error": "These files cannot finish the datapack", "problems": invalid.problems,
+                "pending_links": waiting}, 422
+    remember(datapack_id, structure, sizes_of(plan))
+    return {"datapack_id": datapack_id, "uploads": _upload_list(datapack_id, plan), "pending_links": waiting}
 
 
 @bp.route("/datapacks/<datapack_id>/assets/<path:link>", methods=["PUT"])

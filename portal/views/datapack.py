@@ -22,9 +22,10 @@ from ..forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, Remove
 from ..media_types import CONTENT_CSP, base_mime, content_disposition, download_name, header_mime, \
     safe_filename, served_type
 from ..request_files import asset_from_storage, chosen_assets, limits
+from ..sent_files import recall, remember
 from ..tokens import repovizz2
-from ..tree_edits import EditError, add_node, data_node, describe, node_at, node_fingerprint, remove_node, \
-    set_info, set_node_fields, set_node_mime
+from ..tree_edits import EditError, add_node, data_node, describe, node_at, node_fingerprint, removal_summary, \
+    remove_node, set_info, set_node_fields, set_node_mime
 from ..upload_pipeline import outcome, plan_upload, send_file, sizes_of, upload_files
 
 bp = Blueprint("datapack", __name__, url_prefix="/datapacks")
@@ -72,8 +73,9 @@ def upload_pending(datapack_id: str):
         plan = plan_upload(document, assets, limits(), resume=True)
     except DatapackInvalid as invalid:
         return _page(datapack_id, item, form, invalid.problems, 422)
+    remember(datapack_id, document, sizes_of(plan))
     _, error = upload_files(client, datapack_id, plan, _username())
-    result = outcome(client, datapack_id, document, sizes_of(plan), error)
+    result = outcome(client, datapack_id, document, sizes_of(plan), error, earlier=recall(datapack_id))
     return render_template("result.html", outcome=result), 502 if error else 200
 
 
@@ -82,21 +84,23 @@ def upload_pending(datapack_id: str):
 def result(datapack_id: str):
     """The result page after the browser sent the files itself.
 
-    The browser posts back the document as it chose it (`document`) and the sizes it sent
-    (`sizes`, a JSON object link → bytes); everything else is read from repovizz2.
+    The browser posts back the document as it chose it (`document`; empty after a resume, when it
+    only chose files) and the sizes it sent (`sizes`, a JSON object link → bytes); everything else is
+    read from repovizz2, and what an earlier upload sent from what this session noted of it.
     """
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("datapack.show", datapack_id=datapack_id))
     try:
-        original = json.loads(request.form.get("document", ""))
+        original = json.loads(request.form["document"]) if request.form.get("document") else None
         sizes = json.loads(request.form.get("sizes") or "{}")
     except (ValueError, RecursionError):
         return redirect(url_for("datapack.show", datapack_id=datapack_id))
-    if not isinstance(original, dict) or not isinstance(sizes, dict):
+    if not isinstance(original, (dict, type(None))) or not isinstance(sizes, dict):
         return redirect(url_for("datapack.show", datapack_id=datapack_id))
     sizes = {str(link): size for link, size in sizes.items() if isinstance(size, int)}
-    return render_template("result.html", outcome=outcome(repovizz2(), datapack_id, original, sizes))
+    return render_template("result.html", outcome=outcome(repovizz2(), datapack_id, original, sizes,
+                                                          earlier=recall(datapack_id)))
 
 
 @bp.route("/<datapack_id>/document.json")
@@ -270,6 +274,18 @@ def edit_node(datapack_id: str):
         _save(client, datapack_id, edited)
     flash(f"Saved the {describe(node_at(edited, place))} at {place}.", "ok")
     return _back(datapack_id, place)
+
+
+@bp.route("/<datapack_id>/nodes/remove", methods=["GET"])
+@login_required
+def confirm_remove(datapack_id: str):
+    """The step before removing (the form of a node without JavaScript): what goes, and that it is for good."""
+    place, expect = request.args.get("place", ""), request.args.get("expect", "")
+    item = repovizz2().datapack(datapack_id)
+    with _or_nothing_was("removed", datapack_id):
+        node = _expected_node(item.get("structure") or {}, place, expect)
+    return render_template("confirm_remove.html", item=item, datapack_id=datapack_id, node=node, place=place,
+                           expect=expect, what=removal_summary(node))
 
 
 @bp.route("/<datapack_id>/nodes/remove", methods=["POST"])

@@ -5,7 +5,7 @@ import io
 import os
 import zipfile
 
-from flask import Blueprint, current_app, render_template, send_file, session
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, session, url_for
 
 from ..access import login_required
 from ..assets import Asset, find_document, is_ignored
@@ -14,8 +14,9 @@ from ..datapack_rules import DatapackInvalid, load_document, normalize_path, par
 from ..forms import UploadForm
 from ..repovizz2_client import NameTaken
 from ..request_files import chosen_assets, limits
+from ..sent_files import remember
 from ..tokens import repovizz2
-from ..upload_pipeline import create_and_upload, plan_upload
+from ..upload_pipeline import create_and_upload, plan_upload, sizes_of
 from ..zip_archive import zip_assets
 
 bp = Blueprint("upload", __name__)
@@ -69,7 +70,8 @@ def _upload(document: dict, assets: list[Asset], form: UploadForm):
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return render_template("upload.html", form=form, problems=invalid.problems, limits=limits()), 422
-    result = create_and_upload(repovizz2(), session["user"], document, plan)
+    result = create_and_upload(repovizz2(), session["user"], document, plan,
+                               created=lambda datapack_id: remember(datapack_id, document, sizes_of(plan)))
     status = 502 if result.error else 200
     return render_template("result.html", outcome=result), status
 
@@ -84,7 +86,15 @@ def upload():
         document, assets = read_submission(form)
     except DatapackInvalid as invalid:
         return render_template("upload.html", form=form, problems=invalid.problems, limits=limits()), 422
+    rename(document, form.name.data)
     return _upload(document, assets, form)
+
+
+def rename(document: dict, name: str | None) -> None:
+    """Upload under another name: the form's name, when given, stands for the document's ``info.name``."""
+    name = " ".join((name or "").split())
+    if name and isinstance(document, dict) and isinstance(document.get("info"), dict):
+        document["info"]["name"] = name
 
 
 def _form_errors(form: UploadForm) -> list[str]:
@@ -94,18 +104,30 @@ def _form_errors(form: UploadForm) -> list[str]:
 @bp.route("/upload/example", methods=["POST"])
 @login_required
 def upload_example():
+    """Upload the example; when the user already has it, open that one instead.
+
+    With ``copy`` in the form ("make another copy"), each press makes a datapack of its own:
+    "Portal example (2)", (3)…
+    """
     form = UploadForm()
     if not form.validate_on_submit():
         return render_template("upload.html", form=form, problems=_form_errors(form), limits=limits()), 400
     document, assets = example_assets()
     name = document["info"]["name"]
+    if not request.form.get("copy"):
+        try:
+            return _upload(document, assets, form)
+        except NameTaken as taken:  # nothing was created: the refused create named the one there is
+            if not taken.existing_id:
+                raise
+            return redirect(url_for("datapack.show", datapack_id=taken.existing_id, example="again"), 303)
     for copy in range(2, EXAMPLE_COPIES + 2):
+        document["info"]["name"] = f"{name} ({copy})"
         try:
             return _upload(document, assets, form)
         except NameTaken:
-            # Each press of the button makes a datapack of its own: "Portal example (2)", (3)…
             # Nothing was created by the refused attempt, so trying the next name is safe.
-            document["info"]["name"] = f"{name} ({copy})"
+            continue
     raise NameTaken(f"You already have {EXAMPLE_COPIES} copies of the example: remove or rename some first")
 
 

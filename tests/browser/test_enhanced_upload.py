@@ -223,6 +223,9 @@ def test_a_zip_goes_through_the_plain_form_and_a_taken_name_points_to_the_existi
         page.get_by_role("button", name="Check and upload").click()
     assert page.url.endswith("/upload") and not api_calls  # the server read the zip itself
     assert page.get_by_role("heading", name="Portal example is in repovizz2").is_visible()
+    # A page the server drew after a plain form: focus is on its heading, not left on <body>.
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'H1'")
+    assert page.evaluate("() => document.activeElement.textContent") == "Portal example is in repovizz2"
     datapack_id = page.locator("#datapack-id").inner_text()
 
     page.get_by_role("link", name="Upload", exact=True).click()
@@ -232,7 +235,9 @@ def test_a_zip_goes_through_the_plain_form_and_a_taken_name_points_to_the_existi
     taken.wait_for()
     assert "You already have a datapack with that name" in taken.inner_text()
     page.screenshot(path=str(artifacts / "js-name-taken.png"), full_page=True)
-    taken.get_by_role("link", name="Open the existing datapack and finish its pending files").click()
+    assert page.evaluate("() => document.activeElement.id") == "new-name"  # where the way forward is
+    # The existing one is complete: its button does not speak of pending files.
+    taken.get_by_role("link", name="Open the existing datapack", exact=True).click()
     page.wait_for_url(f"**/datapacks/{datapack_id}")
     assert page.get_by_text("Every file of this datapack is in repovizz2.").is_visible()
 

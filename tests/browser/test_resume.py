@@ -6,11 +6,27 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, drop_paths
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, REF, drop_paths
 
 pytestmark = pytest.mark.browser
 
 DATAPACK_PAGE = re.compile(r"/datapacks/[0-9a-f-]+$")
+RESULT_PAGE = re.compile(r"/datapacks/[0-9a-f-]+/result$")
+SIZES = {"setup.png": "12.8 KB", "audio/tone.wav": "16.0 KB", "sensors/accelerometer.json": "5.3 KB",
+         "sensors/emg 2.json": "2.5 KB"}
+
+
+def assert_every_row_complete(page):
+    """Each row of the result table: its original file, that file's size and a repovizz: reference."""
+    rows = page.locator("table.result tbody tr")
+    assert rows.count() == 4
+    seen = {}
+    for index in range(4):
+        cells = rows.nth(index).locator("td").all_inner_texts()
+        original, size, reference = cells[2].strip(), cells[3].strip(), cells[4].strip()
+        assert REF.match(reference), cells
+        seen[original] = size
+    assert seen == SIZES, seen
 
 
 def record_puts(page) -> list[str]:
@@ -30,10 +46,14 @@ def resume_with_the_folder(page, puts, expected_links, artifacts, shot, drop=Fal
     else:
         page.set_input_files('#pending-form input[name="folder"]', str(EXAMPLE))
     page.get_by_role("button", name="Upload the pending files").click()
-    page.get_by_text("Every file of this datapack is in repovizz2.").wait_for()
-    assert DATAPACK_PAGE.search(page.url)
+    # The result page: every file of the datapack, the ones sent before the resume included.
+    page.wait_for_url(RESULT_PAGE)
+    assert_every_row_complete(page)
     sent = sorted(url.split("/assets/", 1)[1].split("?", 1)[0] for url in puts[before:])
     assert sent == sorted(expected_links), sent
+    page.get_by_role("link", name="Open the datapack page").click()
+    page.get_by_text("Every file of this datapack is in repovizz2.").wait_for()
+    assert DATAPACK_PAGE.search(page.url)
     assert page.locator(".tree .status.pending").count() == 0
     assert page.locator(".tree code.ref").count() == 4
     page.screenshot(path=str(artifacts / shot), full_page=True)
@@ -125,5 +145,36 @@ def test_resume_with_files_that_match_nothing_pending_shows_the_problem(page, lo
     # Choosing the right one then sends just it.
     page.set_input_files('#pending-form input[name="files"]', str(EXAMPLE / "setup.png"))
     page.get_by_role("button", name="Upload the pending files").click()
+    page.wait_for_url(RESULT_PAGE)
+    assert page.get_by_role("heading", name="Half: 1 file still pending").is_visible()
+    assert page.locator("section.problems").count() == 0
+    page.get_by_role("link", name="Open the datapack to send them").click()
     page.get_by_role("heading", name="1 file still to upload").wait_for()
     assert page.locator("section.problems").count() == 0
+
+
+def test_a_plain_resume_shows_every_file_on_the_result_page(nojs_page, login, user, portal, artifacts):
+    """Half a datapack sent (through the API, from this login), the rest from the plain form: the result
+    page lists all four files with their original names, sizes and references."""
+    page = nojs_page
+    login(page, user)
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    document = json.loads((EXAMPLE / "datapack.json").read_text())
+    files = [{"path": f"example/{name}", "size": (EXAMPLE / name).stat().st_size} for name in EXAMPLE_ASSETS]
+    created = page.request.post(portal.url + "/api/datapacks", headers={"X-CSRFToken": token},
+                                data={"document": document, "files": files})
+    assert created.status == 201, created.text()
+    answer = created.json()
+    for upload in answer["uploads"][:2]:
+        sent = page.request.put(portal.url + upload["url"], headers={"X-CSRFToken": token,
+                                                                     "Content-Type": "application/octet-stream"},
+                                data=(EXAMPLE / upload["path"].removeprefix("example/")).read_bytes())
+        assert sent.status == 200, sent.text()
+
+    page.goto(f"{portal.url}/datapacks/{answer['datapack_id']}")
+    assert page.get_by_role("heading", name="2 files still to upload").is_visible()
+    page.set_input_files('#pending-form input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Upload the pending files").click()
+    page.get_by_role("heading", name="Portal example is in repovizz2").wait_for()
+    assert_every_row_complete(page)
+    page.screenshot(path=str(artifacts / "nojs-resumed-result.png"), full_page=True)

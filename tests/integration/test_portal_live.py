@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from portal.datapack_rules import walk_data_nodes
+from tests.live_portal import log_in
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "portal" / "example"
 
@@ -90,6 +91,30 @@ def test_resume_sends_only_the_pending_files(portal, sandbox, browser_session, u
     assert page.status_code == 200, page.text
     assert "All 4 files were uploaded" in page.text
     assert sent.json()["ref"] in page.text  # the first file kept its reference: it was not sent again
+
+
+def test_a_resume_from_another_login_names_the_files_sent_before(portal, sandbox, browser_session, user):
+    """The result page of a resume from a new login: the file sent by the first login is named and sized
+    from repovizz2's own headers (a HEAD of its download), not left blank."""
+    token = csrf(browser_session, portal.url + "/upload")
+    files = dict(example_files())
+    created = browser_session.post(
+        portal.url + "/api/datapacks", headers={"X-CSRFToken": token},
+        json={"document": json.loads(files.pop("datapack.json")),
+              "files": [{"path": name, "size": len(data)} for name, data in files.items()]}).json()
+    emg = next(upload for upload in created["uploads"] if upload["link"] == "sensors/emg 2.json")
+    assert browser_session.put(portal.url + emg["url"], data=files[emg["path"]],
+                               headers={"X-CSRFToken": token}).status_code == 200
+
+    later = requests.Session()
+    log_in(later, portal.url, user, "secret pw")
+    token = csrf(later, portal.url + "/upload")
+    page = later.post(f"{portal.url}/datapacks/{created['datapack_id']}", data={"csrf_token": token},
+                      files=[("folder", (f"again/{name}", data)) for name, data in files.items()])
+    assert page.status_code == 200, page.text
+    row = next(row for row in re.findall(r"<tr class=\"uploaded\">(.*?)</tr>", page.text, re.S) if ">EMG<" in row)
+    assert '<td data-label="Original file"><code>emg 2.json</code></td>' in row
+    assert '<td data-label="Size" class="size">2.5 KB</td>' in row
 
 
 def test_someone_elses_datapack(portal, sandbox, browser_session):

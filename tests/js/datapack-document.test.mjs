@@ -141,3 +141,17 @@ test("dataLinks: the data nodes' links, depth first, in document order", () => {
   assert.deepEqual(dataLinks(children), ["a.wav", "sub/b.json", "c.mp4"]);
   assert.deepEqual(dataLinks(undefined), []);
 });
+
+test("another name stands for info.name, as the plain form does", async () => {
+  const { applyName } = await import("../../static/datapack-document.js");
+  const document = { info: { name: "MYO", author: "a" }, children: [] };
+  assert.equal(applyName(document, "  MYO \t (2) "), true);
+  assert.deepEqual(document.info, { name: "MYO (2)", author: "a" });
+  for (const name of ["", "   ", null, undefined, 7]) {
+    assert.equal(applyName(document, name), false);
+    assert.equal(document.info.name, "MYO (2)");
+  }
+  for (const broken of [{ children: [] }, { info: [] }, { info: "x" }, null, []]) {
+    assert.equal(applyName(broken, "New"), false);
+  }
+});

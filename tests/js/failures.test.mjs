@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { answerError, describeFailure, loginHref } from "../../static/failures.js";
+import { answerError, describeFailure, existingDatapackText, loginHref } from "../../static/failures.js";
 
 const BASE = "https://portal.example/portal/upload";
 const OPTIONS = { loginUrl: "/portal/auth/login", datapackUrl: (id) => "/portal/datapacks/" + encodeURIComponent(id) };
@@ -47,15 +47,27 @@ test("401: log in again, back to where the user was", () => {
                "/other/login?next=%2Fportal%2Fdatapacks%2Fx");
 });
 
-test("409: the name is taken, with a way to the existing datapack", () => {
-  const message = describe({ answer: { status: 409, body: { error: "The name MYO is taken.", existing_id: "a/b" } } });
+test("409: the name is taken, with another name offered and a way to the existing datapack", () => {
+  const message = describe({ answer: { status: 409, body: { error: "The name MYO is taken.", existing_id: "a/b",
+    existing_pending: 0, suggested_name: "MYO (2)" } } });
   assert.deepEqual(message, {
     title: "You already have a datapack with that name",
-    message: "The name MYO is taken. Nothing new was created. Open the existing one, or give the document another " +
-      "info.name and check it again.",
-    link: { href: "/portal/datapacks/a%2Fb", button: true, text: "Open the existing datapack and finish its pending files" } });
+    message: "The name MYO is taken. Nothing new was created. Upload it under another name, or open the existing one.",
+    rename: { suggested: "MYO (2)" },
+    link: { href: "/portal/datapacks/a%2Fb", button: true, text: "Open the existing datapack" } });
   assert.equal(describe({ answer: { status: 409, body: {} } }).link, null);
+  assert.deepEqual(describe({ answer: { status: 409, body: {} } }).rename, { suggested: "" });
   assert.match(describe({ answer: { status: 409, body: {} } }).message, /^Nothing new was created\./);
+});
+
+test("409: the existing datapack's pending files are spoken of only when it has some", () => {
+  const text = (pending) => describe({ answer: { status: 409, body: { existing_id: "x", existing_pending: pending } } }).link.text;
+  assert.equal(text(3), "Open the existing datapack and finish its 3 pending files");
+  assert.equal(text(1), "Open the existing datapack and finish its 1 pending file");
+  assert.equal(text(0), "Open the existing datapack");
+  assert.equal(text(null), "Open the existing datapack");  // it could not be looked up
+  assert.equal(text(undefined), "Open the existing datapack");
+  assert.equal(existingDatapackText(2), "Open the existing datapack and finish its 2 pending files");
 });
 
 test("400 with problems lists them; anything else is an error box", () => {

@@ -52,6 +52,7 @@ class FakeRepovizz2:
         mock.add_callback(responses.POST, re.compile(rf"{API}/datapacks/[^/]+/content/.+"), callback=self._upload)
         mock.add_callback(responses.POST, re.compile(rf"{API}/datapacks/[^/]+$"), callback=self._update)
         mock.add_callback(responses.GET, re.compile(rf"{API}/datapacks/[^/]+/content/.+"), callback=self._download)
+        mock.add_callback(responses.HEAD, re.compile(rf"{API}/datapacks/[^/]+/content/.+"), callback=self._head)
 
     @property
     def creates(self) -> int:
@@ -134,6 +135,10 @@ class FakeRepovizz2:
         if "name" in body:
             item["name"] = body["name"]
         return 200, {}, json.dumps({"result": "OK"})
+
+    def _head(self, request):
+        status, headers, _ = self._download(request)
+        return status, headers, b""
 
     def _download(self, request):
         item = self._item(request)

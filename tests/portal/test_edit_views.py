@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 
 import pytest
 
@@ -433,3 +434,75 @@ def test_a_range_answered_whole_upstream_is_passed_on_whole(client, auth, repovi
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}", headers={"Range": "bytes=0-9"})
     assert answer.status_code == 200
     assert len(answer.get_data()) == 300_000 and "Content-Range" not in answer.headers
+
+
+# --- Removing asks first ----------------------------------------------------------------------------
+
+def test_the_remove_button_asks_before_removing(client, auth, repovizz2, datapack_id):
+    auth.login()
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    expect = page_expect(repovizz2, datapack_id, "children[1]")
+    form = re.search(r'<form method="get"[^>]*class="remove-node"[^>]*>\s*'
+                     r'<input type="hidden" name="place" value="children\[1\]">.*?</form>', page, re.S).group(0)
+    assert f'action="/datapacks/{datapack_id}/nodes/remove"' in form
+    assert 'data-confirm="the container &#34;IMU&#34; and the 2 nodes inside it (1 uploaded file)"' in form
+    assert "csrf_token" not in form  # a GET carries no token in its address
+    assert 'id="remove-dialog"' in page and 'src="/static/confirm-remove.js"' in page
+    assert_csp_clean(page)
+
+    confirm = client.get(f"/datapacks/{datapack_id}/nodes/remove", query_string={"place": "children[1]", "expect": expect})
+    text = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    assert "Remove the container &#34;IMU&#34; and the 2 nodes inside it (1 uploaded file)?" in text
+    assert "This cannot be undone" in text
+    assert f'<form method="post" action="/datapacks/{datapack_id}/nodes/remove"' in text
+    assert '<input type="hidden" name="place" value="children[1]">' in text
+    assert f'<input type="hidden" name="expect" value="{expect}">' in text
+    assert f'href="/datapacks/{datapack_id}#node-children[1]">Cancel: keep it</a>' in text
+    assert_csp_clean(text)
+    assert repovizz2.updates == [] and structure(repovizz2, datapack_id) == STORED_DOCUMENT
+
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/remove", data={"place": "children[1]", "expect": expect})
+    assert answer.status_code == 302
+    assert [child["name"] for child in structure(repovizz2, datapack_id)["children"]] == ["Video", "Tone"]
+
+
+@pytest.mark.parametrize(("place", "what"), [
+    ("children[0]", "Remove the data node &#34;Video&#34; and its file?"),
+    ("children[1].children[1]", "Remove the data node &#34;Gyro&#34; (its file was never uploaded)?"),
+])
+def test_the_confirmation_names_a_data_node(client, auth, repovizz2, datapack_id, place, what):
+    auth.login()
+    text = client.get(f"/datapacks/{datapack_id}/nodes/remove",
+                      query_string={"place": place, "expect": page_expect(repovizz2, datapack_id, place)}).get_data(as_text=True)
+    assert what in text and "This cannot be undone" in text
+    assert repovizz2.updates == []
+
+
+def test_an_empty_container_says_so():
+    from portal.tree_edits import removal_summary
+
+    assert removal_summary({"class": "container", "name": "Empty", "text": "", "children": []}) == 'the empty container "Empty"'
+    one = {"class": "container", "name": "One", "text": "", "children": [
+        {"class": "container", "name": "In", "text": "", "children": [
+            {"class": "data", "name": "x", "text": "", "link": "repovizz:" + "d" * 40}]}]}
+    assert removal_summary(one) == 'the container "One" and the 2 nodes inside it (1 uploaded file)'
+
+
+@pytest.mark.parametrize("query", [
+    {"place": "children[1]", "expect": "container:IMU#0000000000000000"},  # made from an older page
+    {"place": "children[9]", "expect": "x"},
+    {"place": "children[0]"},
+    {"place": "not a place", "expect": "x"},
+])
+def test_a_confirmation_for_a_node_that_is_not_there_changes_nothing(client, auth, repovizz2, datapack_id, query):
+    auth.login()
+    answer = client.get(f"/datapacks/{datapack_id}/nodes/remove", query_string=query)
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/datapacks/{datapack_id}"
+    assert flashes(client)[0].startswith("Nothing was removed:")
+    assert repovizz2.updates == [] and structure(repovizz2, datapack_id) == STORED_DOCUMENT
+
+
+def test_the_confirmation_needs_login(client, repovizz2, datapack_id):
+    answer = client.get(f"/datapacks/{datapack_id}/nodes/remove", query_string={"place": "children[0]", "expect": "x"})
+    assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]

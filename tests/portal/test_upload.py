@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
 
+from tests.portal.conftest import AuthActions
 from tests.portal.samples import DOCUMENT, GOOD_FILES, doc_file, files
 
 def test_upload_page_needs_login(client):
@@ -108,8 +110,65 @@ def test_name_taken_offers_the_existing_datapack(client, auth, repovizz2):
     text = page.get_data(as_text=True)
     assert page.status_code == 409
     assert f"/datapacks/{existing}" in text
-    assert "Open the existing datapack and finish its pending files" in text
+    # The existing one is complete: nothing to finish there.
+    assert ">Open the existing datapack</a>" in text and "pending file" not in text
     assert repovizz2.creates == 2 and len(repovizz2.datapacks) == 1
+
+
+def test_name_taken_with_pending_files_says_so(client, auth, repovizz2):
+    auth.login()
+    repovizz2.fail_upload["emg 2.json"] = 500
+    client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
+    del repovizz2.fail_upload["emg 2.json"]
+    (existing,) = repovizz2.datapacks
+    text = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert f'href="/datapacks/{existing}">Open the existing datapack and finish its 1 pending file</a>' in text
+
+
+def test_name_taken_offers_the_form_again_under_a_new_name(client, auth, repovizz2):
+    auth.login()
+    client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
+                       content_type="multipart/form-data")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 409
+    assert 'id="upload-form"' in text and 'action="/upload"' in text
+    assert re.search(r'<input[^>]*name="name"[^>]*value="MYO \(2\)"', text)
+    assert "Choose the files again" in text
+    assert 'src="/static/upload.js"' in text
+
+    # The same document and files, under the offered name: created, info.name and all.
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES), "name": " MYO  (2) "},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    assert "MYO (2) is in repovizz2" in page.get_data(as_text=True)
+    (renamed,) = [item for item in repovizz2.datapacks.values() if item["name"] == "MYO (2)"]
+    assert renamed["structure"]["info"]["name"] == "MYO (2)"
+
+    # Taken again: the next number is offered.
+    text = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES), "name": "MYO (2)"},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert 'value="MYO (3)"' in text
+
+
+def test_an_empty_other_name_keeps_the_documents_name(client, auth, repovizz2):
+    auth.login()
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES), "name": "  "},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200
+    assert [item["name"] for item in repovizz2.datapacks.values()] == ["MYO"]
+
+
+def test_the_builders_taken_name_keeps_its_own_advice(app, client, auth, repovizz2):
+    from portal.repovizz2_client import NameTaken
+
+    auth.login()
+    with app.test_request_context("/build/upload", method="POST"):
+        from portal.error_pages import handle_repovizz2_error
+        page, status = handle_repovizz2_error(NameTaken("Datapack MYO already exists with id (x-1)"))
+    assert status == 409
+    assert 'id="upload-form"' not in page and "another <code>info.name</code>" in page
 
 
 def test_failure_half_way_shows_what_is_uploaded_and_how_to_finish(client, auth, repovizz2):
@@ -173,12 +232,116 @@ def test_damaged_zip_entry_stops_cleanly(client, auth, repovizz2):
     assert "Open it to send the" in text
 
 
-def test_each_press_of_upload_the_example_makes_a_datapack_of_its_own(client, auth, repovizz2):
+def test_pressing_upload_the_example_twice_leaves_one_example(client, auth, repovizz2):
     auth.login()
-    for _ in range(3):
-        page = client.post("/upload/example")
+    assert client.post("/upload/example").status_code == 200
+    (example,) = repovizz2.datapacks
+    again = client.post("/upload/example")
+    assert again.status_code == 303
+    assert again.headers["Location"] == f"/datapacks/{example}?example=again"
+    assert list(repovizz2.datapacks) == [example] and repovizz2.uploads.count("setup.png") == 1
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "You already have the example" in page
+    assert 'action="/upload/example"' in page and 'name="copy"' in page and "Make another copy" in page
+
+
+def test_make_another_copy_of_the_example(client, auth, repovizz2):
+    auth.login()
+    client.post("/upload/example")
+    for _ in range(2):
+        page = client.post("/upload/example", data={"copy": "1"})
         assert page.status_code == 200, page.get_data(as_text=True)
     names = sorted(item["name"] for item in repovizz2.datapacks.values())
     assert names == ["Portal example", "Portal example (2)", "Portal example (3)"]
     (third,) = [item for item in repovizz2.datapacks.values() if item["name"] == "Portal example (3)"]
     assert third["structure"]["info"]["name"] == "Portal example (3)"
+    # Without "copy", the first one is opened again, whatever copies there are.
+    assert client.post("/upload/example").status_code == 303
+    assert len(repovizz2.datapacks) == 3
+
+
+def test_a_copy_of_the_example_is_made_even_when_the_first_is_gone(client, auth, repovizz2):
+    auth.login()
+    page = client.post("/upload/example", data={"copy": "1"})
+    assert page.status_code == 200
+    assert [item["name"] for item in repovizz2.datapacks.values()] == ["Portal example (2)"]
+
+
+def test_next_name():
+    from portal.upload_pipeline import next_name
+
+    assert next_name("MYO") == "MYO (2)"
+    assert next_name("MYO (2)") == "MYO (3)"
+    assert next_name("MYO (9)") == "MYO (10)"
+    assert next_name("MYO (x)") == "MYO (x) (2)"
+    assert next_name("(4)") == "(4) (2)"
+
+
+def result_rows(text: str) -> list[tuple[str, str, str]]:
+    """(original file, size, reference) of each row of the result table."""
+    rows = []
+    for row in re.findall(r"<tr class=\"[a-z]+\">(.*?)</tr>", text, re.S):
+        original = re.search(r'data-label="Original file">(.*?)</td>', row, re.S).group(1)
+        size = re.search(r'data-label="Size" class="size">(.*?)</td>', row, re.S).group(1)
+        reference = re.search(r'data-label="Reference">(.*?)</td>', row, re.S).group(1)
+        rows.append(tuple(re.sub(r"<[^>]+>", "", cell).strip() for cell in (original, size, reference)))
+    return rows
+
+
+def test_after_a_plain_resume_every_row_shows_its_original_file_size_and_reference(client, auth, repovizz2):
+    auth.login()
+    repovizz2.fail_upload["emg 2.json"] = 500
+    client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
+    del repovizz2.fail_upload["emg 2.json"]
+    (datapack_id,) = repovizz2.datapacks
+    page = client.post(f"/datapacks/{datapack_id}", data={"folder": files(("pack/video.mp4", b"v" * 1000),
+                                                                           ("pack/emg 2.json", b"[1, 2, 3]"))},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200
+    nodes = repovizz2.datapacks[datapack_id]["structure"]
+    video, emg = nodes["children"][0]["link"], nodes["children"][1]["children"][0]["link"]
+    assert result_rows(page.get_data(as_text=True)) == [("video.mp4", "1.0 KB", video), ("emg 2.json", "9 bytes", emg)]
+
+
+def test_after_a_scripted_resume_the_result_page_shows_every_file(client, auth, repovizz2):
+    """The enhanced page resumes through the JSON API and posts only the sizes it sent to the result page."""
+    auth.login()
+    created = client.post("/api/datapacks", json={"document": DOCUMENT, "files": [
+        {"path": "pack/video.mp4", "size": 1000}, {"path": "pack/emg 2.json", "size": 9}]}).json
+    video = next(u for u in created["uploads"] if u["link"] == "video.mp4")
+    client.put(video["url"], data=b"v" * 1000)
+    # Later, from the datapack page: the pending files are listed, then sent.
+    datapack_id = created["datapack_id"]
+    pending = client.post(f"/api/datapacks/{datapack_id}/pending", json={"files": [
+        {"path": "again/video.mp4", "size": 1000}, {"path": "again/emg 2.json", "size": 9}]}).json
+    assert pending["pending_links"] == ["emg 2.json"]
+    (emg,) = pending["uploads"]
+    client.put(emg["url"], data=b"[1, 2, 3]")
+    page = client.post(f"/datapacks/{datapack_id}/result", data={"document": "", "sizes": json.dumps({"emg 2.json": 9})})
+    links = [node["link"] for node in (repovizz2.datapacks[datapack_id]["structure"]["children"][0],
+                                       repovizz2.datapacks[datapack_id]["structure"]["children"][1]["children"][0])]
+    assert result_rows(page.get_data(as_text=True)) == [("video.mp4", "1.0 KB", links[0]), ("emg 2.json", "9 bytes", links[1])]
+
+
+def test_a_file_sent_from_another_login_is_named_as_repovizz2_names_it(app, client, auth, repovizz2):
+    auth.login()
+    repovizz2.fail_upload["emg 2.json"] = 500
+    client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
+    del repovizz2.fail_upload["emg 2.json"]
+    (datapack_id,) = repovizz2.datapacks
+    other = app.test_client()
+    AuthActions(other).login()
+    page = other.post(f"/datapacks/{datapack_id}", data={"files": files(("emg 2.json", b"[1, 2, 3]"))},
+                      content_type="multipart/form-data")
+    video = repovizz2.datapacks[datapack_id]["structure"]["children"][0]["link"]
+    rows = result_rows(page.get_data(as_text=True))
+    assert rows[0] == ("video.mp4", "1.0 KB", video)  # from the headers of its download, no bytes fetched
+    assert rows[1][:2] == ("emg 2.json", "9 bytes")
+    assert [call.request.method for call in repovizz2.mock.calls if call.request.method in ("HEAD", "GET")
+            and "/content/" in call.request.url] == ["HEAD"]
+
+    # When repovizz2 cannot say, the row says it is not known rather than guess.
+    repovizz2.files.clear()
+    repovizz2.file_datapack.clear()
+    page = other.post(f"/datapacks/{datapack_id}/result", data={"document": "", "sizes": "{}"})
+    assert result_rows(page.get_data(as_text=True))[0] == ("uploaded earlier (its name is not known here)", "—", video)

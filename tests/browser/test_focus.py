@@ -1,0 +1,51 @@
+"""After a submission, focus goes where the answer is: the problem list or the result heading, never <body>."""
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pytest
+
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, broken_example
+
+pytestmark = pytest.mark.browser
+
+ACTIVE = "() => { const e = document.activeElement; return [e.tagName, e.id, e.className, e.textContent.trim()]; }"
+
+
+def test_problems_found_by_the_script_take_focus(page, login, user, tmp_path):
+    login(page, user)
+    page.locator("#drop-zone").wait_for()  # the page's script is running
+    page.set_input_files('input[name="document"]', str(broken_example(tmp_path)))
+    page.set_input_files('input[name="files"]', [str(EXAMPLE / name) for name in EXAMPLE_ASSETS[1:]])
+    page.get_by_role("button", name="Check and upload").click()
+    page.locator("section.problems").wait_for()
+    tag, element_id, _, text = page.evaluate(ACTIVE)
+    assert (tag, element_id) == ("H2", "problems-title") and text.startswith("Nothing was created:")
+
+
+def test_a_page_the_server_drew_after_a_plain_form_puts_focus_on_its_problems(page, login, user, tmp_path):
+    login(page, user)
+    archive = tmp_path / "broken.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(broken_example(tmp_path), "datapack.json")
+        for name in EXAMPLE_ASSETS[1:]:
+            bundle.write(EXAMPLE / name, name)
+    page.set_input_files('input[name="archive"]', str(archive))  # a .zip goes through the plain form
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check and upload").click()
+    page.wait_for_function("() => document.activeElement !== document.body")
+    tag, _, classes, text = page.evaluate(ACTIVE)
+    assert tag == "SECTION" and "problems" in classes.split() and "Nothing was created" in text
+    # Without the script, the skip link leads there.
+    assert page.get_by_role("link", name="Skip to the problems").get_attribute("href") == "#problems-title"
+
+
+def test_the_result_heading_takes_focus_after_the_scripted_upload(page, login, user):
+    login(page, user)
+    page.locator("#drop-zone").wait_for()  # the page's script is running
+    page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Check and upload").click()
+    page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
+    page.wait_for_function("() => document.activeElement.tagName === 'H1'")
+    assert page.evaluate(ACTIVE)[3] == "Portal example is in repovizz2"
