@@ -6,14 +6,13 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, REF, drop_paths
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, REF, drop_paths, example_size
 
 pytestmark = pytest.mark.browser
 
 DATAPACK_PAGE = re.compile(r"/datapacks/[0-9a-f-]+$")
 RESULT_PAGE = re.compile(r"/datapacks/[0-9a-f-]+/result$")
-SIZES = {"setup.png": "12.8 KB", "audio/tone.wav": "16.0 KB", "sensors/accelerometer.json": "5.3 KB",
-         "sensors/emg 2.json": "2.5 KB"}
+SIZES = {name: example_size(name) for name in EXAMPLE_ASSETS}
 
 
 def assert_every_row_complete(page):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from portal.assets import human_size
 from portal.datapack_rules import walk_data_nodes
 from tests.live_portal import log_in
 
@@ -114,7 +115,7 @@ def test_a_resume_from_another_login_names_the_files_sent_before(portal, sandbox
     assert page.status_code == 200, page.text
     row = next(row for row in re.findall(r"<tr class=\"uploaded\">(.*?)</tr>", page.text, re.S) if ">EMG<" in row)
     assert '<td data-label="Original file"><code>emg 2.json</code></td>' in row
-    assert '<td data-label="Size" class="size">2.5 KB</td>' in row
+    assert f'<td data-label="Size" class="size">{human_size(len(files["sensors/emg 2.json"]))}</td>' in row
 
 
 def test_someone_elses_datapack(portal, sandbox, browser_session):
