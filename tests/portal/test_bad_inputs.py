@@ -20,6 +20,21 @@ def with_children(*children):
     return {**DOCUMENT, "children": list(children)}
 
 
+def deep_container(levels, leaf=None):
+    """`levels` containers, one inside the other, around one data node."""
+    current = leaf or node("deep.bin")
+    for _ in range(levels):
+        current = {"class": "container", "name": "c", "text": "", "children": [current]}
+    return current
+
+
+def nested_meta(levels):
+    value = {}
+    for _ in range(levels):
+        value = {"x": value}
+    return value
+
+
 def zip_of(entries: dict[str, bytes], symlinks=()) -> io.BytesIO:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -34,59 +49,108 @@ def zip_of(entries: dict[str, bytes], symlinks=()) -> io.BytesIO:
 
 ZIP_DOC = json.dumps(with_children(node("a.bin"))).encode()
 
+NOT_A_DATAPACK = "this does not look like a datapack document"
+SCHEMA = "repovizz2 would refuse this:"
+PORTAL = "the portal&#39;s own check:"
+
+
+def small_place(place: str) -> str:
+    """The technical place, as the problem list shows it in small print beside the node's names."""
+    return f'<small class="muted place">at <code>{place}</code></small>'
+
+
 DOCUMENT_CASES = [
-    ("not json", b"{'info': 1}", GOOD_FILES, "document: is not valid JSON"),
-    ("empty document", b"", GOOD_FILES, "document: is not valid JSON"),
-    ("not utf-8", b"\xff\xfe{", GOOD_FILES, "document: is not"),
-    ("a number", b"42", GOOD_FILES, "document: must be a JSON object, not integer"),
-    ("a string", b'"x"', GOOD_FILES, "document: must be a JSON object, not string"),
-    ("null", b"null", GOOD_FILES, "document: must be a JSON object, not null"),
-    ("no info", {"children": []}, (), "document: &#39;info&#39; is required"),
-    ("no children", {"info": DOCUMENT["info"]}, (), "document: &#39;children&#39; is required"),
-    ("info not object", {"info": [], "children": []}, (), "info: must be of type object, not array"),
+    ("not json", b"{'info': 1}", GOOD_FILES, "the document</strong>: is not valid JSON"),
+    ("empty document", b"", GOOD_FILES, "the document</strong>: is not valid JSON"),
+    ("not utf-8", b"\xff\xfe{", GOOD_FILES, "the document</strong>: is not"),
+    ("unterminated string: no 'at at'", b'{"info": "x', GOOD_FILES,
+     "is not valid JSON (Unterminated string starting at line 1, column 10)"),
+    ("a number", b"42", GOOD_FILES, f"{NOT_A_DATAPACK} (it is a number)"),
+    ("a string", b'"x"', GOOD_FILES, f"{NOT_A_DATAPACK} (it is a JSON string)"),
+    ("null", b"null", GOOD_FILES, f"{NOT_A_DATAPACK} (it is null)"),
+    ("a sensor file", b"[[0.94, -0.33, 0.16], [0.95, -0.34, 0.17]]", GOOD_FILES,
+     f"{NOT_A_DATAPACK} (it is a JSON array); a datapack document is a JSON object with &#34;info&#34;"),
+    ("an object of something else", {"rows": [1, 2]}, GOOD_FILES,
+     f"{NOT_A_DATAPACK} (it is a JSON object without &#34;info&#34; or &#34;children&#34;)"),
+    ("no info", {"children": []}, (), "the document</strong>: &#39;info&#39; is required"),
+    ("no children", {"info": DOCUMENT["info"]}, (), "the document</strong>: &#39;children&#39; is required"),
+    ("info not object", {"info": [], "children": []}, (), "&#39;info&#39; must be of type object, not array"),
     ("keywords not a list", {**DOCUMENT, "info": {**DOCUMENT["info"], "keywords": "a, b"}}, GOOD_FILES,
-     "info.keywords: must be of type array, not string"),
+     "&#39;keywords&#39; must be of type array, not string " + small_place("info.keywords")),
     ("keywords repeat", {**DOCUMENT, "info": {**DOCUMENT["info"], "keywords": ["a", "a"]}}, GOOD_FILES,
-     "info.keywords: must not repeat a value"),
-    ("children not a list", {**DOCUMENT, "children": {}}, (), "children: must be of type array, not object"),
-    ("node not an object", with_children("video.mp4"), (("video.mp4", b"v"),), "children[0]: must be of type object"),
+     "&#39;keywords&#39; must not repeat a value"),
+    ("empty info name", {**DOCUMENT, "info": {**DOCUMENT["info"], "name": ""}}, GOOD_FILES,
+     f"{PORTAL}</span> <strong class=\"problem-where\">the datapack&#39;s info</strong>: &#39;name&#39; must not be empty"),
+    ("control character in info name", {**DOCUMENT, "info": {**DOCUMENT["info"], "name": "a\x07b"}}, GOOD_FILES,
+     "&#39;name&#39; contains a control character (U+0007)"),
+    ("control character in a node name", with_children({**node("a.bin"), "name": "x\ny"}), (("a.bin", b"a"),),
+     "&#39;name&#39; contains a control character (U+000A); remove it " + small_place("children[0].name")),
+    ("control character in a node text", with_children({**node("a.bin"), "text": "x\x1by"}), (("a.bin", b"a"),),
+     "&#39;text&#39; contains a control character (U+001B)"),
+    ("children not a list", {**DOCUMENT, "children": {}}, (), "&#39;children&#39; must be of type array, not object"),
+    ("node not an object", with_children("video.mp4"), (("video.mp4", b"v"),),
+     "the top level</strong>: node 1 must be of type object, not string " + small_place("children[0]")),
     ("unknown class", with_children({"class": "folder", "name": "x", "text": ""}), (),
-     "children[0].class: must be &#34;container&#34; or &#34;data&#34;, not &#34;folder&#34;"),
-    ("no class", with_children({"name": "x", "text": ""}), (), "children[0]: &#39;class&#39; is required"),
+     "&#39;class&#39; must be &#34;container&#34; or &#34;data&#34;, not &#34;folder&#34;"),
+    ("no class", with_children({"name": "x", "text": ""}), (), "<strong class=\"problem-where\">x</strong>: "
+     "&#39;class&#39; is required"),
     ("name not a string", with_children({**node("a.bin"), "name": 3}), (("a.bin", b"a"),),
-     "children[0].name: must be of type string, not integer"),
+     "&#39;name&#39; must be of type string, not integer"),
     ("container without children", with_children({"class": "container", "name": "c", "text": ""}), (),
-     "children[0]: &#39;children&#39; is required"),
+     "&#39;children&#39; is required"),
     ("data without link", with_children({"class": "data", "name": "d", "text": ""}), (),
-     "children[0]: &#39;link&#39; is required"),
+     f"{SCHEMA}</span> <strong class=\"problem-where\">d</strong>: &#39;link&#39; is required"),
     ("link not a string", with_children({**node("a"), "link": ["a.bin"]}), (),
-     "children[0].link: must be of type string, not array"),
+     "&#39;link&#39; must be of type string, not array"),
+    ("link a number", with_children({**node("a"), "link": 7}), (("7", b"x"),),
+     "&#39;link&#39; must be of type string, not integer"),
     ("bad uuid", with_children({**node("a.bin"), "id": "not-a-uuid"}), (("a.bin", b"a"),),
-     "children[0].id: must be a UUID"),
+     "&#39;id&#39; must contain a UUID"),
     ("meta not object", with_children({**node("a.bin"), "meta": "x"}), (("a.bin", b"a"),),
-     "children[0].meta: must be of type object, not string"),
+     "&#39;meta&#39; must be of type object, not string"),
+    ("mime not text", with_children({**node("a.bin"), "mime": 5}), (("a.bin", b"a"),),
+     f"{PORTAL}</span> <strong class=\"problem-where\">n</strong>: &#39;mime&#39; must be text"),
     ("duplicate links", with_children(node("a.bin"), node("a.bin")), (("a.bin", b"a"),),
-     "link &#39;a.bin&#39; is used by 2 data nodes (children[0], children[1])"),
+     "link &#39;a.bin&#39; is used by 2 data nodes: n (children[0]), n (children[1])"),
     ("dot-dot link", with_children(node("../../etc/passwd")), (("passwd", b"x"),),
-     "children[0]: link &#39;../../etc/passwd&#39; goes up a folder"),
+     "link &#39;../../etc/passwd&#39; goes up a folder"),
     ("absolute link", with_children(node("/etc/passwd")), (("passwd", b"x"),),
-     "children[0]: link &#39;/etc/passwd&#39; is an absolute path"),
+     "link &#39;/etc/passwd&#39; is an absolute path"),
     ("windows absolute link", with_children(node("C:\\data\\a.bin")), (("a.bin", b"x"),),
      "is an absolute path"),
     ("NUL in link", with_children(node("a\x00.bin")), (("a.bin", b"x"),), "contains a NUL character"),
+    ("CR LF in link", with_children(node("a\r\n.bin")), (("a.bin", b"x"),),
+     "contains a control character (U+000D)"),
+    ("tab in link", with_children(node("a\t.bin")), (("a.bin", b"x"),), "contains a control character (U+0009)"),
+    ("empty segment in link", with_children(node("a//b.bin")), (("a/b.bin", b"x"),),
+     "has an empty or &#39;.&#39; part between slashes"),
+    ("dot segment in link", with_children(node("./b.bin")), (("b.bin", b"x"),),
+     "has an empty or &#39;.&#39; part between slashes"),
+    ("trailing slash in link", with_children(node("a/")), (("a", b"x"),),
+     "has an empty or &#39;.&#39; part between slashes"),
     ("very long link", with_children(node("a" * 2000 + ".bin")), (("a.bin", b"x"),), "is longer than"),
-    ("empty link", with_children(node("")), (("a.bin", b"x"),), "children[0]: link &#39;&#39; is empty"),
+    ("empty link", with_children(node("")), (("a.bin", b"x"),), "link &#39;&#39; is empty"),
     ("missing file", with_children(node("a.bin"), node("b.bin")), (("a.bin", b"x"),),
      "no file was sent for link &#39;b.bin&#39;"),
     ("unicode link, file missing", with_children(node("señal ñ.json")), (("senal n.json", b"[]"),),
      "no file was sent for link &#39;señal ñ.json&#39;"),
-    ("unreferenced file", with_children(node("a.bin")), (("a.bin", b"x"), ("b.bin", b"y")),
-     "file &#39;b.bin&#39; is not referenced by any data node"),
     ("empty file", with_children(node("a.bin")), (("a.bin", b""),), "file &#39;a.bin&#39; is empty"),
     ("file sent twice", with_children(node("a.bin")), (("a.bin", b"x"), ("./a.bin", b"y")),
      "file &#39;a.bin&#39; was sent twice"),
     ("ambiguous file name", with_children(node("a.bin")), (("x/a.bin", b"x"), ("y/a.bin", b"y")),
      "link &#39;a.bin&#39; matches several files: &#39;x/a.bin&#39;, &#39;y/a.bin&#39;"),
+    ("nested deeper than the portal takes", with_children(deep_container(45)), (("deep.bin", b"x"),),
+     "is nested more than 40 levels deep; the portal creates datapacks of at most 40 levels (a limit of the portal, "
+     "not of repovizz2)"),
+    ("meta nested deeper than the portal takes", with_children({**node("a.bin"), "meta": nested_meta(300)}),
+     (("a.bin", b"x"),), "is nested more than 200 levels deep; the portal takes at most 200 levels of JSON"),
+    ("infinity", b'{"info": {"name": "x", "author": "", "description": "", "keywords": []}, "children": [], "v": 1e400}',
+     (), "is not valid JSON (1e400 is too large a number)"),
+    ("NaN", b'{"info": {}, "children": [], "v": NaN}', (), "is not valid JSON (NaN is not a JSON number)"),
+    ("lone surrogate", b'{"info": {"name": "\\ud800", "author": "", "description": "", "keywords": []}, "children": []}',
+     (), "contains a lone surrogate (\\ud800), which is not text"),
+    ("nested too deeply to read", b'{"info": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", (),
+     "is nested too deeply to read"),
 ]
 
 
@@ -295,4 +359,5 @@ def test_an_unsafe_link_is_reported_once_and_missing_files_name_their_place(clie
     page = client.post("/upload", data={"document": doc_file(document), "files": files(("x.bin", b"x"))},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert page.count("../x.bin") == 1
-    assert "children[1].children[0]: no file was sent for link &#39;gone.bin&#39;" in page
+    assert ("<strong class=\"problem-where\">c › n</strong>: no file was sent for link &#39;gone.bin&#39; "
+            + small_place("children[1].children[0]")) in page
