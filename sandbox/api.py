@@ -7,7 +7,7 @@ import posixpath
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Blueprint, abort, current_app, jsonify, make_response, request, send_file
 
-from portal.datapack_rules import document_problems
+from portal.datapack_rules import schema_problems
 
 from . import datapacks, models
 from .datapacks import Datapack, LinkNotFound, NameTaken
@@ -58,7 +58,8 @@ def check_name(body: dict) -> str:
 
 
 def check_structure(structure) -> dict:
-    problems = document_problems(structure)
+    # The public schema's rules only (what repovizz2 accepts), each as "<place>: <message>".
+    problems = [f"{problem.place or 'document'}: {problem.message}" for problem in schema_problems(structure)]
     if problems:
         fail(422, "; ".join(problems))
     return structure

@@ -176,7 +176,7 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
     heading = problems.get_by_role("heading").inner_text()
     items = problems.locator("li").all_inner_texts()
     assert heading == f"Nothing was created: {len(items)} problem{'s' if len(items) != 1 else ''} to fix first"
-    assert "info: 'author' is required" in items
+    assert "repovizz2 would refuse this: the datapack's info: 'author' is required (info)" in items
     assert problems.get_attribute("role") == "alert"
     page.screenshot(path=str(artifacts / "js-problems.png"), full_page=True)
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import responses
 from werkzeug.formparser import parse_form_data
 
-from portal.datapack_rules import document_problems
+from portal.datapack_rules import schema_problems
 from tests.portal.samples import REPOVIZZ2, USER
 
 API = f"{REPOVIZZ2}/api/v1.0"
@@ -126,7 +126,7 @@ class FakeRepovizz2:
                 if other is not item and other["name"] == body["name"]:
                     return 409, {}, json.dumps({"error": f"Datapack {body['name']} already exists with id ({other['id']})"})
         if "structure" in body:
-            problems = document_problems(body["structure"])
+            problems = schema_problems(body["structure"])  # the public schema: what repovizz2 accepts
             if problems:
                 return 422, {}, json.dumps({"error": "; ".join(problems)})
             item["structure"] = copy.deepcopy(body["structure"])
