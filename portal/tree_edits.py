@@ -14,7 +14,6 @@ import re
 import unicodedata
 
 from .datapack_rules import (
-    MAX_DEPTH,
     control_character_reason,
     copy_json,
     is_uploaded,
@@ -27,8 +26,11 @@ from .datapack_rules import (
 )
 
 _PLACE = re.compile(r"children\[(0|[1-9][0-9]{0,5})\](?:\.children\[(0|[1-9][0-9]{0,5})\])*")
-# No node lies deeper than MAX_DEPTH: a longer place names none (and is not repeated back in full).
-_MAX_PLACE = MAX_DEPTH * len("children[999999].")
+# The deepest place an edit form can name: the datapack page draws (and offers edits for) nodes this
+# deep, deeper than the portal creates (MAX_DEPTH), since repovizz2 may hold deeper trees. A longer
+# place names no node that has a form, and is not repeated back in full.
+MAX_PLACE_DEPTH = 100
+_MAX_PLACE = MAX_PLACE_DEPTH * len("children[999999].")
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
@@ -207,7 +209,7 @@ def node_fingerprint(node: dict) -> str:
         label = "data:" + str(node.get("link", ""))
     else:
         label = "container:" + str(node.get("name", ""))
-    return f"{label}#{_digest(node)[:16]}"
+    return f"{without_surrogates(label)}#{_digest(node)[:16]}"
 
 
 def _digest(value) -> str:

@@ -361,3 +361,390 @@ def test_an_unsafe_link_is_reported_once_and_missing_files_name_their_place(clie
     assert page.count("../x.bin") == 1
     assert ("<strong class=\"problem-where\">c › n</strong>: no file was sent for link &#39;gone.bin&#39; "
             + small_place("children[1].children[0]")) in page
+
+
+# --- Extra files are left out, not refused ---------------------------------------------------------
+
+def left_out_section(page: str) -> str:
+    start = page.index('<section class="notes left-out"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_a_folder_with_files_no_node_refers_to_uploads_and_lists_them(client, auth, repovizz2):
+    auth.login()
+    folder = [("MYO/datapack.json", json.dumps(DOCUMENT).encode()), ("MYO/video.mp4", b"v" * 1000),
+              ("MYO/emg 2.json", b"[1, 2, 3]"), ("MYO/emg 3.json", b"[4]"), ("MYO/notes.txt", b"")]
+    page = client.post("/upload", data={"folder": files(*folder)}, content_type="multipart/form-data")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200, text
+    assert repovizz2.creates == 1 and sorted(repovizz2.uploads) == ["emg 2.json", "video.mp4"]
+    section = left_out_section(text)
+    assert "Not uploaded: 2 files no data node refers to" in section
+    assert "<code>MYO/emg 3.json</code>" in section and "<code>MYO/notes.txt</code>" in section
+
+
+def test_a_zip_with_an_extra_file_uploads_and_lists_it(client, auth, repovizz2):
+    auth.login()
+    archive = zip_of({"pack/datapack.json": ZIP_DOC, "pack/a.bin": b"a", "pack/readme.txt": b"hello"})
+    page = client.post("/upload", data={"archive": (archive, "pack.zip")}, content_type="multipart/form-data")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200, text
+    assert repovizz2.uploads == ["a.bin"]
+    assert "Not uploaded: 1 file no data node refers to" in left_out_section(text)
+    assert "<code>pack/readme.txt</code>" in text
+
+
+def test_missing_files_remain_an_error_beside_extra_ones(client, auth, repovizz2):
+    auth.login()
+    page = client.post("/upload", data={"document": doc_file(), "files": files(("video.mp4", b"v"), ("x.txt", b"x"))},
+                       content_type="multipart/form-data")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "no file was sent for link &#39;emg 2.json&#39;" in text and "x.txt" not in text
+    assert len(repovizz2.mock.calls) == 0
+
+
+# --- The API: strict JSON, capped lists, absurd sizes ------------------------------------------------
+
+API_FILES = [{"path": path, "size": len(data)} for path, data in GOOD_FILES]
+
+
+def api_body(document=DOCUMENT, files_=None) -> str:
+    return json.dumps({"document": document, "files": API_FILES if files_ is None else files_})
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    (api_body().replace('"size": 1000', '"size": 1e400'), 400, "the request body is not valid JSON (1e400 is too large a number)"),
+    (api_body().replace('"test"', "1e400"), 400, "the request body is not valid JSON (1e400 is too large a number)"),
+    (api_body().replace('"test"', "-Infinity"), 400, "the request body is not valid JSON (-Infinity is not a JSON number)"),
+    (api_body().replace('"test"', '"\\ud800"'), 400, "the request body contains a lone surrogate (\\ud800), which is not text"),
+    (api_body().replace('"Video"', '"\\udfff x"'), 400, "the request body contains a lone surrogate (\\udfff), which is not text"),
+    ('{"document": ' + "[" * 100_000 + "]" * 100_000 + ', "files": []}', 400, "the request body is nested too deeply to read"),
+    (api_body(files_=[{"path": "video.mp4", "size": 10**400}]), 400, "the size given for 'video.mp4' is not a size a file can have"),
+    (api_body(files_=[{"path": "video.mp4", "size": 2**63}]), 400, "the size given for 'video.mp4' is not a size a file can have"),
+    (api_body(files_=[{"path": "video.mp4", "size": True}]), 400, "each file needs a 'path' (text) and a 'size'"),
+    ('{"document": {}, "files": [], "x": ' + "9" * 5000 + "}", 400, "the request body is not valid JSON"),
+])
+def test_api_refuses_what_is_not_strict_json_before_anything_is_created(client, auth, repovizz2, body, status, message):
+    auth.login()
+    answer = client.post("/api/datapacks", data=body, content_type="application/json")
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    assert answer.json["error"].startswith(message)
+    assert repovizz2.creates == 0 and repovizz2.mock.calls == [] or repovizz2.creates == 0
+
+
+def test_api_refuses_more_file_entries_than_the_limit_before_matching(app, client, auth, repovizz2):
+    app.config["MAX_FILES"] = 10
+    auth.login()
+    listed = [{"path": f"f{i}.bin", "size": 1} for i in range(11)]
+    answer = client.post("/api/datapacks", data=api_body(files_=listed), content_type="application/json")
+    assert answer.status_code == 413
+    assert answer.json["error"] == "11 files were listed; the limit is 10 per datapack"
+    pending = client.post("/api/datapacks/d-1/pending", json={"files": listed})
+    assert pending.status_code == 413
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_a_document_nested_deeper_than_the_portal_takes_is_a_422(client, auth, repovizz2):
+    auth.login()
+    document = with_children({**node("video.mp4"), "meta": nested_meta(400)})
+    answer = client.post("/api/datapacks", json={"document": document, "files": API_FILES[:1]})
+    assert answer.status_code == 422
+    (problem,) = answer.json["problem_details"]
+    assert problem["kind"] == "portal" and problem["where"] == "n"
+    assert "is nested more than 200 levels deep" in problem["message"]
+    assert repovizz2.creates == 0
+
+
+def test_a_maximum_size_request_is_answered_in_linear_time(app, client, auth, repovizz2):
+    """MAX_FILES data nodes, as many files, in a document as large as the limit: the work is linear
+    (dictionaries, no pairwise comparison), well under a second of CPU; a generous bound here."""
+    import time
+
+    max_files, max_kb = app.config["MAX_FILES"], app.config["MAX_JSON_KB"]
+    children = [node(f"sensors/take {i}/emg {i}.json", name=f"EMG {i}") for i in range(max_files)]
+    document = with_children(*children)
+    padding = max_kb * 1024 - len(json.dumps(document)) - 200
+    document["info"] = {**DOCUMENT["info"], "description": "x" * padding}
+    assert max_kb * 1024 - 400 < len(json.dumps(document)) <= max_kb * 1024
+    listed = [{"path": f"MYO/sensors/take {i}/emg {i}.json", "size": 10} for i in range(max_files)]
+    auth.login()
+    started = time.process_time()
+    answer = client.post("/api/datapacks", json={"document": document, "files": listed})
+    spent = time.process_time() - started
+    assert answer.status_code == 201, answer.json
+    assert len(answer.json["uploads"]) == max_files
+    assert spent < 2, f"{spent:.2f} s of CPU"
+
+
+def test_matching_many_links_that_all_share_a_file_name_stays_linear():
+    """The worst case for matching by file name: every link could mean every file."""
+    import time
+
+    from portal.datapack_rules import match_links_to_files
+
+    links = [f"a{i}/emg.json" for i in range(1000)]
+    paths = [f"b{i}/emg.json" for i in range(1000)]
+    started = time.process_time()
+    match = match_links_to_files(links, paths)
+    assert time.process_time() - started < 2
+    assert len(match.ambiguous) == 1000 and match.matched == {}
+
+
+# --- The builder: strict fields, the portal's depth limits, no 500 -----------------------------------
+
+BUILD_DOCUMENT = {"info": {"name": "Pack", "author": "ana", "description": "", "keywords": []},
+                  "children": [{"class": "data", "name": "Tone", "text": "", "link": "tone.wav", "mime": "audio/wav"}]}
+
+
+def build_form(document_text: str, **fields):
+    return {"step": "edit", "document": document_text, "folder": "pack", "action": "apply", **fields}
+
+
+@pytest.mark.parametrize(("document_text", "message"), [
+    ("[" * 100_000 + "]" * 100_000, "The draft datapack is nested too deeply to read"),
+    (json.dumps(BUILD_DOCUMENT).replace('"Pack"', "1e400"), "The draft datapack is not valid JSON (1e400 is too large a number)"),
+    (json.dumps(BUILD_DOCUMENT).replace('"Pack"', "NaN"), "The draft datapack is not valid JSON (NaN is not a JSON number)"),
+    (json.dumps(BUILD_DOCUMENT).replace('"Tone"', '"\\ud800"'), "The draft datapack contains a lone surrogate"),
+    (json.dumps({**BUILD_DOCUMENT, "children": [deep_container(300)]}),
+     "The draft datapack is nested more than 40 levels deep; the portal builds datapacks of at most 40 levels"),
+    (json.dumps({**BUILD_DOCUMENT, "children": [{**node("a.bin"), "meta": nested_meta(400)}]}),
+     "The draft datapack is nested more than 200 levels deep"),
+])
+@pytest.mark.parametrize("url", ["/build", "/build/document.json", "/build/upload"])
+def test_build_refuses_a_draft_it_cannot_read_with_a_message(client, auth, repovizz2, url, document_text, message):
+    auth.login()
+    answer = client.post(url, data=build_form(document_text))
+    assert answer.status_code == 400
+    assert message in answer.get_data(as_text=True)
+    assert len(repovizz2.mock.calls) == 0
+
+
+@pytest.mark.parametrize("described", ["[" * 100_000, '[{"path": "a.wav", "size": 1e400}]', '[{"path": "\\ud800"}]'])
+def test_build_refuses_a_file_list_it_cannot_read(client, auth, described):
+    auth.login()
+    answer = client.post("/build", data={"step": "propose", "files_json": described})
+    assert answer.status_code == 400
+    assert "The list of files was not readable" in answer.get_data(as_text=True)
+
+
+def test_the_builder_never_writes_infinity():
+    from portal.datapack_rules import to_json_text
+
+    assert to_json_text({"x": float("inf"), "y": float("nan")}) == '{"x":null,"y":null}'
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"info-name": "Pack\x07"}, "&#39;name&#39; contains a control character (U+0007)"),
+    ({"info-author": "ana\x1b[31m"}, "&#39;author&#39; contains a control character (U+001B)"),
+    ({"info-description": "two\x00lines"}, "&#39;description&#39; contains a control character (U+0000)"),
+    ({"node-name:children[0]": "Tone\x08"}, "&#39;name&#39; contains a control character (U+0008)"),
+    ({"node-text:children[0]": "a\x7fb"}, "&#39;text&#39; contains a control character (U+007F)"),
+])
+def test_build_refuses_control_characters_in_its_fields(client, auth, repovizz2, fields, message):
+    auth.login()
+    answer = client.post("/build", data=build_form(json.dumps(BUILD_DOCUMENT), **fields))
+    assert answer.status_code == 422
+    assert message in answer.get_data(as_text=True)
+    download = client.post("/build/document.json", data=build_form(json.dumps(BUILD_DOCUMENT), **fields))
+    assert download.status_code == 422
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_build_keeps_line_breaks_in_a_description(client, auth):
+    auth.login()
+    answer = client.post("/build/document.json",
+                         data=build_form(json.dumps(BUILD_DOCUMENT), **{"info-description": "one\ntwo\tthree"}))
+    assert answer.status_code == 200
+    assert json.loads(answer.data)["info"]["description"] == "one\ntwo\tthree"
+
+
+def test_build_shows_a_link_that_is_not_text_as_a_problem(client, auth, repovizz2):
+    auth.login()
+    document = {**BUILD_DOCUMENT, "children": [{**BUILD_DOCUMENT["children"][0], "link": 5},
+                                               {**node("b.bin"), "link": {"x": 1}}]}
+    answer = client.post("/build", data=build_form(json.dumps(document)))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "&#39;link&#39; must be of type string, not integer" in page
+    assert "&#39;link&#39; must be of type string, not object" in page
+    assert len(repovizz2.mock.calls) == 0
+
+
+def test_build_upload_leaves_out_the_files_of_dropped_nodes_and_lists_them(client, auth, repovizz2):
+    auth.login()
+    answer = client.post("/build/upload", data={
+        **build_form(json.dumps(BUILD_DOCUMENT)),
+        "folder": files(("pack/tone.wav", b"RIFF"), ("pack/dropped.png", b"png"))}, content_type="multipart/form-data")
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200, text
+    assert repovizz2.uploads == ["tone.wav"]
+    assert "Not uploaded: 1 file" in text and "dropped.png</code>" in text
+
+
+# --- Datapacks repovizz2 already holds: anything its schema accepts is shown, edited, finished --------
+
+def stored(repovizz2, structure, name="Stored") -> str:
+    import uuid
+
+    datapack_id = str(uuid.uuid4())
+    repovizz2.datapacks[datapack_id] = {"id": datapack_id, "name": name, "owner": "u-1", "folder": None,
+                                        "structure": structure, "group_edit_permissions": []}
+    return datapack_id
+
+
+def odd(**changes):
+    document = json.loads(json.dumps(DOCUMENT))
+    for key, change in changes.items():
+        change(document)
+    return document
+
+
+UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+STORED_CASES = {
+    "mime null": odd(a=lambda d: d["children"][0].update(mime=None)),
+    "mime a number": odd(a=lambda d: d["children"][0].update(mime=5)),
+    "type urn:uuid": odd(a=lambda d: d["children"][0].update(type=f"urn:uuid:{UUID}")),
+    "id containing a uuid": odd(a=lambda d: d["children"][1].update(id=f"node-{UUID}-x")),
+    "empty info name": odd(a=lambda d: d["info"].update(name="")),
+    "60 nested containers": odd(a=lambda d: d["children"].append(deep_container(60, node("bottom.bin")))),
+    "meta nested 600 deep": odd(a=lambda d: d["children"][0].update(meta=nested_meta(600))),
+    "a lone surrogate in names": odd(a=lambda d: d["children"][1].update(name="IMU \ud800"),
+                                     b=lambda d: d["info"].update(name="x\udc00")),
+    "a link that is not text": odd(a=lambda d: d["children"][0].update(link=5)),
+    "a link with a line break": odd(a=lambda d: d["children"][0].update(link="a\r\nb.mp4")),
+    "children not a list": {**DOCUMENT, "children": {"x": 1}},
+    "a node that is not an object": odd(a=lambda d: d["children"].append("loose")),
+}
+
+
+@pytest.mark.parametrize("structure", STORED_CASES.values(), ids=STORED_CASES.keys())
+def test_any_stored_document_shows_and_downloads(client, auth, repovizz2, structure):
+    auth.login()
+    datapack_id = stored(repovizz2, structure)
+    page = client.get(f"/datapacks/{datapack_id}")
+    assert page.status_code == 200
+    document = client.get(f"/datapacks/{datapack_id}/document.json")
+    assert document.status_code == 200
+    from portal.datapack_rules import strict_json
+
+    parsed = json.loads(document.data)  # standard JSON, whatever was stored
+    assert isinstance(parsed, dict)
+    if structure is not STORED_CASES["a lone surrogate in names"]:
+        strict_json(document.data)
+    else:  # written as its escape, which standard JSON readers take
+        assert "\\ud800" in document.get_data(as_text=True)
+    assert repovizz2.updates == []
+
+
+def test_the_deepest_of_60_nested_containers_is_drawn_and_can_be_edited(client, auth, repovizz2):
+    from portal.tree_edits import node_fingerprint, node_at
+
+    auth.login()
+    structure = odd(a=lambda d: d["children"].append(deep_container(60, node("bottom.bin", name="Bottom"))))
+    datapack_id = stored(repovizz2, structure)
+    place = "children[2]" + ".children[0]" * 60
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    assert f'id="node-{place}"' in page
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
+        "place": place, "expect": node_fingerprint(node_at(structure, place)), "name": "Deepest", "text": ""})
+    assert answer.status_code == 302
+    assert node_at(repovizz2.datapacks[datapack_id]["structure"], place)["name"] == "Deepest"
+
+
+def test_a_tree_deeper_than_a_page_can_draw_says_where_the_picture_stops(client, auth, repovizz2):
+    auth.login()
+    datapack_id = stored(repovizz2, odd(a=lambda d: d["children"].append(deep_container(150))))
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    assert "The picture stops here, 100 levels down" in page
+    assert "children[2]" + ".children[0]" * 150 in page  # the tree list still names every node
+
+
+def test_renaming_a_node_beside_a_node_with_mime_null_succeeds(client, auth, repovizz2):
+    from portal.tree_edits import node_fingerprint
+
+    auth.login()
+    structure = odd(a=lambda d: d["children"][0].update(mime=None, type=f"urn:uuid:{UUID}"),
+                    b=lambda d: d["info"].update(name=""))
+    datapack_id = stored(repovizz2, structure)
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
+        "place": "children[1]", "expect": node_fingerprint(structure["children"][1]), "name": "Inertial", "text": "x"})
+    assert answer.status_code == 302
+    with client.session_transaction() as session:
+        assert session["_flashes"][-1][0] == "ok", session["_flashes"]
+    now = repovizz2.datapacks[datapack_id]["structure"]
+    assert now["children"][1]["name"] == "Inertial"
+    assert now["children"][0]["mime"] is None and now["info"]["name"] == ""  # the rest as it was
+
+
+def test_finishing_the_pending_files_of_an_unusual_document(client, auth, repovizz2):
+    auth.login()
+    structure = odd(a=lambda d: d["children"][0].update(mime=None, meta=nested_meta(300)),
+                    b=lambda d: d["children"].append(deep_container(45, node("deep.bin"))))
+    datapack_id = stored(repovizz2, structure)
+    answer = client.post(f"/datapacks/{datapack_id}", data={"files": files(*GOOD_FILES, ("deep.bin", b"d"))},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert sorted(repovizz2.uploads) == ["deep.bin", "emg 2.json", "video.mp4"]
+    api_answer = client.post(f"/api/datapacks/{datapack_id}/pending", json={"files": API_FILES})
+    assert api_answer.status_code == 200 and api_answer.json["uploads"] == []
+
+
+def test_a_renamed_or_edited_node_with_a_lone_surrogate_elsewhere_keeps_its_fingerprint(client, auth, repovizz2):
+    from portal.datapack_rules import readable_copy
+    from portal.tree_edits import node_fingerprint
+
+    auth.login()
+    structure = odd(a=lambda d: d["children"][1].update(name="IMU \ud800"))
+    datapack_id = stored(repovizz2, structure)
+    shown = readable_copy(structure)["children"][1]  # what the page made its form from
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
+        "place": "children[1]", "expect": node_fingerprint(shown), "name": "IMU", "text": ""})
+    assert answer.status_code == 302
+    assert repovizz2.datapacks[datapack_id]["structure"]["children"][1]["name"] == "IMU"
+
+
+# --- Control characters in names and texts --------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "shown"), [("My\x07pack", "U+0007"), ("x\x1b[2J", "U+001B"), ("a\x9bb", "U+009B")])
+def test_rename_refuses_control_characters(client, auth, repovizz2, name, shown):
+    auth.login()
+    datapack_id = stored(repovizz2, json.loads(json.dumps(DOCUMENT)))
+    answer = client.post(f"/datapacks/{datapack_id}/rename", data={"name": name})
+    assert answer.status_code == 302
+    with client.session_transaction() as session:
+        category, message = session["_flashes"][-1]
+    assert category == "error" and message.startswith(f"Nothing was renamed: the new name contains a control "
+                                                      f"character ({shown})")
+    assert repovizz2.updates == []
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"name": "IMU\x00", "text": ""}, "the name contains a control character (U+0000)"),
+    ({"name": "IMU", "text": "bell\x07"}, "the text contains a control character (U+0007)"),
+])
+def test_node_edit_refuses_control_characters(client, auth, repovizz2, fields, message):
+    from portal.tree_edits import node_fingerprint
+
+    auth.login()
+    structure = json.loads(json.dumps(DOCUMENT))
+    datapack_id = stored(repovizz2, structure)
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
+        "place": "children[1]", "expect": node_fingerprint(structure["children"][1]), **fields})
+    assert answer.status_code == 302
+    with client.session_transaction() as session:
+        category, text = session["_flashes"][-1]
+    assert category == "error" and message in text
+    assert repovizz2.updates == []
+
+
+def test_a_node_text_may_hold_line_breaks(client, auth, repovizz2):
+    from portal.tree_edits import node_fingerprint
+
+    auth.login()
+    structure = json.loads(json.dumps(DOCUMENT))
+    datapack_id = stored(repovizz2, structure)
+    client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
+        "place": "children[1]", "expect": node_fingerprint(structure["children"][1]), "name": "IMU",
+        "text": "line one\r\nline two\tend"})
+    assert repovizz2.datapacks[datapack_id]["structure"]["children"][1]["text"] == "line one\r\nline two\tend"
