@@ -22,7 +22,6 @@ import math
 import posixpath
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 

@@ -644,3 +644,216 @@ def test_container_names_give_each_place_its_trail():
     assert names["children[1].children[0].children[0]"] == ["Outer", "Inner"]
     assert names["children[1].children[1]"] == ["Outer"]
     assert names["children[2]"] == []
+
+
+# -- two levels: the public schema's rules and the portal's own ------------------------------------
+
+from portal.datapack_rules import (  # noqa: E402
+    MAX_NESTING,
+    Problem,
+    copy_json,
+    link_reason,
+    portal_problems,
+    readable_copy,
+    schema_problems,
+    strict_json,
+    to_json_text,
+    upload_problems,
+)
+
+def nested_containers(levels: int) -> dict:
+    """A data node inside `levels` - 1 containers."""
+    node = data()
+    for _ in range(levels - 1):
+        node = container(node)
+    return node
+
+
+SCHEMA_ACCEPTS = {
+    "mime null": doc(data(mime=None)),
+    "mime a number": doc(data(mime=5)),
+    "mime an object": doc(data(mime={"type": "audio/wav"})),
+    "an empty info name": doc(info={**INFO, "name": ""}),
+    "60 nested containers": doc(nested_containers(60)),
+    "a link with a line break": doc(data("a\r\nb.wav")),
+    "links with dot segments": doc(data("./a.wav"), data("a//b.wav")),
+    "duplicate links": doc(data("a.wav"), data("a.wav")),
+    "control characters in names": doc({**data(), "name": "x\x07"}),
+}
+BOTH_ACCEPT = {
+    "a type that contains a uuid": doc(data(type=f"urn:uuid:{UUID}")),
+    "an id that contains a uuid": doc(container(id=f"x{UUID}y"), info={**INFO, "id": f"pack-{UUID}"}),
+    "a data node with children": doc(data(children=[1, 2])),
+    "a container with a link": doc(container(link=5)),
+}
+
+
+@pytest.mark.parametrize("document", BOTH_ACCEPT.values(), ids=BOTH_ACCEPT.keys())
+def test_both_levels_accept(document):
+    assert upload_problems(document) == []
+
+
+@pytest.mark.parametrize("document", SCHEMA_ACCEPTS.values(), ids=SCHEMA_ACCEPTS.keys())
+def test_the_public_schema_accepts_what_the_portal_would_not_create(document):
+    assert schema_problems(document) == []
+    assert upload_problems(document)  # the portal's own rules for a new datapack are stricter
+    assert all(problem.kind == "portal" for problem in upload_problems(document))
+
+
+def test_the_uuid_pattern_is_the_references_unanchored_one():
+    assert schema_problems(doc(data(type=UUID.upper())))  # lowercase only, as the reference says
+    assert schema_problems(doc(data(id="0f8fad5b-d9cb-469f-a165")))  # not a whole uuid
+    assert schema_problems(doc(data(type=5)))[0].message == "'type' must be of type string, not integer"
+    assert schema_problems(doc(data(type=f"prefix {UUID} suffix"))) == []
+
+
+def test_the_schema_has_no_depth_limit_and_the_portal_states_its_own():
+    node = data()
+    for _ in range(3000):
+        node = container(node)
+    document = doc(node)
+    assert schema_problems(document) == []
+    (problem,) = portal_problems(document)
+    assert problem.kind == "portal" and "(a limit of the portal, not of repovizz2)" in problem.message
+    assert problem.where == "c › c › … › c › c › c"
+
+
+def test_every_problem_says_whose_rule_it_is():
+    document = doc(container(data("a.wav", id="nope"), data("b//c.wav"), data("d.wav", mime=None)),
+                   info={**INFO, "name": " "})
+    problems = upload_problems(document)
+    assert [(problem.kind, problem.where, problem.place) for problem in problems] == [
+        ("schema", "c › n", "children[0].children[0].id"),
+        ("portal", "the datapack's info", "info.name"),
+        ("portal", "c › n", "children[0].children[2].mime"),
+        ("portal", "c › n", "children[0].children[1]"),
+    ]
+    assert str(problems[0]).startswith("repovizz2 would refuse this: c › n: 'id' must contain a UUID")
+    assert str(problems[1]).startswith("the portal's own check: the datapack's info: 'name' must not be empty")
+
+
+def test_a_problem_is_its_readable_line_and_keeps_its_parts():
+    problem = Problem("no file was sent for link 'o.json'", where="IMU › Orientation", place="children[2].children[2]")
+    assert problem == "IMU › Orientation: no file was sent for link 'o.json' (children[2].children[2])"
+    assert json.loads(json.dumps([problem])) == [str(problem)]
+    assert problem.as_dict() == {"kind": "file", "where": "IMU › Orientation", "place": "children[2].children[2]",
+                                 "message": "no file was sent for link 'o.json'", "text": str(problem)}
+    copied = copy.deepcopy(problem)
+    assert copied == problem and copied.where == problem.where and copied.kind == "file"
+    invalid = DatapackInvalid(["plain text", problem])
+    assert invalid.problems[0].kind == "file" and invalid.problems[1] is problem
+    assert invalid.details[1]["place"] == "children[2].children[2]"
+
+
+def test_a_broken_node_is_reported_once():
+    # A data node the schema refuses is not looked at again by the portal's rules (its link, its name).
+    document = doc(data("../up.json", name=5, mime=None))
+    problems = upload_problems(document)
+    assert [problem.message for problem in problems] == ["'name' must be of type string, not integer"]
+
+
+def test_names_from_the_root_stay_readable():
+    document = doc(container(container(data("x.json", name="Orientation\nX"), name=""), name="IMU"))
+    (node,) = walk_data_nodes(document)
+    assert node.where == "IMU › (unnamed) › Orientation X"
+
+
+@pytest.mark.parametrize(("link", "reason"), [
+    ("a.json", None),
+    ("sensors/emg 2.json", None),
+    ("a//b.json", "has an empty or '.' part between slashes"),
+    ("./a.json", "has an empty or '.' part between slashes"),
+    ("a/./b.json", "has an empty or '.' part between slashes"),
+    ("a/", "has an empty or '.' part between slashes"),
+    ("a\r\nb.json", "contains a control character (U+000D)"),
+    ("a\tb.json", "contains a control character (U+0009)"),
+    ("a\x85b.json", "contains a control character (U+0085)"),
+    ("a\ud800.json", "contains a lone surrogate"),
+    ("../a.json", "goes up a folder with '..'"),
+])
+def test_link_reason(link, reason):
+    found = link_reason(link)
+    assert (found is None) if reason is None else found.startswith(reason)
+
+
+# -- strict JSON in, valid JSON out, nothing recursive ---------------------------------------------
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (b'{"a": 1e400}', "is not valid JSON (1e400 is too large a number)"),
+    (b'{"a": -1e999}', "is not valid JSON (-1e999 is too large a number)"),
+    (b'{"a": NaN}', "is not valid JSON (NaN is not a JSON number)"),
+    (b'{"\\ud800": 1}', "contains a lone surrogate (\\ud800), which is not text"),
+    (b'["ok", ["\\udfff"]]', "contains a lone surrogate (\\udfff), which is not text"),
+    (b'"abc', "is not valid JSON (Unterminated string starting at line 1, column 1)"),
+    (b"[" * 100_000, "is nested too deeply to read"),
+    (b"1" * 5000, "is not valid JSON (Exceeds the limit"),
+])
+def test_strict_json_refuses_what_the_standard_does_not_allow(raw, reason):
+    from portal.datapack_rules import JSONRefused
+
+    with pytest.raises(JSONRefused) as refused:
+        strict_json(raw)
+    assert refused.value.reason.startswith(reason)
+
+
+def test_strict_json_takes_a_valid_pair_of_surrogates():
+    assert strict_json(b'"\\ud83c\\udfbb"') == "🎻"
+
+
+def test_to_json_text_is_always_valid_json():
+    deep = []
+    for _ in range(600):  # deeper than the standard encoder goes with an indent
+        deep = [deep]
+    for value in ({"x": float("nan"), "y": [float("-inf")]}, {"a\ud800": "b\udc00"}, deep, {"n": 10**400 // 10**300}):
+        text = to_json_text(value, indent=2)
+        parsed = json.loads(text)
+        assert "NaN" not in text and "Infinity" not in text
+        assert parsed is not None
+    assert json.loads(to_json_text({"a\ud800": 1})) == {"a\ud800": 1}
+    assert to_json_text({"é": 1}) == '{"é": 1}'
+
+
+def test_copies_and_readable_copies_never_recurse():
+    deep = {"x": []}
+    for _ in range(5000):
+        deep = {"x": [deep]}
+    copied = copy_json(deep)
+    assert copied is not deep and to_json_text(copied) == to_json_text(deep)
+    shown = readable_copy({"name": "a\ud800", "children": [{"n\udc00": ["\ud800"]}]})
+    assert shown == {"name": "a\ufffd", "children": [{"n\ufffd": ["\ufffd"]}]}
+    plain = {"name": "ok"}
+    assert readable_copy(plain) is plain
+
+
+def test_the_node_fingerprint_survives_deep_meta_at_a_deep_call_stack():
+    from portal.tree_edits import node_fingerprint
+
+    meta = {}
+    for _ in range(960):
+        meta = {"m": meta}
+    node = data(meta=meta)
+
+    def at_depth(frames):
+        return at_depth(frames - 1) if frames else node_fingerprint(node)
+
+    assert at_depth(200) == node_fingerprint(copy_json(node))
+    assert node_fingerprint(data(name="a\ud800")) == node_fingerprint(data(name="a\ufffd"))
+
+
+def test_the_portal_limits_json_nesting_in_what_it_creates():
+    meta = {}
+    for _ in range(MAX_NESTING):
+        meta = {"m": meta}
+    document = doc(container(data(meta=meta), name="IMU"))
+    (problem,) = upload_problems(document)
+    assert problem.kind == "portal" and problem.where == "IMU › n"
+    assert problem.place == "children[0].children[0].meta"
+    assert schema_problems(document) == []
+
+
+def test_human_size_of_any_integer():
+    from portal.assets import human_size
+
+    assert human_size(10**400) == "more than 1,000,000 GB"
+    assert human_size(2**63) == "more than 1,000,000 GB"
+    assert human_size(1500) == "1.5 KB"
