@@ -94,11 +94,12 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
     problems += [Problem(f"file {path!r} is matched by several links: {', '.join(map(repr, links))}")
                  for path, links in match.contested.items()]
     for link, path in match.matched.items():
+        node = first[link]
         if path in twice:
-            problems.append(Problem(f"file {path!r} was sent twice"))
+            problems.append(Problem(f"file {path!r} was sent twice", where=node.where, place=node.place))
         problem = size_problem(path, by_path[path].size, limits)
         if problem:
-            problems.append(Problem(problem))
+            problems.append(Problem(problem, where=node.where, place=node.place))
     if problems:
         raise DatapackInvalid(problems)
     return Plan({link: by_path[path] for link, path in match.matched.items()}, match.unreferenced)

@@ -38,7 +38,7 @@ def test_plan_and_create(client, auth, repovizz2):
 @pytest.mark.parametrize(("document", "files", "problem"), [
     ({"info": {}}, FILES, "repovizz2 would refuse this: the document: 'children' is required"),
     (DOCUMENT, FILES[:1], "IMU › EMG: no file was sent for link 'emg 2.json' (children[1].children[0])"),
-    (DOCUMENT, [{"path": "pack/video.mp4", "size": 0}, FILES[1]], "file 'pack/video.mp4' is empty"),
+    (DOCUMENT, [{"path": "pack/video.mp4", "size": 0}, FILES[1]], "Video: file 'pack/video.mp4' is empty (children[0])"),
     ([[1.0, 2.0]], FILES, "repovizz2 would refuse this: the document: this does not look like a datapack document "
                           "(it is a JSON array)"),
 ])
