@@ -56,7 +56,7 @@ PORTAL = "the portal&#39;s own check:"
 
 def small_place(place: str) -> str:
     """The technical place, as the problem list shows it in small print beside the node's names."""
-    return f'<small class="muted place">at <code>{place}</code></small>'
+    return f'<small class="muted place">(<code>{place}</code>)</small>'
 
 
 DOCUMENT_CASES = [
