@@ -269,41 +269,38 @@ class _Descend:
 
 
 def _node_problems(at: _At) -> Iterator[Problem | _Descend]:
-    """The schema's problems of one node, in the order its keys are written; `_Descend` for each child."""
+    """The schema's problems of one node, in the order its keys are written; `_Descend` for each child.
+    Where the node is (its names, its place) is worked out only for a node that has a problem."""
     node = at.node
     if not isinstance(node, dict):
         yield Problem(f"node {at.index + 1} must be of type object, not {_json_type(node)}",
                       where=at.parent_where(), place=at.place(), kind=SCHEMA)
         return
-    where, place = at.where(), at.place()
     kind = node.get("class")
     keys = ("class", "name", "text") + {"container": ("children",), "data": ("link",)}.get(
         kind if isinstance(kind, str) else "", ())
-    problem = _required(node, keys, where, place)
-    if problem:
-        yield problem
+    if any(key not in node for key in keys):
+        yield _required(node, keys, at.where(), at.place())
     for key, value in node.items():
-        key_place = f"{place}.{key}"
         if key == "class":
             if value not in ("container", "data") or not isinstance(value, str):
                 yield Problem(f"'class' must be \"container\" or \"data\", not {_show(value)}",
-                              where=where, place=key_place, kind=SCHEMA)
+                              where=at.where(), place=f"{at.place()}.{key}", kind=SCHEMA)
         elif key in ("name", "text"):
             if not isinstance(value, str):
-                yield _type_problem(f"'{key}'", "string", value, where, key_place)
+                yield _type_problem(f"'{key}'", "string", value, at.where(), f"{at.place()}.{key}")
         elif key == "id" or (key == "type" and kind == "data"):
-            problem = _uuid_problem(key, value, where, key_place)
-            if problem:
-                yield problem
+            if not (isinstance(value, str) and UUID_PATTERN.search(value)):
+                yield _uuid_problem(key, value, at.where(), f"{at.place()}.{key}")
         elif kind == "data" and key == "link":
             if not isinstance(value, str):
-                yield _type_problem("'link'", "string", value, where, key_place)
+                yield _type_problem("'link'", "string", value, at.where(), f"{at.place()}.{key}")
         elif kind == "data" and key == "meta":
             if not isinstance(value, dict):
-                yield _type_problem("'meta'", "object", value, where, key_place)
+                yield _type_problem("'meta'", "object", value, at.where(), f"{at.place()}.{key}")
         elif kind == "container" and key == "children":
             if not isinstance(value, list):
-                yield _type_problem("'children'", "array", value, where, key_place)
+                yield _type_problem("'children'", "array", value, at.where(), f"{at.place()}.{key}")
             else:
                 for index, child in enumerate(value):
                     yield _Descend(_At(at, index, child))
@@ -329,17 +326,26 @@ def schema_problems(document) -> list[Problem]:
     document order; [] when repovizz2 accepts it. No depth limit: the walk is iterative."""
     if not looks_like_datapack(document):
         return [not_a_datapack(document)]
+    return _schema_pass(document)[0]
+
+
+def _schema_pass(document: dict) -> tuple[list[Problem], set[int]]:
+    """The schema's problems, and the ids of the nodes they are about (for the portal's rules to skip)."""
     problems: list[Problem] = []
-    stack = [_document_steps(document)]
+    broken: set[int] = set()
+    stack = [(_document_steps(document), None)]
     while stack:
-        step = next(stack[-1], None)
+        steps, node = stack[-1]
+        step = next(steps, None)
         if step is None:
             stack.pop()
         elif isinstance(step, _Descend):
-            stack.append(_node_problems(step.at))
+            stack.append((_node_problems(step.at), step.at.node))
         else:
             problems.append(step)
-    return problems
+            if node is not None:
+                broken.add(id(node))
+    return problems, broken
 
 
 # --- The portal's own rules, for the datapacks it creates ---------------------------------------
@@ -418,9 +424,10 @@ def nesting_problem(document) -> Problem | None:
                    where=at.where() if at else DOCUMENT_WHERE, place=place, kind=PORTAL)
 
 
-def portal_problems(document, skip: set[str] = frozenset()) -> list[Problem]:
+def portal_problems(document, skip: set[str] = frozenset(), skip_nodes: set[int] = frozenset()) -> list[Problem]:
     """The portal's own, stricter rules for a document it is about to create (links apart: see
-    `link_problems`). Nodes whose place is in `skip` (already reported) are left alone."""
+    `link_problems`). Nodes already reported (their place in `skip`, or their id in `skip_nodes`)
+    are left alone."""
     if not isinstance(document, dict):
         return []
     problems: list[Problem] = []
@@ -435,28 +442,28 @@ def portal_problems(document, skip: set[str] = frozenset()) -> list[Problem]:
             if reason:
                 problems.append(Problem(f"'{key}' {reason}", where=INFO_WHERE, place=f"info.{key}", kind=PORTAL))
     too_deep = None
+    skip_depths = {place.count("[") for place in skip}  # a node's place is worked out only where it may match
     for at in _nodes_in_order(document):
-        place = at.place()
-        if place in skip:
+        if id(at.node) in skip_nodes or (at.depth in skip_depths and at.place() in skip):
             continue
         if at.depth > MAX_DEPTH:
             too_deep = too_deep or Problem(
                 f"is nested more than {MAX_DEPTH} levels deep; the portal creates datapacks of at most {MAX_DEPTH} "
-                "levels (a limit of the portal, not of repovizz2)", where=at.where(), place=place, kind=PORTAL)
+                "levels (a limit of the portal, not of repovizz2)", where=at.where(), place=at.place(), kind=PORTAL)
             continue
-        node, where = at.node, at.where()
+        node = at.node
         for key in ("name", "text"):
             reason = control_character_reason(node.get(key), multiline=key == "text")
             if reason:
-                problems.append(Problem(f"'{key}' {reason}", where=where, place=f"{place}.{key}", kind=PORTAL))
+                problems.append(Problem(f"'{key}' {reason}", where=at.where(), place=f"{at.place()}.{key}",
+                                        kind=PORTAL))
         if node.get("class") == "data" and "mime" in node:
             mime = node["mime"]
-            if not isinstance(mime, str):
-                problems.append(Problem(f"'mime' must be text such as \"video/mp4\", not {_json_type(mime)}",
-                                        where=where, place=f"{place}.mime", kind=PORTAL))
-            elif control_character_reason(mime):
-                problems.append(Problem(f"'mime' {control_character_reason(mime)}", where=where,
-                                        place=f"{place}.mime", kind=PORTAL))
+            reason = f"must be text such as \"video/mp4\", not {_json_type(mime)}" if not isinstance(mime, str) \
+                else control_character_reason(mime)
+            if reason:
+                problems.append(Problem(f"'mime' {reason}", where=at.where(), place=f"{at.place()}.mime",
+                                        kind=PORTAL))
     if too_deep:
         problems.append(too_deep)
     nesting = nesting_problem(document) if too_deep is None else None
@@ -482,10 +489,10 @@ _NODE_PLACE = re.compile(r"children\[\d+\](?:\.children\[\d+\])*")
 def document_problems(document) -> list[Problem]:
     """Every way `document` breaks the rules for a new datapack, the links' own rules apart: the public
     schema's first, then the portal's own for the nodes the schema found nothing wrong with."""
-    problems = schema_problems(document)
-    if problems and not looks_like_datapack(document):
-        return problems
-    return problems + portal_problems(document, broken_places(problems))
+    if not looks_like_datapack(document):
+        return [not_a_datapack(document)]
+    problems, broken = _schema_pass(document)
+    return problems + portal_problems(document, skip_nodes=broken)
 
 
 def upload_problems(document) -> list[Problem]:
