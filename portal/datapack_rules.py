@@ -705,11 +705,10 @@ def to_json_text(value, *, indent: int | None = None, ensure_ascii: bool = False
     by an iterative one. What the portal sends to a browser or a file always parses as JSON."""
     try:
         text = json.dumps(value, indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)
-        if not ensure_ascii:
-            text.encode("utf-8")
-        return text
-    except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
+    except (ValueError, TypeError, RecursionError):
         return _iterative_dumps(value, ensure_ascii)
+    # A lone surrogate can only sit inside a string literal: its escape there means the same.
+    return text if ensure_ascii else _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def copy_json(value):

@@ -857,3 +857,20 @@ def test_human_size_of_any_integer():
     assert human_size(10**400) == "more than 1,000,000 GB"
     assert human_size(2**63) == "more than 1,000,000 GB"
     assert human_size(1500) == "1.5 KB"
+
+
+def test_a_megabyte_of_deep_and_wide_tree_is_checked_in_linear_time():
+    """400 levels of containers above 15,000 data nodes (about the document size limit), one of them
+    broken: where a node is, is worked out only for the node with the problem."""
+    import time
+
+    leaves = [data(f"f{i}.json") for i in range(15_000)]
+    leaves[-1]["name"] = 5
+    node = container(*leaves)
+    for _ in range(400):
+        node = container(node)
+    document = doc(node)
+    started = time.process_time()
+    problems = upload_problems(document)
+    assert time.process_time() - started < 2
+    assert [problem.kind for problem in problems] == ["schema", "portal"]  # the name, and the depth limit
