@@ -151,7 +151,12 @@ def data_node(name: str, text: str, link: str, mime: str = "") -> dict:
 
 def add_node(document: dict, node: dict, parent: str = "") -> tuple[dict, str]:
     """With `node` appended at the top level or to the container at place `parent`; the copy and the
-    new node's place. A data node's link must be a safe file name that no other node has."""
+    new node's place. Its name and text must be free of control characters, and a data node's link
+    a safe file name that no other node has."""
+    for key in ("name", "text"):
+        reason = control_character_reason(node.get(key), multiline=key == "text")
+        if reason:
+            raise EditError(f"the {key} {reason}")
     if node.get("class") == "data":
         link = node.get("link")
         reason = unsafe_link_reason(link)

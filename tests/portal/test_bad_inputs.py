@@ -748,3 +748,15 @@ def test_a_node_text_may_hold_line_breaks(client, auth, repovizz2):
         "place": "children[1]", "expect": node_fingerprint(structure["children"][1]), "name": "IMU",
         "text": "line one\r\nline two\tend"})
     assert repovizz2.datapacks[datapack_id]["structure"]["children"][1]["text"] == "line one\r\nline two\tend"
+
+
+def test_adding_a_node_refuses_control_characters_in_its_name(client, auth, repovizz2):
+    auth.login()
+    datapack_id = stored(repovizz2, json.loads(json.dumps(DOCUMENT)))
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/add", data={
+        "file": (io.BytesIO(b"x"), "new.bin"), "name": "New\x1bone", "text": ""}, content_type="multipart/form-data")
+    assert answer.status_code == 302
+    with client.session_transaction() as session:
+        category, message = session["_flashes"][-1]
+    assert category == "error" and "the name contains a control character (U+001B)" in message
+    assert repovizz2.updates == [] and repovizz2.uploads == []
