@@ -145,11 +145,11 @@ _TRAIL_SHOWN = 6
 
 
 def _display_name(node) -> str:
+    """A node's name as a trail shows it: one line, readable, not too long; "(unnamed)" when it has none."""
     name = node.get("name") if isinstance(node, dict) else None
-    if not isinstance(name, str) or not name.strip():
+    name = without_surrogates(" ".join(_CONTROL.sub(" ", name).split())) if isinstance(name, str) else ""
+    if not name:
         return "(unnamed)"
-    name = " ".join(_CONTROL.sub(" ", name).split())
-    name = without_surrogates(name)
     return name if len(name) <= 60 else name[:59] + "…"
 
 
