@@ -101,7 +101,7 @@ def result(datapack_id: str):
 def document(datapack_id: str):
     item = repovizz2().datapack(datapack_id)
     body = to_json_text(item.get("structure"), indent=2)  # strict JSON whatever is stored
-    filename = safe_filename(f"{item.get('name') or datapack_id}.json")
+    filename = safe_filename(f"{readable_copy(item.get('name')) or datapack_id}.json")
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": content_disposition("attachment", filename)})
 
