@@ -50,8 +50,15 @@ def size_problem(path: str, size: int, limits: Limits) -> str | None:
     return None
 
 
+_HUGE = 10**15
+
+
 def human_size(size: int) -> str:
-    """A size as people read it, in decimal units (1.5 MB)."""
+    """A size as people read it, in decimal units (1.5 MB). Any integer, however absurd, gives a text."""
+    if not isinstance(size, (int, float)) or isinstance(size, bool) or size != size:
+        return "an unknown size"
+    if size >= _HUGE:
+        return "more than 1,000,000 GB"
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
         if value < 1000 or unit == "GB":

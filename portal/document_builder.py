@@ -11,7 +11,6 @@ a readable ``name`` from the file name, ``mime`` from the type (or guessed from 
 """
 from __future__ import annotations
 
-import copy
 import mimetypes
 import posixpath
 import re
@@ -20,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .assets import is_ignored
-from .datapack_rules import MAX_DEPTH, UPLOADED_PREFIX, is_uploaded, normalize_path, unsafe_link_reason, walk_nodes
+from .datapack_rules import MAX_DEPTH, UPLOADED_PREFIX, copy_json, is_uploaded, normalize_path, unsafe_link_reason, \
+    walk_nodes
 from .tree_edits import EditError, move_node, node_at, remove_node
 
 DEFAULT_NAME = "New datapack"
@@ -199,7 +199,7 @@ def apply_edits(document: dict, form: Mapping[str, str]) -> dict:
     """A copy of `document` with the edit form's fields applied: ``info-name``, ``info-author``,
     ``info-description``, ``info-keywords`` and, per node, ``node-name:<place>`` / ``node-text:<place>``.
     Fields for places the document does not have are ignored."""
-    edited = copy.deepcopy(document)
+    edited = copy_json(document)
     info = edited.setdefault("info", {})
     for key in ("name", "author", "description"):
         value = form.get(f"info-{key}")

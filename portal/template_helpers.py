@@ -1,12 +1,10 @@
 """Every filter and global the templates use, registered in one place."""
 from __future__ import annotations
 
-import json
-
 from flask import Flask, current_app
 
 from .assets import human_size
-from .datapack_rules import TreeNode, reference_id
+from .datapack_rules import TreeNode, reference_id, to_json_text
 from .media_types import preview_kind
 from .security import is_safe_path_segment
 from .tree_edits import container_places, node_fingerprint, removal_summary
@@ -34,7 +32,7 @@ def file_reference(link: str) -> str:
 
 
 def pretty_json(value) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    return to_json_text(value, indent=2)  # strict JSON, never raising, however deep or odd the value
 
 
 def init_app(app: Flask) -> None:

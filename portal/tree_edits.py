@@ -2,20 +2,35 @@
 
 Pure functions, no Flask. Each returns a changed copy and leaves its argument alone; each raises
 an `EditError` (with a message meant for the user) when the place or the change does not fit.
+An edit checks only what it changes: the rest of the document is whatever repovizz2 holds (any
+document its public schema accepts), however deep; nothing here recurses.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
+import math
 import re
 import unicodedata
 
-from .datapack_rules import MAX_DEPTH, is_uploaded, place_of, unsafe_link_reason, walk_data_nodes, walk_nodes
+from .datapack_rules import (
+    control_character_reason,
+    copy_json,
+    is_uploaded,
+    link_reason,
+    place_of,
+    unsafe_link_reason,
+    walk_data_nodes,
+    walk_nodes,
+    without_surrogates,
+)
 
 _PLACE = re.compile(r"children\[(0|[1-9][0-9]{0,5})\](?:\.children\[(0|[1-9][0-9]{0,5})\])*")
-# No node lies deeper than MAX_DEPTH: a longer place names none (and is not repeated back in full).
-_MAX_PLACE = MAX_DEPTH * len("children[999999].")
+# The deepest place an edit form can name: the datapack page draws (and offers edits for) nodes this
+# deep, deeper than the portal creates (MAX_DEPTH), since repovizz2 may hold deeper trees. A longer
+# place names no node that has a form, and is not repeated back in full.
+MAX_PLACE_DEPTH = 100
+_MAX_PLACE = MAX_PLACE_DEPTH * len("children[999999].")
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
@@ -64,7 +79,7 @@ def node_at(document: dict, place: str) -> dict:
 
 def remove_node(document: dict, place: str) -> dict:
     """Without the node at `place` (a container goes with everything inside it)."""
-    edited = copy.deepcopy(document)
+    edited = copy_json(document)
     indexes = parse_place(place)
     del _siblings(edited, indexes)[indexes[-1]]
     return edited
@@ -72,13 +87,16 @@ def remove_node(document: dict, place: str) -> dict:
 
 def set_node_fields(document: dict, place: str, *, name: str | None = None, text: str | None = None) -> dict:
     """With the node's ``name`` and/or ``text`` replaced."""
-    edited = copy.deepcopy(document)
+    edited = copy_json(document)
     node = node_at(edited, place)
     for key, value in (("name", name), ("text", text)):
         if value is None:
             continue
         if not isinstance(value, str):
             raise EditError(f"the {key} must be text")
+        reason = control_character_reason(value, multiline=key == "text")
+        if reason:
+            raise EditError(f"the {key} {reason}")
         node[key] = value
     return edited
 
@@ -93,7 +111,7 @@ def set_node_text(document: dict, place: str, text: str) -> dict:
 
 def set_node_mime(document: dict, place: str, mime: str) -> dict:
     """With the data node's MIME type replaced (also where the server moved it into ``meta``)."""
-    edited = copy.deepcopy(document)
+    edited = copy_json(document)
     node = node_at(edited, place)
     if node.get("class") != "data":
         raise EditError(f"{place} is not a data node")
@@ -105,7 +123,7 @@ def set_node_mime(document: dict, place: str, mime: str) -> dict:
 
 def move_node(document: dict, place: str, offset: int) -> tuple[dict, str]:
     """Moved `offset` places among its siblings (clamped at either end); the copy and the node's new place."""
-    edited = copy.deepcopy(document)
+    edited = copy_json(document)
     indexes = parse_place(place)
     siblings = _siblings(edited, indexes)
     old = indexes[-1]
@@ -133,14 +151,18 @@ def data_node(name: str, text: str, link: str, mime: str = "") -> dict:
 
 def add_node(document: dict, node: dict, parent: str = "") -> tuple[dict, str]:
     """With `node` appended at the top level or to the container at place `parent`; the copy and the
-    new node's place. A data node's link must be a safe file name that no other node has."""
+    new node's place. Its name and text must be free of control characters, and a data node's link
+    a safe file name that no other node has."""
+    for key in ("name", "text"):
+        reason = control_character_reason(node.get(key), multiline=key == "text")
+        if reason:
+            raise EditError(f"the {key} {reason}")
     if node.get("class") == "data":
         link = node.get("link")
         reason = unsafe_link_reason(link)
         if reason is None and not link.strip(" ./"):
             reason = "has no name"
-        if reason is None and any(ord(ch) < 32 for ch in link):
-            reason = "contains a control character"
+        reason = reason or link_reason(link)
         if reason:
             raise EditError(f"the file name {link!r} {reason}")
         if is_uploaded(link):
@@ -148,7 +170,7 @@ def add_node(document: dict, node: dict, parent: str = "") -> tuple[dict, str]:
         if _same(link) in {_same(other) for other in links(document) if isinstance(other, str)}:
             raise LinkTaken(f"another node already waits for a file called {link!r}: "
                             "rename your file, or upload it from that node")
-    edited = copy.deepcopy(document)
+    edited = copy_json(document)
     if parent:
         container = node_at(edited, parent)
         if container.get("class") != "container":
@@ -158,7 +180,7 @@ def add_node(document: dict, node: dict, parent: str = "") -> tuple[dict, str]:
     else:
         siblings = edited.setdefault("children", [])
         indexes = []
-    siblings.append(copy.deepcopy(node))
+    siblings.append(copy_json(node))
     return edited, place_from(indexes + [len(siblings) - 1])
 
 
@@ -169,7 +191,7 @@ def _same(link: str) -> str:
 
 def set_info(document: dict, **fields) -> dict:
     """With the given ``info`` keys replaced."""
-    edited = copy.deepcopy(document)
+    edited = copy_json(document)
     edited.setdefault("info", {}).update(fields)
     return edited
 
@@ -212,5 +234,31 @@ def node_fingerprint(node: dict) -> str:
         label = "data:" + str(node.get("link", ""))
     else:
         label = "container:" + str(node.get("name", ""))
-    whole = json.dumps(node, sort_keys=True, separators=(",", ":"))  # ASCII: lone surrogates are escaped
-    return f"{label}#{hashlib.sha256(whole.encode()).hexdigest()[:16]}"
+    return f"{without_surrogates(label)}#{_digest(node)[:16]}"
+
+
+def _digest(value) -> str:
+    """A digest of a JSON value, keys in sorted order, computed without recursion (a stored `meta`
+    may be nested hundreds of levels deep). A lone surrogate counts as U+FFFD, so the node as stored
+    and the node as shown on a page (where it had to be replaced) give the same digest."""
+    digest = hashlib.sha256()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            token = "s" + json.dumps(without_surrogates(item))
+        elif isinstance(item, dict):
+            keys = sorted(item, key=str)
+            token = f"{{{len(keys)}"
+            for key in reversed(keys):
+                stack.append(item[key])
+                stack.append(str(key))
+        elif isinstance(item, list):
+            token = f"[{len(item)}"
+            stack.extend(reversed(item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            token = "n" + repr(item)
+        else:
+            token = "v" + json.dumps(item, default=str)
+        digest.update(token.encode() + b"\x00")
+    return digest.hexdigest()

@@ -15,16 +15,18 @@ from werkzeug.exceptions import ClientDisconnected
 from .assets import READ_ERRORS, Asset, Limits, size_problem
 from .datapack_rules import (
     DatapackInvalid,
+    Problem,
     TreeNode,
+    broken_places,
     container_names,
-    document_problems,
     is_uploaded,
-    link_problems,
+    link_reason,
     match_links_to_files,
     normalize_path,
     pending_links,
+    readable_copy,
     reference_id,
-    unsafe_link_reason,
+    upload_problems,
     walk_data_nodes,
 )
 from .multipart_body import BodyLengthMismatch
@@ -47,41 +49,63 @@ class IncompleteBody(UnreadableAsset):
     title = "The file arrived incomplete"
 
 
-def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: bool = False) -> dict[str, Asset]:
+class Plan(dict):
+    """Which file goes to which link (a dict: link -> Asset), and the files left out: those no data
+    node refers to (`left_out`, their paths). Extra files in a folder or zip are usual; they are
+    listed, not sent, and are not a problem."""
+
+    def __init__(self, matched=(), left_out: list[str] | None = None):
+        super().__init__(matched)
+        self.left_out: list[str] = list(left_out or [])
+
+
+def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: bool = False) -> Plan:
     """Which file goes to which link, or DatapackInvalid listing every problem (document and files).
 
-    For a new datapack every link needs one file and every file one link. When resuming, the files
+    For a new datapack the document must pass both levels of rules (repovizz2's and the portal's
+    own) and every link needs one file; files no link refers to are left out (`Plan.left_out`).
+    When resuming, the document is what repovizz2 already holds and is not judged again: the files
     that match pending links are sent; the others (already uploaded, or not chosen) are left be.
     """
-    problems = document_problems(document) + link_problems(document)
+    problems: list = [] if resume else upload_problems(document)
+    broken = broken_places(problems)
     if len(assets) > limits.max_files:
-        problems.append(f"{len(assets)} files were sent; the limit is {limits.max_files} per datapack")
+        problems.append(Problem(f"{len(assets)} files were sent; the limit is {limits.max_files} per datapack"))
     by_path: dict[str, Asset] = {}
+    twice: set[str] = set()
     for asset in assets:
         path = normalize_path(asset.path)
         if path in by_path:
-            problems.append(f"file {path!r} was sent twice")
+            twice.add(path)
         by_path[path] = asset
-        problem = size_problem(path, asset.size, limits)
-        if problem:
-            problems.append(problem)
-    # Unsafe links are already reported above; looking for their files would only repeat them.
+    # Nodes already reported, and unsafe links (reported by the link rules, or unreachable when
+    # resuming), are not looked for: their files would only repeat the problem.
     pending = [node for node in walk_data_nodes(document) if isinstance(node.node.get("link"), str)
-               and not is_uploaded(node.link) and unsafe_link_reason(node.link) is None]
+               and not is_uploaded(node.link) and link_reason(node.link) is None
+               and node.place not in broken]
     match = match_links_to_files([node.link for node in pending], by_path)
-    if resume:
-        match.unreferenced, match.missing = [], []
-        if not match.matched and not problems:
-            problems.append("none of the chosen files matches a link that is still pending")
-    place = {}
+    if resume and not match.matched and not problems:
+        problems.append(Problem("none of the chosen files matches a link that is still pending"))
+    first: dict[str, TreeNode] = {}
     for node in pending:
-        place.setdefault(node.link, node.place)
-    problems += [f"{place[link]}: no file was sent for link {link!r}" for link in match.missing]
-    match.missing = []
-    problems += match.problems
+        first.setdefault(node.link, node)
+    if not resume:
+        problems += [Problem(f"no file was sent for link {link!r}", where=first[link].where,
+                             place=first[link].place) for link in match.missing]
+    problems += [Problem(f"link {link!r} matches several files: {', '.join(map(repr, paths))}",
+                         where=first[link].where, place=first[link].place) for link, paths in match.ambiguous.items()]
+    problems += [Problem(f"file {path!r} is matched by several links: {', '.join(map(repr, links))}")
+                 for path, links in match.contested.items()]
+    for link, path in match.matched.items():
+        node = first[link]
+        if path in twice:
+            problems.append(Problem(f"file {path!r} was sent twice", where=node.where, place=node.place))
+        problem = size_problem(path, by_path[path].size, limits)
+        if problem:
+            problems.append(Problem(problem, where=node.where, place=node.place))
     if problems:
         raise DatapackInvalid(problems)
-    return {link: by_path[path] for link, path in match.matched.items()}
+    return Plan({link: by_path[path] for link, path in match.matched.items()}, match.unreferenced)
 
 
 _NUMBERED = re.compile(r"(.*) \(([0-9]{1,9})\)", re.DOTALL)
@@ -115,6 +139,7 @@ class Outcome:
     document: dict
     rows: list[Row]
     error: Repovizz2Error | None = None
+    left_out: list[str] = field(default_factory=list)  # files chosen that no data node refers to
 
     @property
     def pending(self) -> list[Row]:
@@ -184,6 +209,8 @@ def outcome(client: Repovizz2Client, datapack_id: str, original: dict | None, si
     this datapack (place → [name, link, size]), for the files uploaded before this upload.
     """
     item = client.datapack(datapack_id)
+    item = readable_copy(item)  # for a page: what repovizz2 holds, made showable
+    original = readable_copy(original) if original is not None else None
     document = item["structure"]
     original = document if original is None else original
     now = {node.place: node for node in walk_data_nodes(document)}
@@ -244,7 +271,9 @@ def create_and_upload(client: Repovizz2Client, owner: dict, document: dict, plan
     if created is not None:
         created(datapack_id)
     _, error = upload_files(client, datapack_id, plan, owner.get("username", ""))
-    return outcome(client, datapack_id, document, sizes_of(plan), error)
+    result = outcome(client, datapack_id, document, sizes_of(plan), error)
+    result.left_out = list(getattr(plan, "left_out", []))
+    return result
 
 
 def sizes_of(plan: dict[str, Asset]) -> dict[str, int]:

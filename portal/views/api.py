@@ -1,7 +1,6 @@
 """JSON endpoints for the enhanced upload page and for scripts: plan and create, then stream each file."""
 from __future__ import annotations
 
-import json
 import mimetypes
 
 from flask import Blueprint, current_app, g, request, session, url_for
@@ -10,7 +9,8 @@ from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
 from ..assets import Asset, size_problem
-from ..datapack_rules import DatapackInvalid, walk_data_nodes
+from ..datapack_rules import DatapackInvalid, JSONRefused, Problem, not_a_datapack, nesting_problem, strict_json, \
+    to_json_text, walk_data_nodes
 from ..extensions import csrf
 from ..request_files import limits
 from ..sent_files import remember
@@ -61,37 +61,64 @@ def _unreadable(path: str):
     raise RuntimeError(f"{path} is only described, not sent, when planning")
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
+class _Refused(Exception):
+    """The request itself is unusable: answered with its status and message, nothing done."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
 
 
-def _json_body() -> dict | None:
-    """The request's JSON object, or None when it is not one.
+@bp.errorhandler(_Refused)
+def _refused(refusal: _Refused):
+    return {"error": refusal.message, "problems": []}, refusal.status
 
-    Parsed here, not by Flask: Flask's parser takes NaN and Infinity (which repovizz2 cannot be sent)
-    and lets a RecursionError from deep nesting out as a 500.
-    """
+
+def _json_body() -> dict:
+    """The request's JSON object, parsed strictly (datapack_rules.strict_json: no NaN or Infinity,
+    no number too large for JSON, no lone surrogate, no nesting too deep to read), else _Refused
+    with what is wrong. Parsed here, not by Flask, whose parser takes NaN and Infinity."""
     if not request.is_json:
-        return None
+        raise _Refused(400, "send JSON (Content-Type: application/json)")
     try:
-        body = json.loads(request.get_data(cache=False), parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        return None
-    return body if isinstance(body, dict) else None
+        body = strict_json(request.get_data(cache=False))
+    except JSONRefused as refused:
+        raise _Refused(400, f"the request body {refused.reason}") from None
+    if not isinstance(body, dict):
+        raise _Refused(400, "send a JSON object")
+    return body
 
 
-def _described_files(body: dict) -> list[Asset] | None:
-    """The files the caller says it holds (``[{"path", "size"}, ...]``), or None when the list is malformed."""
+# A size no file of any datapack can have: larger is refused as nonsense rather than compared.
+ABSURD_SIZE = 2**63
+
+
+def _described_files(body: dict) -> list[Asset]:
+    """The files the caller says it holds (``[{"path", "size"}, ...]``), at most MAX_FILES of them,
+    checked before anything is matched; else _Refused."""
     files = body.get("files")
     if not isinstance(files, list):
-        return None
+        raise _Refused(400, "send JSON with 'document' and 'files'")
+    max_files = limits().max_files
+    if len(files) > max_files:
+        raise _Refused(413, f"{len(files)} files were listed; the limit is {max_files} per datapack")
     assets = []
     for item in files:
         path, size = (item.get("path"), item.get("size")) if isinstance(item, dict) else (None, None)
         if not isinstance(path, str) or type(size) is not int or size < 0:
-            return None
+            raise _Refused(400, "each file needs a 'path' (text) and a 'size' (a whole number of bytes)")
+        if size >= ABSURD_SIZE:
+            raise _Refused(400, f"the size given for {path[:200]!r} is not a size a file can have")
         assets.append(Asset(path, size, lambda path=path: _unreadable(path)))
     return assets
+
+
+def _problems_answer(error: str, problems: list, status: int = 422):
+    """Problems as the page's script shows them (`problems`, one line each) and with their parts
+    (`problem_details`: kind, where, place, message)."""
+    problems = [problem if isinstance(problem, Problem) else Problem(str(problem)) for problem in problems]
+    return {"error": error, "problems": [str(problem) for problem in problems],
+            "problem_details": [problem.as_dict() for problem in problems]}, status
 
 
 @bp.route("/api/datapacks", methods=["POST"])
@@ -102,24 +129,24 @@ def create():
     datapack id and, for each file to send, the link and the URL to PUT it to.
     """
     body = _json_body()
-    if body is None or not isinstance(body.get("files"), list):
-        return {"error": "send JSON with 'document' and 'files'", "problems": []}, 400
+    assets = _described_files(body)
     document = body.get("document")
     if not isinstance(document, dict):
-        return {"error": "The datapack has problems", "problems": ["document: must be a JSON object"]}, 422
-    assets = _described_files(body)
-    if assets is None:
-        return {"error": "each file needs a 'path' and a 'size'", "problems": []}, 400
+        return _problems_answer("The datapack has problems", [not_a_datapack(document)])
     max_json_kb = current_app.config["MAX_JSON_KB"]
-    if len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()) > max_json_kb * 1024:
-        return {"error": "The datapack has problems", "problems": [f"document: is larger than {max_json_kb} KB"]}, 422
+    if len(to_json_text(document).encode()) > max_json_kb * 1024:
+        return _problems_answer("The datapack has problems",
+                                [Problem(f"is larger than {max_json_kb} KB", where="the document")])
+    too_deep = nesting_problem(document)
+    if too_deep:
+        return _problems_answer("The datapack has problems", [too_deep])
     try:
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
-        return {"error": "The datapack has problems", "problems": invalid.problems}, 422
+        return _problems_answer("The datapack has problems", invalid.problems)
     item = repovizz2().create_datapack(document["info"]["name"], _owner()["id"], document)
     remember(item["id"], document, sizes_of(plan))
-    return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan)}, 201
+    return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan), "left_out": plan.left_out}, 201
 
 
 def _upload_list(datapack_id: str, plan: dict[str, Asset]) -> list[dict]:
@@ -135,11 +162,7 @@ def pending(datapack_id: str):
     not): after a PUT whose answer was lost, the browser tells from it whether its file arrived.
     """
     body = _json_body()
-    if body is None or not isinstance(body.get("files"), list):
-        return {"error": "send JSON with 'files'"}, 400
     assets = _described_files(body)
-    if assets is None:
-        return {"error": "each file needs a 'path' and a 'size'"}, 400
     item = repovizz2().datapack(datapack_id)
     structure = item.get("structure") or {}
     waiting = [node.link for node in walk_data_nodes(structure) if not node.uploaded and isinstance(node.link, str)]
@@ -148,8 +171,8 @@ def pending(datapack_id: str):
     try:
         plan = plan_upload(structure, assets, limits(), resume=True)
     except DatapackInvalid as invalid:
-        return {"error": "These files cannot finish the datapack", "problems": invalid.problems,
-                "pending_links": waiting}, 422
+        answer, status = _problems_answer("These files cannot finish the datapack", invalid.problems)
+        return {**answer, "pending_links": waiting}, status
     remember(datapack_id, structure, sizes_of(plan))
     return {"datapack_id": datapack_id, "uploads": _upload_list(datapack_id, plan), "pending_links": waiting}
 

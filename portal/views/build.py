@@ -2,15 +2,13 @@
 you edit it, then upload it through the usual checks or download it."""
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, render_template, request, session
 from werkzeug.exceptions import BadRequest
 
 from ..access import login_required
 from ..assets import is_ignored
-from ..datapack_rules import DatapackInvalid, document_problems, link_problems, match_links_to_files, \
-    normalize_path, walk_data_nodes, walk_nodes
+from ..datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, nesting_problem, strict_json, to_json_text, \
+    tree_depth, upload_problems, walk_nodes
 from ..document_builder import Proposal, apply_action, apply_edits, propose
 from ..media_types import content_disposition, safe_filename
 from ..request_files import chosen_assets, chosen_files, limits
@@ -37,9 +35,9 @@ def _chosen_paths() -> list[tuple[str, str]]:
     described = request.form.get("files_json")
     if described:
         try:
-            items = json.loads(described)
-        except ValueError:
-            raise BadRequest("The list of files was not readable: choose them again.") from None
+            items = strict_json(described)
+        except JSONRefused as refused:
+            raise BadRequest(f"The list of files was not readable (it {refused.reason}): choose them again.") from None
         if not isinstance(items, list):
             raise BadRequest("The list of files was not readable: choose them again.")
         return [(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items
@@ -54,17 +52,25 @@ def _info_fields() -> dict:
 def _draft() -> Proposal:
     """The document as the edit form carries it (hidden ``document``), with the visible fields applied."""
     try:
-        document = json.loads(request.form.get("document", ""))
-    except ValueError:
-        document = None
+        document = strict_json(request.form.get("document", ""))
+    except JSONRefused as refused:
+        raise BadRequest(f"The draft datapack {refused.reason}: start again from the files.") from None
     if (not isinstance(document, dict) or not isinstance(document.get("children"), list)
             or not isinstance(document.get("info"), dict)):
         raise BadRequest("The draft datapack was damaged on its way: start again from the files.")
+    # The portal's limits, before the draft is edited or drawn: a tree deeper than a datapack may be,
+    # or JSON nested deeper than the portal takes, is refused here with its reason.
+    if tree_depth(document) > MAX_DEPTH:
+        raise BadRequest(f"The draft datapack is nested more than {MAX_DEPTH} levels deep; the portal builds "
+                         f"datapacks of at most {MAX_DEPTH} levels: start again from the files.")
+    too_deep = nesting_problem(document)
+    if too_deep:
+        raise BadRequest(f"The draft datapack {too_deep.message}: start again from the files.")
     return Proposal(apply_edits(document, request.form), request.form.get("folder", ""))
 
 
-def _draft_problems(document: dict) -> list[str]:
-    return document_problems(document) + link_problems(document)
+def _draft_problems(document: dict) -> list:
+    return upload_problems(document)
 
 
 @bp.route("/build")
@@ -80,7 +86,7 @@ def build_step():
     if request.form.get("step") != "edit":
         paths = _chosen_paths()
         proposal = propose(paths, _info_fields(), default_author=_username())
-        problems = []
+        problems = [problem for problem in upload_problems(proposal.document) if problem.place.startswith("info")]
         if not proposal.document["children"]:
             problems.append("choose some files or a folder: none could be used")
         elif len(paths) > limits().max_files:
@@ -107,7 +113,7 @@ def build_document():
         if request.accept_mimetypes.best == "application/json":
             return {"error": "The datapack has problems", "problems": problems}, 422
         return _build_page(proposal, problems, 422)
-    body = json.dumps(proposal.document, indent=2, ensure_ascii=False)
+    body = to_json_text(proposal.document, indent=2)
     filename = f"{proposal.document['info']['name'] or 'datapack'}.json"
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": content_disposition("attachment", safe_filename(filename))})
@@ -128,10 +134,7 @@ def build_upload():
             asset.path = asset.path[len(folder) + 1:]
     if not assets:
         return _build_page(proposal, ["choose the files (or the folder) again to upload them"], 422, step="ready")
-    # Files whose node was dropped are left behind; everything else goes through the usual checks.
-    links = [node.link for node in walk_data_nodes(document)]
-    unreferenced = set(match_links_to_files(links, [asset.path for asset in assets]).unreferenced)
-    assets = [asset for asset in assets if normalize_path(asset.path) not in unreferenced]
+    # Files whose node was dropped are left out by the plan (and listed on the result page).
     try:
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:

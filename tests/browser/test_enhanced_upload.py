@@ -176,7 +176,7 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
     heading = problems.get_by_role("heading").inner_text()
     items = problems.locator("li").all_inner_texts()
     assert heading == f"Nothing was created: {len(items)} problem{'s' if len(items) != 1 else ''} to fix first"
-    assert "info: 'author' is required" in items
+    assert "repovizz2 would refuse this: the datapack's info: 'author' is required (info)" in items
     assert problems.get_attribute("role") == "alert"
     page.screenshot(path=str(artifacts / "js-problems.png"), full_page=True)
 
@@ -189,7 +189,8 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
     files += [("files", (path.name, path.read_bytes())) for path in assets]
     plain = http.post(portal.url + "/upload", data={"csrf_token": token}, files=files)
     assert plain.status_code == 422
-    plain_items = [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", plain.text.split('class="problems"')[1])]
+    plain_items = [html.unescape(re.sub(r"<[^>]+>", "", item))
+                   for item in re.findall(r"<li[^>]*>(.*?)</li>", plain.text.split('class="problems"')[1])]
     assert items == plain_items
 
     # Fixing nothing and sending again replaces the list rather than stacking a second one.

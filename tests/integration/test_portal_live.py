@@ -65,8 +65,9 @@ def test_invalid_datapack_creates_nothing(portal, sandbox, browser_session, user
     files += [("files", (name, data)) for name, data in example_files() if name != "datapack.json"]
     page = browser_session.post(portal.url + "/upload", data={"csrf_token": token}, files=files)
     assert page.status_code == 422
-    assert "children[1].children[0]: &#39;link&#39; is required" in page.text
-    assert "file &#39;audio/tone.wav&#39; is not referenced by any data node" in page.text
+    assert "&#39;link&#39; is required <small class=\"muted place\">(<code>children[1].children[0]</code>)" in page.text
+    # The node is reported once: its file, now referred to by no node, is not a second problem.
+    assert "tone.wav" not in page.text
     api = requests.Session()
     api.headers["Authorization"] = "Bearer " + sandbox.issue_token(user)
     assert api.get(f"{sandbox.url}/api/v1.0/user").json()["datapacks"] == []

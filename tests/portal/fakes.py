@@ -3,7 +3,6 @@ and rewrites links on upload like the real service (posting again to ``repovizz:
 file), renames and replaces structures, serves stored files back, and records every call."""
 from __future__ import annotations
 
-import copy
 import io
 import json
 import re
@@ -13,7 +12,7 @@ from urllib.parse import unquote
 import responses
 from werkzeug.formparser import parse_form_data
 
-from portal.datapack_rules import document_problems
+from portal.datapack_rules import copy_json, schema_problems, to_json_text
 from tests.portal.samples import REPOVIZZ2, USER
 
 API = f"{REPOVIZZ2}/api/v1.0"
@@ -73,9 +72,9 @@ class FakeRepovizz2:
                 return 409, {}, json.dumps({"error": f"Datapack {body['name']} already exists with id ({item['id']})"})
         datapack_id = str(uuid.uuid4())
         item = {"id": datapack_id, "name": body["name"], "owner": body["owner"], "folder": None,
-                "structure": copy.deepcopy(body["structure"]), "group_edit_permissions": []}
+                "structure": copy_json(body["structure"]), "group_edit_permissions": []}
         self.datapacks[datapack_id] = item
-        return 200, {}, json.dumps({"result": "OK", "item": item})
+        return 200, {}, to_json_text({"result": "OK", "item": item}, ensure_ascii=True)
 
     def _item(self, request):
         datapack_id = unquote(request.url.split("/datapacks/")[1].split("/")[0])
@@ -85,7 +84,7 @@ class FakeRepovizz2:
         item = self._item(request)
         if item is None:
             return 404, {}, json.dumps({"error": "Datapack not found"})
-        return 200, {}, json.dumps(item)
+        return 200, {}, to_json_text(item, ensure_ascii=True)  # whatever it holds, however deep
 
     def _content(self, request):
         item = self._item(request)
@@ -128,10 +127,10 @@ class FakeRepovizz2:
                 if other is not item and other["name"] == body["name"]:
                     return 409, {}, json.dumps({"error": f"Datapack {body['name']} already exists with id ({other['id']})"})
         if "structure" in body:
-            problems = document_problems(body["structure"])
+            problems = schema_problems(body["structure"])  # the public schema: what repovizz2 accepts
             if problems:
                 return 422, {}, json.dumps({"error": "; ".join(problems)})
-            item["structure"] = copy.deepcopy(body["structure"])
+            item["structure"] = copy_json(body["structure"])
         if "name" in body:
             item["name"] = body["name"]
         return 200, {}, json.dumps({"result": "OK"})

@@ -36,17 +36,46 @@ def test_plan_and_create(client, auth, repovizz2):
 
 
 @pytest.mark.parametrize(("document", "files", "problem"), [
-    ({"info": {}}, FILES, "document: 'children' is required"),
-    (DOCUMENT, FILES[:1], "children[1].children[0]: no file was sent for link 'emg 2.json'"),
-    (DOCUMENT, FILES + [{"path": "pack/x.csv", "size": 3}], "file 'pack/x.csv' is not referenced by any data node"),
-    (DOCUMENT, [{"path": "pack/video.mp4", "size": 0}, FILES[1]], "file 'pack/video.mp4' is empty"),
+    ({"info": {}}, FILES, "repovizz2 would refuse this: the document: 'children' is required"),
+    (DOCUMENT, FILES[:1], "IMU › EMG: no file was sent for link 'emg 2.json' (children[1].children[0])"),
+    (DOCUMENT, [{"path": "pack/video.mp4", "size": 0}, FILES[1]], "Video: file 'pack/video.mp4' is empty (children[0])"),
+    ([[1.0, 2.0]], FILES, "repovizz2 would refuse this: the document: this does not look like a datapack document "
+                          "(it is a JSON array)"),
 ])
 def test_problems_create_nothing(client, auth, repovizz2, document, files, problem):
     auth.login()
     answer = create(client, document, files)
     assert answer.status_code == 422
-    assert problem in answer.json["problems"]
+    assert any(line.startswith(problem) for line in answer.json["problems"]), answer.json["problems"]
     assert repovizz2.creates == 0
+
+
+def test_problems_come_with_their_parts(client, auth, repovizz2):
+    auth.login()
+    document = json.loads(json.dumps(DOCUMENT))
+    document["children"][1]["children"][0]["id"] = "no uuid here"
+    document["info"]["name"] = " "
+    answer = create(client, document, FILES[:1])
+    assert answer.status_code == 422
+    details = answer.json["problem_details"]
+    assert [detail["text"] for detail in details] == answer.json["problems"]
+    assert details[0] == {
+        "kind": "schema", "where": "IMU › EMG", "place": "children[1].children[0].id",
+        "message": "'id' must contain a UUID (lowercase hex, 8-4-4-4-12), not \"no uuid here\"",
+        "text": "repovizz2 would refuse this: IMU › EMG: 'id' must contain a UUID (lowercase hex, 8-4-4-4-12), "
+                "not \"no uuid here\" (children[1].children[0].id)"}
+    assert details[1]["kind"] == "portal" and details[1]["place"] == "info.name"
+    # The EMG node is already reported: its missing file is not reported again.
+    assert len(details) == 2
+    assert repovizz2.creates == 0
+
+
+def test_files_no_node_refers_to_are_left_out_and_listed(client, auth, repovizz2):
+    auth.login()
+    answer = create(client, DOCUMENT, FILES + [{"path": "pack/x.csv", "size": 3}, {"path": "pack/notes.txt", "size": 0}])
+    assert answer.status_code == 201, answer.json
+    assert answer.json["left_out"] == ["pack/notes.txt", "pack/x.csv"]
+    assert {upload["link"] for upload in answer.json["uploads"]} == {"video.mp4", "emg 2.json"}
 
 
 def test_put_streams_the_body_through(client, auth, repovizz2):
@@ -155,7 +184,7 @@ def test_pending_refuses_malformed_file_lists(client, auth, repovizz2, files):
     auth.login()
     answer = client.post("/api/datapacks/d-1/pending", json={"files": files})
     assert answer.status_code == 400
-    assert answer.json["error"] == "each file needs a 'path' and a 'size'"
+    assert answer.json["error"] == "each file needs a 'path' (text) and a 'size' (a whole number of bytes)"
 
 
 @pytest.mark.parametrize("body", [
@@ -179,6 +208,7 @@ def test_a_document_with_nan_is_refused_before_anything_is_created(client, auth,
     answer = client.post("/api/datapacks", data=json.dumps({"document": document, "files": FILES}),
                          content_type="application/json")
     assert answer.status_code == 400
+    assert answer.json["error"] == "the request body is not valid JSON (NaN is not a JSON number)"
     assert repovizz2.creates == 0
 
 
@@ -189,7 +219,7 @@ def test_a_document_over_the_json_limit_is_refused_before_anything_is_created(cl
     auth.login()
     answer = create(client, document)
     assert answer.status_code == 422
-    assert answer.json["problems"] == ["document: is larger than 1 KB"]
+    assert answer.json["problems"] == ["the document: is larger than 1 KB"]
     assert repovizz2.creates == 0
 
 

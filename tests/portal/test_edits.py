@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from portal.datapack_rules import document_problems, walk_nodes
-from portal.tree_edits import (EditError, LinkTaken, NodeNotFound, add_node, container_places, data_node, describe,
+from portal.tree_edits import (MAX_PLACE_DEPTH, EditError, LinkTaken, NodeNotFound, add_node, container_places, data_node, describe,
                           move_node, node_at, parse_place, remove_node, set_info, set_node_mime, set_node_name,
                           set_node_text)
 
@@ -114,9 +114,10 @@ def test_containers_info_and_descriptions(document):
 
 
 def test_a_long_place_is_refused_without_being_repeated_in_full():
-    deepest = ".".join(["children[0]"] * 40)
-    assert parse_place(deepest) == [0] * 40
-    for long in (".".join(["children[999999]"] * 41), "x" * 100_000, "children[0]." * 10_000 + "children[0]"):
+    deepest = ".".join(["children[0]"] * MAX_PLACE_DEPTH)  # as deep as the datapack page offers edits
+    assert parse_place(deepest) == [0] * MAX_PLACE_DEPTH
+    for long in (".".join(["children[999999]"] * (MAX_PLACE_DEPTH + 1)), "x" * 100_000,
+                 "children[0]." * 10_000 + "children[0]"):
         with pytest.raises(NodeNotFound, match="is not the place of a node") as refused:
             parse_place(long)
         assert len(str(refused.value)) < 100

@@ -70,16 +70,18 @@ BROKEN = {**DOCUMENT, "children": [{"class": "data", "name": "Video", "text": "c
 
 
 @pytest.mark.parametrize(("document", "sent", "messages"), [
-    (b"{not json", GOOD_FILES, ["document: is not valid JSON"]),
-    (b"[]", GOOD_FILES, ["document: must be a JSON object, not array"]),
-    (BROKEN, GOOD_FILES[:1], ["children[1].children[0]: &#39;link&#39; is required"]),
-    (DOCUMENT, GOOD_FILES[:1], ["no file was sent for link &#39;emg 2.json&#39;"]),
-    (DOCUMENT, GOOD_FILES + (("notes.txt", b"x"),), ["file &#39;notes.txt&#39; is not referenced by any data node"]),
+    (b"{not json", GOOD_FILES, ["the document</strong>: is not valid JSON"]),
+    (b"[]", GOOD_FILES, ["this does not look like a datapack document (it is a JSON array)"]),
+    (BROKEN, GOOD_FILES[:1], ["<strong class=\"problem-where\">IMU › EMG</strong>: &#39;link&#39; is required",
+                              "<code>children[1].children[0]</code>"]),
+    (DOCUMENT, GOOD_FILES[:1], ["<strong class=\"problem-where\">IMU › EMG</strong>: no file was sent for link "
+                                "&#39;emg 2.json&#39;"]),
     (DOCUMENT, (("video.mp4", b""), GOOD_FILES[1]), ["file &#39;video.mp4&#39; is empty"]),
     ({**DOCUMENT, "children": DOCUMENT["children"] + [{"class": "data", "name": "again", "text": "", "link": "video.mp4"}]},
-     GOOD_FILES, ["link &#39;video.mp4&#39; is used by 2 data nodes (children[0], children[2])"]),
+     GOOD_FILES, ["link &#39;video.mp4&#39; is used by 2 data nodes: Video (children[0]), again (children[2])"]),
     ({**DOCUMENT, "children": [{"class": "data", "name": "x", "text": "", "link": "../etc/passwd"}]},
-     (("passwd", b"x"),), ["children[0]: link &#39;../etc/passwd&#39; goes up a folder with &#39;..&#39;"]),
+     (("passwd", b"x"),), ["<strong class=\"problem-where\">x</strong>: link &#39;../etc/passwd&#39; goes up a folder "
+                           "with &#39;..&#39;"]),
 ])
 def test_bad_input_creates_nothing(client, auth, repovizz2, document, sent, messages):
     auth.login()

@@ -3,18 +3,24 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import os
 import re
+import subprocess
+import sys
 import sqlite3
 import uuid
-from contextlib import closing
+from contextlib import closing, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from html import unescape
+from unittest import mock
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import requests
 
+from sandbox import cli
 from sandbox.config import database_path
+from sandbox.testing import PROJECT_ROOT
 
 API = "/api/v1.0"
 TIMEOUT = 30
@@ -192,3 +198,21 @@ class StreamedMultipart:
         yield self.head
         yield from self.file_chunks()
         yield self.tail
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess:
+    """`python -m sandbox …` as a separate process, the way scripts call it."""
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True, text=True, timeout=60,
+                          cwd=PROJECT_ROOT, env=environment)
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The same command line run in this process (the commands other than `serve` return at once)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, env or {}), redirect_stdout(stdout), redirect_stderr(stderr):
+        try:
+            returncode = cli.main(list(args))
+        except SystemExit as exit_:  # argparse refusing the command line
+            returncode = exit_.code
+    return subprocess.CompletedProcess(["sandbox", *args], returncode, stdout.getvalue(), stderr.getvalue())

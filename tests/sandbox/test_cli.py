@@ -1,40 +1,20 @@
 """`python -m sandbox …` as scripts use it, and the small pieces behind it."""
 from __future__ import annotations
 
-import io
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
-from contextlib import redirect_stderr, redirect_stdout
-from unittest import mock
 
 import pytest
 import requests
 
-from sandbox import cli, create_app
+from sandbox import create_app
 from sandbox.auth_pages import local_path
 from sandbox.config import default_data_dir, settings_from_env
-from sandbox.testing import PROJECT_ROOT, LiveSandbox
+from sandbox.testing import LiveSandbox
 
-from .helpers import API, TIMEOUT, unique
-
-
-def run_script(*args: str) -> subprocess.CompletedProcess:
-    """`python -m sandbox …` as a separate process, the way scripts call it."""
-    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True, text=True, timeout=60,
-                          cwd=PROJECT_ROOT, env=environment)
-
-
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """The same command line run in this process (the commands other than `serve` return at once)."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with mock.patch.dict(os.environ, env or {}), redirect_stdout(stdout), redirect_stderr(stderr):
-        returncode = cli.main(list(args))
-    return subprocess.CompletedProcess(["sandbox", *args], returncode, stdout.getvalue(), stderr.getvalue())
+from .helpers import API, TIMEOUT, run_cli, run_script, unique
 
 
 def test_python_m_sandbox_runs_as_a_script(tmp_path):

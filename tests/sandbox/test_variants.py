@@ -14,8 +14,7 @@ from sandbox import create_app
 from sandbox.db import init_db
 from sandbox.testing import LiveSandbox
 
-from .helpers import API, TIMEOUT, document, hidden_field, make_caller, sandbox_files, unique
-from .test_cli import run_cli
+from .helpers import API, TIMEOUT, document, hidden_field, make_caller, run_cli, sandbox_files, unique
 
 DOCUMENTED_401 = {"error": "You are unauthorized to make this request."}
 FRAMERS = ["http://localhost:8888", "https://hub.example.org/"]
