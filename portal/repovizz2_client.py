@@ -172,7 +172,8 @@ class Repovizz2Client:
             raise ServerError("repovizz2 answered the datapack with a document that is not an object")
         return answer
 
-    def create_datapack(self, name: str, owner: str, structure: dict) -> dict:
+    def create_datapack(self, name: str, owner: int | str, structure: dict) -> dict:
+        """`owner` is the user id exactly as `user()` gave it (an integer or a string): passed back as is."""
         answer = self._json("POST", f"{API}/datapacks", json={"name": name, "owner": owner, "structure": structure})
         return self._shaped(self._shaped(answer, ("item",), "the new datapack")["item"], ("id",), "the new datapack")
 
