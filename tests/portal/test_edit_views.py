@@ -265,6 +265,43 @@ def test_replace_a_file(client, auth, repovizz2, datapack_id):
     assert client.get(f"/datapacks/{datapack_id}/content/{WAV}").status_code == 404
 
 
+def _share_the_tone(repovizz2, datapack_id) -> None:
+    """A second node holding the very same file as Tone (with ids derived from the bytes, both point at one id)."""
+    structure(repovizz2, datapack_id)["children"].append(
+        {"class": "data", "name": "Tone copy", "text": "", "link": f"repovizz:{WAV}", "mime": "audio/wav"})
+
+
+@pytest.mark.parametrize("place", ["children[3]", "children[2]"])
+def test_replace_the_file_of_one_of_two_nodes_sharing_it(client, auth, repovizz2, datapack_id, place):
+    auth.login()
+    _share_the_tone(repovizz2, datapack_id)
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
+        "place": place, "expect": page_expect(repovizz2, datapack_id, place),
+        "file": (io.BytesIO(b"ID3 new"), "tone.mp3", "audio/mpeg")})
+    assert answer.status_code == 302
+    # The chosen node got a pending link of its own first, and the file went to that link.
+    assert repovizz2.uploads == ["tone.mp3"]
+    from portal.tree_edits import node_at
+    chosen = node_at(structure(repovizz2, datapack_id), place)
+    kept = node_at(structure(repovizz2, datapack_id), "children[2]" if place == "children[3]" else "children[3]")
+    assert kept["link"] == f"repovizz:{WAV}" and kept["mime"] == "audio/wav"
+    assert chosen["link"] not in (f"repovizz:{WAV}", "tone.mp3") and chosen["mime"] == "audio/mpeg"
+    assert client.get(f"/datapacks/{datapack_id}/content/{chosen['link'][9:]}").get_data() == b"ID3 new"
+    assert client.get(f"/datapacks/{datapack_id}/content/{WAV}").get_data() == FILES[WAV][0]
+
+
+def test_a_failed_replacement_of_a_shared_file_points_the_node_back(client, auth, repovizz2, datapack_id):
+    auth.login()
+    _share_the_tone(repovizz2, datapack_id)
+    before = copy.deepcopy(structure(repovizz2, datapack_id))
+    repovizz2.fail_upload["tone.mp3"] = 500
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
+        "place": "children[3]", "expect": page_expect(repovizz2, datapack_id, "children[3]"),
+        "file": (io.BytesIO(b"ID3 new"), "tone.mp3", "audio/mpeg")})
+    assert answer.status_code == 502
+    assert structure(repovizz2, datapack_id) == before
+
+
 def test_replace_refuses_a_pending_node(client, auth, repovizz2, datapack_id):
     auth.login()
     client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
