@@ -7,7 +7,7 @@ from flask import Flask, current_app
 
 from .assets import human_size
 from .datapack_rules import TreeNode, reference_id
-from .media_types import preview_kind
+from .media_types import may_hold_numbers, preview_kind
 from .tree_edits import container_places, node_fingerprint
 
 
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(human_size, "filesize")
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_global(preview_kind)
+    app.add_template_global(may_hold_numbers)
     app.add_template_global(node_fingerprint)
     app.add_template_global(node_mime)
     app.add_template_global(edit_containers)
