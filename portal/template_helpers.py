@@ -25,6 +25,11 @@ def datatype_of(node):
     return current_app.extensions["datatypes"].find(node.get("type")) if isinstance(node, dict) else None
 
 
+def datatype_choices() -> list[tuple[str, str]]:
+    """(id, name) of every datatype the portal knows, for a picker."""
+    return current_app.extensions["datatypes"].choices()
+
+
 def pretty_json(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
@@ -39,3 +44,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(edit_containers)
     app.add_template_global(reference_id, "file_reference")
     app.add_template_global(datatype_of)
+    app.add_template_global(datatype_choices)

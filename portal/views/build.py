@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, render_template, request, session
+from flask import Blueprint, Response, current_app, render_template, request, session
 from werkzeug.exceptions import BadRequest
 
 from ..access import login_required
@@ -60,7 +60,8 @@ def _draft() -> Proposal:
     if (not isinstance(document, dict) or not isinstance(document.get("children"), list)
             or not isinstance(document.get("info"), dict)):
         raise BadRequest("The draft datapack was damaged on its way: start again from the files.")
-    return Proposal(apply_edits(document, request.form), request.form.get("folder", ""))
+    known = [datatype_id for datatype_id, _ in current_app.extensions["datatypes"].choices()]
+    return Proposal(apply_edits(document, request.form, known), request.form.get("folder", ""))
 
 
 def _draft_problems(document: dict) -> list[str]:

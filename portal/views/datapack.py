@@ -9,7 +9,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug.http import parse_options_header
 
@@ -265,12 +265,24 @@ def edit_node(datapack_id: str):
     client, document = _fetch(datapack_id, form)
     place = form.place.data
     with _or_nothing_was("changed", datapack_id):
-        _expected_node(document, place, form.expect.data)
+        node = _expected_node(document, place, form.expect.data)
         edited = set_node_fields(document, place, name=" ".join(form.name.data.split()),
                                  text=(form.text.data or "").strip())
+        if form.datatype.raw_data and node.get("class") == "data":
+            edited = _with_datatype(edited, place, node.get("type"), form.datatype.data or "")
         _save(client, datapack_id, edited)
     flash(f"Saved the {describe(node_at(edited, place))} at {place}.", "ok")
     return _back(datapack_id, place)
+
+
+def _with_datatype(document: dict, place: str, current, chosen: str) -> dict:
+    """With the data node's datatype as chosen: one the portal knows, or none ("") to remove it. The
+    node's own type, as stored, chosen again changes nothing (even one the portal does not know)."""
+    if chosen == current:
+        return document
+    if chosen and chosen not in {datatype_id for datatype_id, _ in current_app.extensions["datatypes"].choices()}:
+        raise EditError(f"{chosen[:80]!r} is not a datatype the portal knows")
+    return set_node_type(document, place, chosen)
 
 
 @bp.route("/<datapack_id>/nodes/remove", methods=["POST"])
