@@ -55,7 +55,7 @@ def may_hold_numbers(mime: str) -> bool:
     type, an unknown one, text of any kind, JSON or CSV; never audio, video, images or other known kinds."""
     base = base_mime(mime)
     return (not base or base == "application/octet-stream" or base.startswith("text/")
-            or base in CHART_TYPES or base.endswith(("+json", "/x-ndjson")))
+            or re.search(r"json|csv|tab-separated", base) is not None)
 
 
 def extension_for(mime: str) -> str:

@@ -147,3 +147,20 @@ def test_a_video_on_the_datapack_page_can_be_seeked(page, login, user, portal, v
     starts = [int(re.match(r"bytes=(\d+)-", requested).group(1)) for _, requested, _ in ranged]
     assert any(0.3 * len(video) < start < 0.7 * len(video) for start in starts), answers
     assert all(content_range.endswith(f"/{len(video)}") for _, _, content_range in ranged)
+
+
+def test_the_builder_charts_a_local_file_by_its_content_too(page, login, user, tmp_path):
+    folder = tmp_path / "Raw"
+    folder.mkdir()
+    (folder / "imu.txt").write_text(json.dumps([[math.sin(i / 9), math.cos(i / 9), math.sin(i / 4) / 2] for i in range(500)]))
+    (folder / "notes.txt").write_text("the left electrode slipped once\n")
+    login(page, user, next_path="/build")
+    page.set_input_files("#build-folder", str(folder))
+    page.get_by_role("button", name="Propose a datapack").click()
+    page.locator("#build-editor").wait_for()
+    imu = page.locator(".box.data", has_text="Imu").locator("figure.chart")
+    page.wait_for_function("() => [...document.querySelectorAll('.local-preview figure')]"
+                           ".every((f) => ['drawn', 'not-numbers'].includes(f.dataset.chartState))")
+    assert imu.get_attribute("data-chart-state") == "drawn" and imu.get_attribute("data-chart-channels") == "3"
+    notes = page.locator(".box.data", has_text="Notes").locator("figure.chart")
+    assert notes.get_attribute("data-chart-state") == "not-numbers" and notes.is_hidden()
