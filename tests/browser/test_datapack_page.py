@@ -83,6 +83,7 @@ def test_every_sensor_file_is_charted_and_a_datatype_gives_its_axes(page, login,
     # 400 rows at the datatype's 200 Hz: a time axis in seconds (sample index / rate).
     assert re.fullmatch(r"time in seconds: 0 – 2 s", legend.locator(".chart-time").inner_text())
     assert "400 samples at 200 Hz" in legend.inner_text()
+    accelerometer.screenshot(path=str(artifacts / "chart-accelerometer.png"))
 
     emg = drawn(page, "children[2].children[1]")
     assert emg.get_attribute("data-chart-state") == "drawn"
