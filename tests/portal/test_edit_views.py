@@ -233,6 +233,17 @@ def test_a_type_the_portal_reads_differently_is_offered_as_stored(client, auth, 
         assert _with_datatype(document, place, f"urn:uuid:{EMG_TYPE}", f"urn:uuid:{EMG_TYPE}") is document
 
 
+def test_a_type_the_portal_reads_differently_is_kept_when_other_fields_change(client, auth, repovizz2, datapack_id):
+    """repovizz2 accepts any `type` that holds a UUID; saving a node's name and text keeps it as it is."""
+    auth.login()
+    place = "children[1].children[0]"
+    structure(repovizz2, datapack_id)["children"][1]["children"][0]["type"] = f"urn:uuid:{EMG_TYPE}"
+    _edit(client, repovizz2, datapack_id, place, datatype=f"urn:uuid:{EMG_TYPE}", text="renamed only")
+    assert flashes(client) == [f'Saved the data node "EMG" at {place}.']
+    node = structure(repovizz2, datapack_id)["children"][1]["children"][0]
+    assert (node["type"], node["text"]) == (f"urn:uuid:{EMG_TYPE}", "renamed only")
+
+
 def test_edits_refuse_a_changed_datapack_or_a_bad_place(client, auth, repovizz2, datapack_id):
     auth.login()
     client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
