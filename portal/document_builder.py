@@ -192,13 +192,17 @@ def propose_document(paths_and_types: Iterable[tuple[str, str]], info: Mapping |
 
 NAME_FIELD = "node-name:"
 TEXT_FIELD = "node-text:"
+TYPE_FIELD = "node-type:"
 ACTIONS = ("up", "down", "drop")
 
 
-def apply_edits(document: dict, form: Mapping[str, str]) -> dict:
+def apply_edits(document: dict, form: Mapping[str, str], datatype_ids: Iterable[str] | None = None) -> dict:
     """A copy of `document` with the edit form's fields applied: ``info-name``, ``info-author``,
-    ``info-description``, ``info-keywords`` and, per node, ``node-name:<place>`` / ``node-text:<place>``.
-    Fields for places the document does not have are ignored."""
+    ``info-description``, ``info-keywords`` and, per node, ``node-name:<place>`` / ``node-text:<place>``
+    and, for a data node, ``node-type:<place>`` (its datatype: one of `datatype_ids` when they are
+    given, or empty for none; the node's own type as it is keeps it). Fields for places the document
+    does not have, and datatypes not among `datatype_ids`, are ignored."""
+    allowed = None if datatype_ids is None else set(datatype_ids)
     edited = copy_json(document)
     info = edited.setdefault("info", {})
     for key in ("name", "author", "description"):
@@ -216,6 +220,12 @@ def apply_edits(document: dict, form: Mapping[str, str]) -> dict:
             node.node["name"] = " ".join(name.split()) or node.node.get("name", "")
         if isinstance(text, str):
             node.node["text"] = text.strip()
+        datatype = form.get(TYPE_FIELD + node.place)
+        if node.is_data and isinstance(datatype, str) and datatype != node.node.get("type"):
+            if not datatype:
+                node.node.pop("type", None)
+            elif allowed is None or datatype in allowed:
+                node.node["type"] = datatype
     return edited
 
 

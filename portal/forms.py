@@ -33,6 +33,9 @@ class NodeForm(FlaskForm):
     expect = HiddenField()
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     text = TextAreaField("Text", validators=[Length(max=10000)])
+    # A data node's datatype (its `type`): a known datatype's id, "" for none. Absent from the form
+    # (a container's, or an older page's): the type is left as it is.
+    datatype = StringField("Datatype", validators=[Length(max=1000)])
 
 
 class RemoveForm(FlaskForm):

@@ -50,6 +50,14 @@ def preview_kind(mime: str, name: str = "") -> str:
     return ""
 
 
+def may_hold_numbers(mime: str) -> bool:
+    """Whether a file of this type may be a table of numbers worth a look (its content decides): no
+    type, an unknown one, text of any kind, JSON or CSV; never audio, video, images or other known kinds."""
+    base = base_mime(mime)
+    return (not base or base == "application/octet-stream" or base.startswith("text/")
+            or re.search(r"json|csv|tab-separated", base) is not None)
+
+
 def extension_for(mime: str) -> str:
     base = base_mime(mime)
     preferred = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mpeg": ".mp3", "text/plain": ".txt",

@@ -175,7 +175,8 @@ class Repovizz2Client:
             raise ServerError("repovizz2 answered the datapack with a document that is not an object")
         return answer
 
-    def create_datapack(self, name: str, owner: str, structure: dict) -> dict:
+    def create_datapack(self, name: str, owner: int | str, structure: dict) -> dict:
+        """`owner` is the user id exactly as `user()` gave it (an integer or a string): passed back as is."""
         try:
             answer = self._json("POST", f"{API}/datapacks", json={"name": name, "owner": owner, "structure": structure})
         except NameTaken as taken:

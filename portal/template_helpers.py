@@ -5,7 +5,7 @@ from flask import Flask, current_app
 
 from .assets import human_size
 from .datapack_rules import TreeNode, reference_id, to_json_text
-from .media_types import preview_kind
+from .media_types import may_hold_numbers, preview_kind
 from .security import is_safe_path_segment
 from .tree_edits import container_places, node_fingerprint, removal_summary
 
@@ -31,6 +31,11 @@ def file_reference(link: str) -> str:
     return ref if is_safe_path_segment(ref) else ""
 
 
+def datatype_choices() -> list[tuple[str, str]]:
+    """(id, name) of every datatype the portal knows, for a picker."""
+    return current_app.extensions["datatypes"].choices()
+
+
 def pretty_json(value) -> str:
     return to_json_text(value, indent=2)  # strict JSON, never raising, however deep or odd the value
 
@@ -39,9 +44,11 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(human_size, "filesize")
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_global(preview_kind)
+    app.add_template_global(may_hold_numbers)
     app.add_template_global(node_fingerprint)
     app.add_template_global(removal_summary)
     app.add_template_global(node_mime)
     app.add_template_global(edit_containers)
     app.add_template_global(file_reference)
     app.add_template_global(datatype_of)
+    app.add_template_global(datatype_choices)

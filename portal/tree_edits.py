@@ -121,6 +121,61 @@ def set_node_mime(document: dict, place: str, mime: str) -> dict:
     return edited
 
 
+def put_node(document: dict, place: str, node: dict) -> dict:
+    """With the node at `place` replaced by (a copy of) `node`."""
+    edited = copy_json(document)
+    indexes = parse_place(place)
+    _siblings(edited, indexes)[indexes[-1]] = copy_json(node)
+    return edited
+
+
+def set_node_link(document: dict, place: str, link: str) -> dict:
+    """With the data node's ``link`` replaced (e.g. by a pending link of its own, to send it a new file)."""
+    edited = copy_json(document)
+    node = node_at(edited, place)
+    if node.get("class") != "data":
+        raise EditError(f"{place} is not a data node")
+    node["link"] = link
+    return edited
+
+
+def set_node_type(document: dict, place: str, datatype_id: str) -> dict:
+    """With the data node's ``type`` set to `datatype_id`, or removed when it is empty."""
+    edited = copy_json(document)
+    node = node_at(edited, place)
+    if node.get("class") != "data":
+        raise EditError(f"{place} is not a data node")
+    if datatype_id:
+        node["type"] = datatype_id
+    else:
+        node.pop("type", None)
+    return edited
+
+
+def shares_link(document: dict, place: str) -> bool:
+    """Whether another data node has the same link as the one at `place` (with ids derived from the
+    bytes, two nodes holding identical files both point at one ``repovizz:<id>``)."""
+    node = node_at(document, place)
+    link = node.get("link")
+    return sum(1 for other in walk_data_nodes(document) if other.node.get("link") == link) > 1
+
+
+def free_link(document: dict, filename: str) -> str:
+    """A pending link that no data node has: the file's own name (no folders), made unique with
+    " (2)", " (3)"… before its extension; "file" when the name is not usable as a link."""
+    name = unicodedata.normalize("NFC", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    name = "".join(ch for ch in name if ord(ch) >= 32)
+    if not name.strip(" .") or unsafe_link_reason(name) is not None or is_uploaded(name):
+        name = "file"
+    taken = {_same(other) for other in links(document) if isinstance(other, str)}
+    stem, dot, extension = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+    candidate, number = name, 1
+    while _same(candidate) in taken:
+        number += 1
+        candidate = f"{stem} ({number}){dot}{extension}"
+    return candidate
+
+
 def move_node(document: dict, place: str, offset: int) -> tuple[dict, str]:
     """Moved `offset` places among its siblings (clamped at either end); the copy and the node's new place."""
     edited = copy_json(document)

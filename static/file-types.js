@@ -27,3 +27,13 @@ export function chartHint(type) {
   if (given.indexOf("csv") >= 0 || given.indexOf("tab-separated") >= 0) return "csv";
   return "";
 }
+
+/**
+ * Whether a file of this type may be a table of numbers worth a look, its content deciding (as
+ * may_hold_numbers in portal/media_types.py): no type, an unknown one, any text, JSON or CSV.
+ */
+export function mayHoldNumbersType(type) {
+  var base = (type || "").split(";")[0].trim().toLowerCase();
+  return !base || base === "application/octet-stream" || base.indexOf("text/") === 0 ||
+    /json|csv|tab-separated/.test(base);
+}

@@ -9,12 +9,13 @@ from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
 from ..assets import Asset, size_problem
-from ..datapack_rules import DatapackInvalid, JSONRefused, Problem, not_a_datapack, nesting_problem, strict_json, \
-    to_json_text, walk_data_nodes
+from ..datapack_rules import DatapackInvalid, JSONRefused, Problem, is_uploaded, not_a_datapack, nesting_problem, \
+    strict_json, to_json_text, walk_data_nodes
 from ..extensions import csrf
 from ..request_files import limits
 from ..sent_files import remember
 from ..tokens import bearer_token, repovizz2
+from ..tree_edits import EditError, node_at
 from ..upload_pipeline import IncompleteBody, plan_upload, send_file, sizes_of
 
 bp = Blueprint("api", __name__)
@@ -146,12 +147,20 @@ def create():
         return _problems_answer("The datapack has problems", invalid.problems)
     item = repovizz2().create_datapack(document["info"]["name"], _owner()["id"], document)
     remember(item["id"], document, sizes_of(plan))
-    return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan), "left_out": plan.left_out}, 201
+    return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan, document),
+            "left_out": plan.left_out}, 201
 
 
-def _upload_list(datapack_id: str, plan: dict[str, Asset]) -> list[dict]:
+def _upload_list(datapack_id: str, plan: dict[str, Asset], document: dict) -> list[dict]:
+    """Each file to send: its link, and the URL to PUT it to. The URL carries the place of the node
+    waiting for it, so that the PUT can tell the new reference when repovizz2 answers only "OK"."""
+    places: dict[str, str] = {}
+    for node in walk_data_nodes(document):
+        if not node.uploaded and isinstance(node.node.get("link"), str):
+            places.setdefault(node.link, node.place)  # repovizz2 rewrites the first node with the link
     return [{"link": link, "path": asset.path, "size": asset.size,
-             "url": url_for("api.put_asset", datapack_id=datapack_id, link=link)} for link, asset in plan.items()]
+             "url": url_for("api.put_asset", datapack_id=datapack_id, link=link, place=places.get(link))}
+            for link, asset in plan.items()]
 
 
 @bp.route("/api/datapacks/<datapack_id>/pending", methods=["POST"])
@@ -174,7 +183,7 @@ def pending(datapack_id: str):
         answer, status = _problems_answer("These files cannot finish the datapack", invalid.problems)
         return {**answer, "pending_links": waiting}, status
     remember(datapack_id, structure, sizes_of(plan))
-    return {"datapack_id": datapack_id, "uploads": _upload_list(datapack_id, plan), "pending_links": waiting}
+    return {"datapack_id": datapack_id, "uploads": _upload_list(datapack_id, plan, structure), "pending_links": waiting}
 
 
 @bp.route("/datapacks/<datapack_id>/assets/<path:link>", methods=["PUT"])
@@ -187,8 +196,24 @@ def put_asset(datapack_id: str, link: str):
     if problem:
         return {"error": problem}, 422 if size == 0 else 413
     mime = request.args.get("mime") or mimetypes.guess_type(link)[0] or "application/octet-stream"
+    client = repovizz2()
     try:
-        ref = send_file(repovizz2(), datapack_id, link, request_body(), size, mime, _username())
+        ref = send_file(client, datapack_id, link, request_body(), size, mime, _username())
     except IncompleteBody as error:
         raise BadRequest(f"the body did not match its Content-Length; {error.message}") from None
+    if ref is None:  # repovizz2 answered only "OK": the node at the URL's place says what it is now
+        ref = _reference_at(client, datapack_id, request.args.get("place", ""))
     return {"link": link, "ref": ref, "size": size}
+
+
+def _reference_at(client, datapack_id: str, place: str) -> str | None:
+    """The ``repovizz:<id>`` link of the data node at `place`, or None (no place given, or no uploaded
+    data node there)."""
+    if not place:
+        return None
+    try:
+        node = node_at(client.datapack(datapack_id).get("structure") or {}, place)
+    except EditError:
+        return None
+    link = node.get("link") if isinstance(node, dict) and node.get("class") == "data" else None
+    return link if isinstance(link, str) and is_uploaded(link) else None

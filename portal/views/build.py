@@ -2,7 +2,7 @@
 you edit it, then upload it through the usual checks or download it."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, session
+from flask import Blueprint, Response, current_app, render_template, request, session
 from werkzeug.exceptions import BadRequest
 
 from ..access import login_required
@@ -66,7 +66,8 @@ def _draft() -> Proposal:
     too_deep = nesting_problem(document)
     if too_deep:
         raise BadRequest(f"The draft datapack {too_deep.message}: start again from the files.")
-    return Proposal(apply_edits(document, request.form), request.form.get("folder", ""))
+    known = [datatype_id for datatype_id, _ in current_app.extensions["datatypes"].choices()]
+    return Proposal(apply_edits(document, request.form, known), request.form.get("folder", ""))
 
 
 def _draft_problems(document: dict) -> list:

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug.http import parse_options_header
 
@@ -20,11 +20,12 @@ from ..document_builder import guess_mime, readable_name
 from ..forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, ReplaceForm
 from ..media_types import CONTENT_CSP, base_mime, content_disposition, download_name, header_mime, \
     safe_filename, served_type
+from ..repovizz2_client import Repovizz2Error
 from ..request_files import asset_from_storage, chosen_assets, limits
 from ..sent_files import recall, remember
 from ..tokens import repovizz2
-from ..tree_edits import EditError, add_node, data_node, describe, node_at, node_fingerprint, removal_summary, \
-    remove_node, set_info, set_node_fields, set_node_mime
+from ..tree_edits import EditError, add_node, data_node, describe, free_link, node_at, node_fingerprint, put_node, \
+    removal_summary, remove_node, set_info, set_node_fields, set_node_link, set_node_mime, set_node_type, shares_link
 from ..upload_pipeline import outcome, plan_upload, send_file, sizes_of, upload_files
 
 bp = Blueprint("datapack", __name__, url_prefix="/datapacks")
@@ -268,9 +269,11 @@ def edit_node(datapack_id: str):
     client, document = _fetch(datapack_id, form)
     place = form.place.data
     with _or_nothing_was("changed", datapack_id):
-        _expected_node(document, place, form.expect.data)
+        node = _expected_node(document, place, form.expect.data)
         edited = set_node_fields(document, place, name=" ".join(form.name.data.split()),
                                  text=(form.text.data or "").strip())
+        if form.datatype.raw_data and node.get("class") == "data":
+            edited = _with_datatype(edited, place, node.get("type"), form.datatype.data or "")
         _save(client, datapack_id, edited)
     flash(f"Saved the {describe(node_at(edited, place))} at {place}.", "ok")
     return _back(datapack_id, place)
@@ -286,6 +289,16 @@ def confirm_remove(datapack_id: str):
         node = _expected_node(item.get("structure") or {}, place, expect)
     return render_template("confirm_remove.html", item=item, datapack_id=datapack_id, node=node, place=place,
                            expect=expect, what=removal_summary(node))
+
+
+def _with_datatype(document: dict, place: str, current, chosen: str) -> dict:
+    """With the data node's datatype as chosen: one the portal knows, or none ("") to remove it. The
+    node's own type, as stored, chosen again changes nothing (even one the portal does not know)."""
+    if chosen == current:
+        return document
+    if chosen and chosen not in {datatype_id for datatype_id, _ in current_app.extensions["datatypes"].choices()}:
+        raise EditError(f"{chosen[:80]!r} is not a datatype the portal knows")
+    return set_node_type(document, place, chosen)
 
 
 @bp.route("/<datapack_id>/nodes/remove", methods=["POST"])
@@ -348,11 +361,48 @@ def replace(datapack_id: str):
             raise EditError(f"{place} is not an uploaded data node (upload its file from the pending form)")
         asset = _checked_asset(storage)
     mime = guess_mime(asset.path, storage.mimetype or "")
-    with asset.open() as source:
-        new_link = send_file(client, datapack_id, node["link"], source, asset.size, mime, _username())
-    _update_mime(client, datapack_id, place, new_link, mime)
+    if shares_link(document, place):
+        _replace_shared(client, datapack_id, document, place, asset, mime)
+    else:
+        with asset.open() as source:
+            new_link = send_file(client, datapack_id, node["link"], source, asset.size, mime, _username())
+        _update_mime(client, datapack_id, place, new_link, mime)
     flash(f'Replaced the file of "{node.get("name", "")}" with {asset.path} ({human_size(asset.size)}).', "ok")
     return _back(datapack_id, place)
+
+
+def _replace_shared(client, datapack_id: str, document: dict, place: str, asset, mime: str) -> None:
+    """Replace the file of a node whose ``repovizz:<id>`` another node shares (identical files get one id).
+
+    An upload to that link would rewrite the first node that has it, which may be the other one. So the
+    chosen node first gets a pending link of its own (and the new file's type), then the file goes to that
+    link. The shared bytes stay: the other node still points at them. Should the upload fail, the node
+    is pointed back at the shared file.
+    """
+    old = node_at(document, place)
+    link = free_link(document, asset.path)
+    edited = set_node_link(document, place, link)
+    if mime and mime != "application/octet-stream":
+        edited = set_node_mime(edited, place, mime)
+    with _or_nothing_was("replaced", datapack_id):
+        _save(client, datapack_id, edited)
+    try:
+        with asset.open() as source:
+            send_file(client, datapack_id, link, source, asset.size, mime, _username())
+    except BaseException:
+        _point_back(client, datapack_id, place, link, old)
+        raise
+
+
+def _point_back(client, datapack_id: str, place: str, link: str, old: dict) -> None:
+    """After a failed upload to the node's own pending `link`: give it back the node it was (best effort)."""
+    try:
+        document = client.datapack(datapack_id).get("structure") or {}
+        if node_at(document, place).get("link") != link:
+            return
+        client.update_datapack(datapack_id, structure=put_node(document, place, old))
+    except (Repovizz2Error, EditError):
+        pass  # the node stays pending, waiting for its file on the datapack page
 
 
 def _update_mime(client, datapack_id: str, place: str, new_link: str | None, mime: str) -> None:

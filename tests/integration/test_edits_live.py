@@ -158,3 +158,22 @@ def test_a_stale_form_changes_nothing(portal, browser_session):
     answer = post(portal, browser_session, datapack_id, "nodes/remove", {"place": "children[0]", "expect": audio})
     assert "the datapack changed since this page was loaded" in answer.text
     assert len(document(portal, browser_session, datapack_id)["children"]) == 3
+
+
+def test_pick_a_datatype_in_the_node_editor(portal, browser_session):
+    datapack_id = upload_example(portal, browser_session)
+    emg = node(portal, browser_session, datapack_id, "EMG")
+    assert emg.node["type"] == "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"
+    page = browser_session.get(f"{portal.url}/datapacks/{datapack_id}").text
+    assert '<option value="0746bb48-9b92-4cd3-8d9e-3e1de13269eb" selected>MYO 8-channel EMG</option>' in page
+    answer = post(portal, browser_session, datapack_id, "nodes/edit", {
+        "place": emg.place, "expect": expect(portal, browser_session, datapack_id, emg.place),
+        "name": "EMG", "text": emg.text, "datatype": ""})
+    assert answer.status_code == 200 and "Saved the data node &#34;EMG&#34;" in answer.text
+    assert "type" not in node(portal, browser_session, datapack_id, "EMG").node
+    answer = post(portal, browser_session, datapack_id, "nodes/edit", {
+        "place": emg.place, "expect": expect(portal, browser_session, datapack_id, emg.place),
+        "name": "EMG", "text": emg.text, "datatype": "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"})
+    assert node(portal, browser_session, datapack_id, "EMG").node["type"] == "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
+    box = re.search(rf'id="node-{re.escape(emg.place)}".*?</figure>', answer.text, re.S).group(0)
+    assert '<p class="box-datatype"' in box and "3-axis accelerometer" in box and "data-chart-settings=" in box

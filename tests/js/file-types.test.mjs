@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { chartHint, localChartHint, previewKind } from "../../static/file-types.js";
+import { chartHint, localChartHint, mayHoldNumbersType, previewKind } from "../../static/file-types.js";
 
 test("previews: media by type, charts by type or name, svg and the rest not at all", () => {
   const cases = [
@@ -36,4 +36,14 @@ test("a fetched file is read by its data-chart-type or Content-Type", () => {
   assert.equal(chartHint("text/tab-separated-values"), "csv");
   assert.equal(chartHint("application/octet-stream"), "");
   assert.equal(chartHint(null), "");
+});
+
+test("a file whose type says nothing about its content may still be numbers (as may_hold_numbers)", () => {
+  for (const type of ["", "application/octet-stream", "text/plain; charset=us-ascii", "TEXT/PLAIN", "application/json",
+                      "text/csv", "application/ld+json"]) {
+    assert.equal(mayHoldNumbersType(type), true, type);
+  }
+  for (const type of ["video/mp4", "audio/wav", "image/png", "application/pdf", "application/zip"]) {
+    assert.equal(mayHoldNumbersType(type), false, type);
+  }
 });

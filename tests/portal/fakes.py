@@ -44,6 +44,7 @@ class FakeRepovizz2:
         self.file_datapack: dict[str, str] = {}  # file id -> the datapack it belongs to
         self.file_names: dict[str, str] = {}  # file id -> the link it was first uploaded under
         self.ranges = True  # answer Range requests with 206, as the sandbox does
+        self.upload_answer = "id"  # or "result-ok": answer an upload with {"result": "OK"} only
         mock.add_callback(responses.GET, f"{API}/user", callback=self._user)
         mock.add_callback(responses.POST, f"{API}/datapacks", callback=self._create)
         mock.add_callback(responses.GET, re.compile(rf"{API}/datapacks/[^/]+$"), callback=self._get)
@@ -108,6 +109,8 @@ class FakeRepovizz2:
                 self.file_datapack[file_id] = item["id"]
                 self.file_names[file_id] = self.file_names.get(link.removeprefix("repovizz:"), link)
                 node["link"] = "repovizz:" + file_id
+                if self.upload_answer == "result-ok":
+                    return 200, {}, json.dumps({"result": "OK"})
                 return 200, {}, json.dumps({"id": file_id})
         return 404, {}, json.dumps({"error": f"No data node with link {link}"})
 

@@ -32,7 +32,9 @@ def test_plan_and_create(client, auth, repovizz2):
     assert {(u["link"], u["path"]) for u in answer.json["uploads"]} == {("video.mp4", "pack/video.mp4"),
                                                                         ("emg 2.json", "pack/emg 2.json")}
     urls = {u["link"]: u["url"] for u in answer.json["uploads"]}
-    assert urls["emg 2.json"] == f"/datapacks/{datapack_id}/assets/emg%202.json"
+    # The place of the node waiting for the file rides along: after an upload answered only "OK" it
+    # says which node to read the new reference from.
+    assert urls["emg 2.json"] == f"/datapacks/{datapack_id}/assets/emg%202.json?place=children%5B1%5D.children%5B0%5D"
 
 
 @pytest.mark.parametrize(("document", "files", "problem"), [
@@ -88,6 +90,38 @@ def test_put_streams_the_body_through(client, auth, repovizz2):
         assert answer.json["link"] == upload["link"] and answer.json["size"] == len(body)
         assert answer.json["ref"].startswith("repovizz:")
         assert repovizz2.files[answer.json["ref"][len("repovizz:"):]] == body
+
+
+def _datapack_reads(repovizz2, datapack_id) -> int:
+    return sum(1 for call in repovizz2.mock.calls
+               if call.request.method == "GET" and call.request.url.endswith(f"/datapacks/{datapack_id}"))
+
+
+def test_put_after_an_upload_answered_only_ok_reads_the_node_at_its_place(client, auth, repovizz2):
+    auth.login()
+    repovizz2.upload_answer = "result-ok"
+    created = create(client).json
+    datapack_id = created["datapack_id"]
+    for upload in created["uploads"]:
+        answer = client.put(upload["url"], data=b"v" * 10, content_type="application/octet-stream")
+        assert answer.status_code == 200, answer.json
+        structure = repovizz2.datapacks[datapack_id]["structure"]
+        by_link = {"video.mp4": structure["children"][0], "emg 2.json": structure["children"][1]["children"][0]}
+        assert answer.json["ref"] == by_link[upload["link"]]["link"]
+        assert answer.json["ref"].startswith("repovizz:")
+    # Without a place there is no telling which node it was: the answer says so with a null ref.
+    repovizz2.datapacks[datapack_id]["structure"]["children"][0]["link"] = "again.mp4"
+    answer = client.put(f"/datapacks/{datapack_id}/assets/again.mp4", data=b"x")
+    assert answer.status_code == 200 and answer.json["ref"] is None
+
+
+def test_put_answered_with_an_id_makes_no_extra_call(client, auth, repovizz2):
+    auth.login()
+    created = create(client).json
+    reads = _datapack_reads(repovizz2, created["datapack_id"])
+    for upload in created["uploads"]:
+        assert client.put(upload["url"], data=b"v" * 10).json["ref"].startswith("repovizz:")
+    assert _datapack_reads(repovizz2, created["datapack_id"]) == reads
 
 
 def test_put_of_an_unknown_link_is_404(client, auth, repovizz2):

@@ -196,3 +196,23 @@ def test_editing_a_proposal_keeps_it_valid(chosen, steps):
             document = apply_edits(document, {f"node-{verb}:{place}": value})
         assert document_problems(document) == [] and link_problems(document) == []
         assert document["info"]["name"]
+
+
+def test_the_edit_form_picks_a_data_nodes_datatype():
+    accelerometer, emg = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc", "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"
+    document = {"info": {"name": "Pack", "author": "", "description": "", "keywords": []}, "children": [
+        {"class": "data", "name": "A", "text": "", "link": "a.json"},
+        {"class": "data", "name": "B", "text": "", "link": "b.json", "type": f"urn:uuid:{emg}"},
+        {"class": "container", "name": "C", "text": "", "children": []},
+    ]}
+    known = [accelerometer, emg]
+    typed = apply_edits(document, {"node-type:children[0]": accelerometer}, known)
+    assert typed["children"][0]["type"] == accelerometer and "type" not in document["children"][0]
+    assert "type" not in apply_edits(typed, {"node-type:children[0]": ""}, known)["children"][0]  # none removes it
+    # A type not among the known ones is ignored; the node's own type, as stored, is kept as it is.
+    assert "type" not in apply_edits(document, {"node-type:children[0]": "made-up"}, known)["children"][0]
+    assert apply_edits(document, {"node-type:children[1]": f"urn:uuid:{emg}"}, known)["children"][1]["type"] == \
+        f"urn:uuid:{emg}"
+    assert apply_edits(document, {"node-type:children[1]": accelerometer}, known)["children"][1]["type"] == accelerometer
+    assert "type" not in apply_edits(document, {"node-type:children[2]": emg}, known)["children"][2]  # not a data node
+    assert apply_edits(document, {}, known)["children"][1]["type"] == f"urn:uuid:{emg}"  # no field: left alone

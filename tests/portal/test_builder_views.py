@@ -95,6 +95,26 @@ def test_editing_moving_and_dropping(client, auth):
     assert document_problems(dropped) == []
 
 
+def test_picking_a_datatype_for_a_data_node(client, auth):
+    auth.login()
+    page = propose(client).get_data(as_text=True)
+    document = draft(page)
+    emg_place = next(node.place for node in walk_data_nodes(document) if node.link.endswith("emg 2.json"))
+    # Each data node has a picker: none, or a datatype the portal knows.
+    assert page.count('<select name="node-type:') == 3
+    assert f'<select name="node-type:{emg_place}">' in page
+    assert '<option value="0746bb48-9b92-4cd3-8d9e-3e1de13269eb">MYO 8-channel EMG</option>' in page
+    page = client.post("/build", data=editor_form(document, **{
+        f"node-type:{emg_place}": "0746bb48-9b92-4cd3-8d9e-3e1de13269eb", "action": "apply"})).get_data(as_text=True)
+    edited = draft(page)
+    node = next(node for node in walk_data_nodes(edited) if node.place == emg_place)
+    assert node.node["type"] == "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"
+    assert '<option value="0746bb48-9b92-4cd3-8d9e-3e1de13269eb" selected>MYO 8-channel EMG</option>' in page
+    assert '<p class="box-datatype"' in page  # the picture names it
+    page = client.post("/build", data=editor_form(edited, **{f"node-type:{emg_place}": "", "action": "apply"}))
+    assert "type" not in next(n for n in walk_data_nodes(draft(page.get_data(as_text=True))) if n.place == emg_place).node
+
+
 def test_a_damaged_draft_is_refused(client, auth):
     auth.login()
     assert client.post("/build", data={"step": "edit", "document": "not json"}).status_code == 400

@@ -108,3 +108,29 @@ def test_a_typed_node_shows_its_datatype_and_is_charted_with_its_axes(client, au
     settings = json.loads(html.unescape(settings))
     assert settings == {"name": "3-axis accelerometer", "rate": 200, "channels": ["X", "Y", "Z"], "units": "g",
                         "range": None}
+
+
+@pytest.mark.parametrize(("mime", "figure"), [
+    ("text/plain; charset=us-ascii", "maybe"),  # the public example's sensor files, untyped
+    ("", "maybe"),
+    ("application/octet-stream", "maybe"),
+    ("application/ld+json", "maybe"),
+    ("text/tab-separated-values", "chart"),  # charted by its type, as before
+    ("application/json", "chart"),
+    ("video/mp4", None),
+    ("application/pdf", None),
+    ("image/svg+xml", None),
+    ({"not": "a string"}, "maybe"),  # whatever repovizz2 holds, the page shows
+])
+def test_an_untyped_file_whose_type_says_nothing_may_be_charted_by_its_content(client, auth, repovizz2, mime, figure):
+    file_id = "e" * 40
+    node = {"class": "data", "name": "Stream", "text": "", "link": f"repovizz:{file_id}", "mime": mime}
+    repovizz2.datapacks["dp-2"] = {"id": "dp-2", "name": "Raw", "owner": 1, "folder": None, "group_edit_permissions": [],
+                                   "structure": {"info": {"name": "Raw", "author": "", "description": "", "keywords": []},
+                                                 "children": [node]}}
+    auth.login()
+    page = client.get("/datapacks/dp-2").get_data(as_text=True)
+    src = f'data-chart-src="/datapacks/dp-2/content/{file_id}?inline=1"'
+    maybe = re.search(r'<figure class="chart maybe" ' + re.escape(src) + r' data-chart-name="Stream" data-chart-maybe>', page)
+    chart = f'<figure class="chart" {src}' in page
+    assert (bool(maybe), chart) == (figure == "maybe", figure == "chart")

@@ -147,6 +147,64 @@ def test_edit_a_node(client, auth, repovizz2, datapack_id):
     assert flashes(client) == ['Saved the data node "EMG forearm" at children[1].children[0].']
 
 
+ACCELEROMETER, EMG_TYPE = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc", "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"
+
+
+def _edit(client, repovizz2, datapack_id, place, **fields):
+    return client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
+        "place": place, "expect": page_expect(repovizz2, datapack_id, place), "name": "EMG", "text": "emg", **fields})
+
+
+def test_the_node_editor_picks_a_datatype(client, auth, repovizz2, datapack_id):
+    auth.login()
+    place = "children[1].children[0]"
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    assert page.count('<select name="datatype">') == 4  # one per data node, none for the container
+    assert '<option value="" selected>none</option>' in page
+    assert f'<option value="{ACCELEROMETER}">3-axis accelerometer</option>' in page
+
+    assert _edit(client, repovizz2, datapack_id, place, datatype=EMG_TYPE).status_code == 302
+    assert structure(repovizz2, datapack_id)["children"][1]["children"][0]["type"] == EMG_TYPE
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    assert f'<option value="{EMG_TYPE}" selected>MYO 8-channel EMG</option>' in page
+    assert "data-chart-settings=" in page  # typed: charted with the datatype's axes
+
+    _edit(client, repovizz2, datapack_id, place)  # no datatype field (an older page): the type stays
+    assert structure(repovizz2, datapack_id)["children"][1]["children"][0]["type"] == EMG_TYPE
+    _edit(client, repovizz2, datapack_id, place, datatype="")  # none removes it
+    assert "type" not in structure(repovizz2, datapack_id)["children"][1]["children"][0]
+
+    _edit(client, repovizz2, datapack_id, place, datatype="not-a-datatype")
+    assert flashes(client)[-1] == "Nothing was changed: 'not-a-datatype' is not a datatype the portal knows."
+    assert "type" not in structure(repovizz2, datapack_id)["children"][1]["children"][0]
+
+
+def test_a_type_the_portal_reads_differently_is_offered_as_stored(client, auth, repovizz2, datapack_id):
+    auth.login()
+    place = "children[1].children[0]"
+    structure(repovizz2, datapack_id)["children"][1]["children"][0]["type"] = f"urn:uuid:{EMG_TYPE}"
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    assert (f'<option value="urn:uuid:{EMG_TYPE}" selected>MYO 8-channel EMG (as stored: urn:uuid:{EMG_TYPE})'
+            '</option>') in page
+    # Chosen again as it is, the stored value passes the form's own check (the rules for the whole
+    # document are another matter: see the test after this one).
+    from portal.views.datapack import _with_datatype
+    with client.application.app_context():
+        document = structure(repovizz2, datapack_id)
+        assert _with_datatype(document, place, f"urn:uuid:{EMG_TYPE}", f"urn:uuid:{EMG_TYPE}") is document
+
+
+def test_a_type_the_portal_reads_differently_is_kept_when_other_fields_change(client, auth, repovizz2, datapack_id):
+    """repovizz2 accepts any `type` that holds a UUID; saving a node's name and text keeps it as it is."""
+    auth.login()
+    place = "children[1].children[0]"
+    structure(repovizz2, datapack_id)["children"][1]["children"][0]["type"] = f"urn:uuid:{EMG_TYPE}"
+    _edit(client, repovizz2, datapack_id, place, datatype=f"urn:uuid:{EMG_TYPE}", text="renamed only")
+    assert flashes(client) == [f'Saved the data node "EMG" at {place}.']
+    node = structure(repovizz2, datapack_id)["children"][1]["children"][0]
+    assert (node["type"], node["text"]) == (f"urn:uuid:{EMG_TYPE}", "renamed only")
+
+
 def test_edits_refuse_a_changed_datapack_or_a_bad_place(client, auth, repovizz2, datapack_id):
     auth.login()
     client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
@@ -224,6 +282,43 @@ def test_replace_a_file(client, auth, repovizz2, datapack_id):
     new_id = node["link"][len("repovizz:"):]
     assert client.get(f"/datapacks/{datapack_id}/content/{new_id}").get_data() == b"ID3 new"
     assert client.get(f"/datapacks/{datapack_id}/content/{WAV}").status_code == 404
+
+
+def _share_the_tone(repovizz2, datapack_id) -> None:
+    """A second node holding the very same file as Tone (with ids derived from the bytes, both point at one id)."""
+    structure(repovizz2, datapack_id)["children"].append(
+        {"class": "data", "name": "Tone copy", "text": "", "link": f"repovizz:{WAV}", "mime": "audio/wav"})
+
+
+@pytest.mark.parametrize("place", ["children[3]", "children[2]"])
+def test_replace_the_file_of_one_of_two_nodes_sharing_it(client, auth, repovizz2, datapack_id, place):
+    auth.login()
+    _share_the_tone(repovizz2, datapack_id)
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
+        "place": place, "expect": page_expect(repovizz2, datapack_id, place),
+        "file": (io.BytesIO(b"ID3 new"), "tone.mp3", "audio/mpeg")})
+    assert answer.status_code == 302
+    # The chosen node got a pending link of its own first, and the file went to that link.
+    assert repovizz2.uploads == ["tone.mp3"]
+    from portal.tree_edits import node_at
+    chosen = node_at(structure(repovizz2, datapack_id), place)
+    kept = node_at(structure(repovizz2, datapack_id), "children[2]" if place == "children[3]" else "children[3]")
+    assert kept["link"] == f"repovizz:{WAV}" and kept["mime"] == "audio/wav"
+    assert chosen["link"] not in (f"repovizz:{WAV}", "tone.mp3") and chosen["mime"] == "audio/mpeg"
+    assert client.get(f"/datapacks/{datapack_id}/content/{chosen['link'][9:]}").get_data() == b"ID3 new"
+    assert client.get(f"/datapacks/{datapack_id}/content/{WAV}").get_data() == STORED_FILES[WAV][0]
+
+
+def test_a_failed_replacement_of_a_shared_file_points_the_node_back(client, auth, repovizz2, datapack_id):
+    auth.login()
+    _share_the_tone(repovizz2, datapack_id)
+    before = copy.deepcopy(structure(repovizz2, datapack_id))
+    repovizz2.fail_upload["tone.mp3"] = 500
+    answer = client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
+        "place": "children[3]", "expect": page_expect(repovizz2, datapack_id, "children[3]"),
+        "file": (io.BytesIO(b"ID3 new"), "tone.mp3", "audio/mpeg")})
+    assert answer.status_code == 502
+    assert structure(repovizz2, datapack_id) == before
 
 
 def test_replace_refuses_a_pending_node(client, auth, repovizz2, datapack_id):

@@ -6,9 +6,9 @@ import copy
 import pytest
 
 from portal.datapack_rules import document_problems, walk_nodes
-from portal.tree_edits import (MAX_PLACE_DEPTH, EditError, LinkTaken, NodeNotFound, add_node, container_places, data_node, describe,
-                          move_node, node_at, parse_place, remove_node, set_info, set_node_mime, set_node_name,
-                          set_node_text)
+from portal.tree_edits import (MAX_PLACE_DEPTH, EditError, LinkTaken, NodeNotFound, add_node, container_places, data_node,
+                               describe, free_link, move_node, node_at, parse_place, put_node, remove_node, set_info,
+                               set_node_link, set_node_mime, set_node_name, set_node_text, set_node_type, shares_link)
 
 DOCUMENT = {
     "info": {"name": "MYO", "author": "ana", "description": "", "keywords": []},
@@ -121,3 +121,33 @@ def test_a_long_place_is_refused_without_being_repeated_in_full():
         with pytest.raises(NodeNotFound, match="is not the place of a node") as refused:
             parse_place(long)
         assert len(str(refused.value)) < 100
+
+
+def test_a_node_put_in_place_and_its_link_and_type_set(document):
+    replaced = put_node(document, "children[1].children[0]", {"class": "data", "name": "X", "text": "", "link": "x.csv"})
+    assert node_at(replaced, "children[1].children[0]")["name"] == "X"
+    assert node_at(document, "children[1].children[0]")["name"] == "EMG"  # the argument is left alone
+    relinked = set_node_link(document, "children[0]", "video.mp4")
+    assert node_at(relinked, "children[0]")["link"] == "video.mp4" and document["children"][0]["link"] != "video.mp4"
+    typed = set_node_type(document, "children[1].children[0]", "0746bb48-9b92-4cd3-8d9e-3e1de13269eb")
+    assert node_at(typed, "children[1].children[0]")["type"] == "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"
+    assert "type" not in node_at(set_node_type(typed, "children[1].children[0]", ""), "children[1].children[0]")
+    assert "type" not in node_at(set_node_type(document, "children[0]", ""), "children[0]")  # nothing to remove
+    for change in (lambda: set_node_link(document, "children[1]", "x"), lambda: set_node_type(document, "children[1]", "x")):
+        with pytest.raises(EditError, match="is not a data node"):
+            change()
+
+
+def test_shared_links_and_a_free_link(document):
+    shared = copy.deepcopy(document)
+    shared["children"].append({"class": "data", "name": "Same video", "text": "", "link": "repovizz:" + "a" * 40})
+    assert shares_link(shared, "children[0]") and shares_link(shared, "children[2]")
+    assert not shares_link(shared, "children[1].children[0]")
+    assert free_link(document, "take 2.wav") == "take 2.wav"
+    assert free_link(document, "C:\\recordings\\emg 2.json") == "emg 2 (2).json"  # taken, and no folders kept
+    taken = copy.deepcopy(document)
+    taken["children"].append({"class": "data", "name": "E", "text": "", "link": "emg 2 (2).json"})
+    assert free_link(taken, "emg 2.json") == "emg 2 (3).json"
+    assert free_link(document, "") == "file" and free_link(document, "..") == "file"
+    assert free_link(document, "repovizz:" + "b" * 40) == "file"
+    assert free_link(document, ".hidden") == ".hidden"
