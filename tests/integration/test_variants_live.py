@@ -257,11 +257,11 @@ def test_resume_sends_only_what_is_pending(setup, user):
                           files=[("folder", (f"again/{path}", data)) for path, data in FILES.items()])
     assert page.status_code == 200, page.text
     assert "All 4 files were uploaded" in page.text
-    # Not sent twice: the files uploaded before kept their references (the document, as repovizz2 holds
-    # it, names them by reference only).
+    # Not sent twice: the files uploaded before kept their references, and every row still shows the
+    # file it was given (the portal noted them when the datapack was created in this login).
     earlier = {node.place: node.link for node in walk_data_nodes(before) if node.uploaded}
     assert len(earlier) == 3
-    refs = assert_rows_match_repovizz2(setup, user, datapack_id, page.text, originals=earlier)
+    refs = assert_rows_match_repovizz2(setup, user, datapack_id, page.text)
     assert_shared_as_the_variant_says(setup, refs)
     for place, ref in earlier.items():
         assert refs[place] == ref
