@@ -3,7 +3,8 @@
 For each latency (the sandbox's `--latency-ms`), starts a sandbox and the portal under gunicorn
 (gthread workers), logs a user in through the sandbox's pages, then gives that user 10, 200 and
 1,000 datapacks (created straight through the sandbox's API with an issued token, several at once)
-and times the home page a few times at each count: median and spread (min – max) are printed.
+and times the home page a few times at each count: median and spread (min – max) are printed, for
+the first page and, when there are several, for the last one (its "Show more" link followed to the end).
 Not part of `make test`: run `make bench-home` (or `python benchmarks/home_page.py --help`).
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sandbox.testing import LiveSandbox  # noqa: E402
 from tests.live_portal import GunicornPortal, log_in  # noqa: E402
 
 ROW = re.compile(r'<td data-label="Name"')
+LAST_PAGE = re.compile(r"page \d+ of (\d+)")
 
 
 def structure(index: int) -> dict:
@@ -80,15 +82,27 @@ class Setup:
         listed = len(self.api.get(self.sandbox.url + "/api/v1.0/user", timeout=60).json()["datapacks"])
         assert listed == count, f"the sandbox lists {listed} datapacks, expected {count}"
 
-    def home(self) -> tuple[float, int]:
-        """Seconds for one `GET /` and the number of datapacks the page lists."""
+    def home(self, page: int = 1) -> tuple[float, int, int]:
+        """Seconds for one `GET /?page=…`, the number of datapacks it lists and the number of pages."""
         started = time.perf_counter()
-        page = self.portal.get(self.gunicorn.url + "/", timeout=600)
+        answer = self.portal.get(self.gunicorn.url + "/", params={"page": page} if page > 1 else None,
+                                 timeout=600, allow_redirects=False)
         elapsed = time.perf_counter() - started
-        page.raise_for_status()
-        if "Hello, bench" not in page.text:
-            raise RuntimeError("the home page did not show the logged-in user's datapacks")
-        return elapsed, len(ROW.findall(page.text))
+        answer.raise_for_status()
+        if answer.status_code != 200 or "Hello, bench" not in answer.text:
+            raise RuntimeError(f"page {page} of the home page did not list the logged-in user's datapacks")
+        pages = LAST_PAGE.search(answer.text)
+        return elapsed, len(ROW.findall(answer.text)), int(pages.group(1)) if pages else 1
+
+
+def timed(load, runs: int) -> tuple[str, str, int]:
+    """Median and spread of `runs` timed calls of `load` (after one untimed), and what it listed."""
+    load()  # untimed: opens the worker's connections, as a user's earlier pages would
+    times, listed = [], 0
+    for _ in range(runs):
+        seconds, listed, _pages = load()
+        times.append(seconds)
+    return f"{statistics.median(times):.3f} s", f"{min(times):.3f} – {max(times):.3f} s", listed
 
 
 def main() -> None:
@@ -116,15 +130,16 @@ def main() -> None:
             try:
                 for count in sorted(args.counts):
                     setup.grow_to(count)
-                    setup.home()  # untimed: opens the worker's connections, as a user's earlier pages would
-                    times, listed = [], 0
-                    for _ in range(args.runs):
-                        seconds, listed = setup.home()
-                        times.append(seconds)
-                    rows.append((str(count), f"{latency} ms", f"{statistics.median(times):.3f} s",
-                                 f"{min(times):.3f} – {max(times):.3f} s", str(listed)))
-                    print(f"{count} datapacks, {latency} ms: median {statistics.median(times):.3f} s "
-                          f"over {args.runs} runs", file=sys.stderr, flush=True)
+                    median, spread, listed = timed(setup.home, args.runs)
+                    pages = setup.home()[2]
+                    if pages > 1:
+                        last_median, last_spread, last_listed = timed(lambda: setup.home(pages), args.runs)
+                        last = (last_median, last_spread, f"{last_listed} (page {pages})")
+                    else:
+                        last = ("–", "–", "–")
+                    rows.append((str(count), f"{latency} ms", median, spread, str(listed), *last))
+                    print(f"{count} datapacks, {latency} ms: first page median {median} over {args.runs} runs",
+                          file=sys.stderr, flush=True)
             finally:
                 setup.close()
 
@@ -133,7 +148,8 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"portal: gunicorn gthread, {args.workers} workers x {args.threads} threads; "
           f"{' '.join(f'{k}={v}' for k, v in env.items()) or 'default settings'}; sandbox: threaded Werkzeug\n")
-    header = ("datapacks", "latency", f"first page (median of {args.runs})", "spread (min – max)", "listed")
+    header = ("datapacks", "latency", f"first page (median of {args.runs})", "spread (min – max)", "listed",
+              "last page (median)", "spread (min – max)", "listed")
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |")
