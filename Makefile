@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo test-deps bench clean
+.PHONY: install test demo test-deps bench bench-home clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -38,6 +38,10 @@ demo: install
 
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/home_page.py
+
+bench-home: install
+	$(PY) benchmarks/home_page.py
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info

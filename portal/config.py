@@ -67,6 +67,8 @@ def settings_from_env(env: Mapping[str, str]) -> dict:
         "MAX_JSON_KB": _number(env, "MAX_JSON_KB", 1024),
         "MAX_FORM_MB": _number(env, "MAX_FORM_MB", 8192),
         "PARALLEL_UPLOADS": _number(env, "PARALLEL_UPLOADS", 4),
+        "HOME_PAGE_SIZE": _number(env, "HOME_PAGE_SIZE", 50),
+        "HOME_FETCHES": _number(env, "HOME_FETCHES", 8),
         "CONNECT_TIMEOUT": _number(env, "CONNECT_TIMEOUT", 5.0, float),
         "READ_TIMEOUT": _number(env, "READ_TIMEOUT", 120.0, float),
         "BODY_READ_TIMEOUT": _number(env, "BODY_READ_TIMEOUT", 60.0, float),  # 0: none (see body_timeout.py)

@@ -16,7 +16,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app, g, request, session
 from requests.adapters import HTTPAdapter
 
-from .repovizz2_client import Repovizz2Client
+from .repovizz2_client import NotAuthorized, Repovizz2Client
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,10 @@ def init_app(app) -> None:
         },
         overwrite=True,
     )
-    # One pool of keep-alive connections to repovizz2 per worker process, shared by all users.
-    app.extensions["repovizz2_adapter"] = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+    # One pool of keep-alive connections to repovizz2 per worker process, shared by all users
+    # (and by the threads that fetch the home page's datapacks: at least as many as one page uses).
+    app.extensions["repovizz2_adapter"] = HTTPAdapter(pool_connections=4,
+                                                      pool_maxsize=max(32, app.config.get("HOME_FETCHES", 0)))
 
 
 def _timeout(config) -> tuple[float, float]:
@@ -112,6 +114,27 @@ class TokenSession(OAuth2Session):
     def _can_renew(self) -> bool:
         return bool(self.token and self.token.get("refresh_token") and self.update_token)
 
+    def active_access_token(self) -> str:
+        """The access token, renewed first if it expires within the leeway (or a parallel request's, adopted)."""
+        if not self.token or not self.token.get("access_token"):
+            raise NotAuthorized("not logged in to repovizz2")
+        try:
+            self.ensure_active_token(self.token)
+        except OAuthError as exc:
+            if not self._adopt_stored_token():
+                raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
+        return self.token["access_token"]
+
+    def renew(self) -> None:
+        """Renew the token now, however long it was meant to live: repovizz2 refused it (a 401)."""
+        if not self._can_renew():
+            raise NotAuthorized("repovizz2 refused the login and it cannot be renewed")
+        try:
+            self.refresh_token()
+        except OAuthError as exc:
+            if not self._adopt_stored_token():
+                raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
+
 
 def _replayable(body) -> bool:
     """A body can be sent again after a renewal unless it streams from a one-way source."""
@@ -138,6 +161,46 @@ def repovizz2() -> Repovizz2Client:
         _mount_pool(http)
         g.repovizz2 = Repovizz2Client(http, config["REPOVIZZ2_URL"], _timeout(config))
     return g.repovizz2
+
+
+class WorkerClients:
+    """Makes repovizz2 clients for threads that work for one request without its Flask context.
+
+    Built in the request thread by `worker_clients()`, it holds plain values only: the access token,
+    the base URL, the timeouts and this process's pooled adapter. Each call gives a new client (a
+    requests session is not shared between threads) that sends the token as it is and never renews
+    it, and touches neither `flask.session` nor `g`: a 401 comes back as NotAuthorized, for the
+    request thread to renew the token (`renew_login()`) and ask again.
+    """
+
+    def __init__(self, access_token: str, base_url: str, timeout: tuple[float, float], adapter: HTTPAdapter):
+        self.access_token = access_token
+        self.base_url = base_url
+        self.timeout = timeout
+        self.adapter = adapter
+
+    def __call__(self) -> Repovizz2Client:
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {self.access_token}"
+        http.mount("http://", self.adapter)
+        http.mount("https://", self.adapter)
+        return Repovizz2Client(http, self.base_url, self.timeout)
+
+
+def worker_clients() -> WorkerClients:
+    """Clients for worker threads, as this request's user. In the request thread: a token about to
+    expire is renewed here first, once, where the renewal can be stored."""
+    config = current_app.config
+    client = repovizz2()
+    token = g.get("script_token") or client.http.active_access_token()
+    return WorkerClients(token, config["REPOVIZZ2_URL"], _timeout(config), current_app.extensions["repovizz2_adapter"])
+
+
+def renew_login() -> None:
+    """Renew this request's token now (repovizz2 refused it to a worker); NotAuthorized if it cannot be."""
+    if g.get("script_token"):
+        raise NotAuthorized("repovizz2 refused the access token")
+    repovizz2().http.renew()
 
 
 def forget_client() -> None:

@@ -1,0 +1,342 @@
+"""The home page at scale: summaries fetched at once by a bounded pool of threads that run without
+Flask's request context, a page at a time, and a broken datapack listed as unreadable."""
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+import flask
+import pytest
+import requests
+import responses
+
+from portal import create_app
+from portal.repovizz2_client import Repovizz2Client
+from portal.tokens import WorkerClients
+from portal.views import home as home_view
+from tests.portal.samples import REPOVIZZ2, USER
+
+API = f"{REPOVIZZ2}/api/v1.0"
+TOKEN_URL = f"{REPOVIZZ2}/oauth/token"
+DATAPACK = re.compile(rf"{API}/datapacks/([^/]+)$")
+
+
+def item(datapack_id: str, *, pending: int = 0, name: str | None = None) -> dict:
+    nodes = [{"class": "data", "name": f"f{i}", "text": "", "link": f"f{i}.bin"} for i in range(pending)]
+    nodes.append({"class": "data", "name": "done", "text": "", "link": "repovizz:" + "a" * 40})
+    return {"id": datapack_id, "name": name or f"pack {datapack_id}", "owner": "u-1", "folder": None,
+            "group_edit_permissions": [], "structure": {"info": {}, "children": nodes}}
+
+
+class Upstream:
+    """repovizz2's user and datapack calls; records which datapacks were asked for, by which token,
+    from which thread, and how many at once."""
+
+    def __init__(self, api: responses.RequestsMock, ids: list[str], answers: dict | None = None):
+        self.ids = ids
+        self.answers = answers or {}  # id -> (status, body) instead of the datapack
+        self.asked: list[str] = []
+        self.tokens: list[str] = []
+        self.threads: set[int] = set()
+        self.request_context: list[bool] = []
+        self.active = self.most_active = 0
+        self.lock = threading.Lock()
+        # called in the calling thread, while the call is active: may return (status, body) to answer instead
+        self.during_call = None
+        api.add_callback(responses.GET, f"{API}/user",
+                         callback=lambda request: (200, {}, json.dumps({**USER, "datapacks": self.ids})))
+        api.add_callback(responses.GET, DATAPACK, callback=self.datapack)
+
+    def datapack(self, request):
+        datapack_id = DATAPACK.match(request.url).group(1)
+        with self.lock:
+            self.asked.append(datapack_id)
+            self.tokens.append(request.headers.get("Authorization", ""))
+            self.threads.add(threading.get_ident())
+            self.request_context.append(flask.has_request_context())
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+        try:
+            instead = self.during_call(datapack_id, request) if self.during_call else None
+            status, body = instead or self.answers.get(datapack_id, (200, item(datapack_id)))
+            return status, {}, body if isinstance(body, str) else json.dumps(body)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+def names_in(page) -> list[str]:
+    return re.findall(r">pack ([^<]+)</a>", page.get_data(as_text=True))
+
+
+# -- concurrency ----------------------------------------------------------------------------------
+
+def test_every_summary_is_fetched_once_and_listed_newest_first(app, client, auth, api):
+    app.config["HOME_FETCHES"] = 4
+    ids = [f"d{i:02d}" for i in range(12)]
+    upstream = Upstream(api, ids)
+    auth.login()
+    page = client.get("/")
+    assert page.status_code == 200
+    assert sorted(upstream.asked) == sorted(ids)
+    assert names_in(page) == ids[::-1]
+    assert "12 datapacks, newest first" in page.get_data(as_text=True)
+
+
+def test_summaries_are_fetched_at_once_by_a_bounded_pool_without_the_request_context(app, client, auth, api):
+    """The first four calls meet at a barrier: they can only pass it if four run at the same time."""
+    app.config["HOME_FETCHES"] = 4
+    ids = [f"d{i:02d}" for i in range(20)]
+    upstream = Upstream(api, ids)
+    barrier = threading.Barrier(4, timeout=30)
+    met = []
+
+    def meet(datapack_id, request):
+        if datapack_id in ids[-4:]:  # the newest four go first
+            met.append(barrier.wait())
+
+    upstream.during_call = meet
+    auth.login()
+    page = client.get("/")
+    assert page.status_code == 200
+    assert sorted(met) == [0, 1, 2, 3]  # the barrier was passed, not broken
+    assert upstream.most_active == 4
+    assert len(upstream.threads) == 4 and threading.get_ident() not in upstream.threads
+    assert upstream.request_context == [False] * 20
+    assert upstream.tokens == ["Bearer access-1"] * 20
+    assert names_in(page) == ids[::-1]
+
+
+def test_a_worker_that_touched_the_session_would_raise(app):
+    """What the pool runs has no request context: a worker reading `flask.session` gets a RuntimeError."""
+    outcomes = []
+
+    class Touching:
+        def datapack(self, datapack_id):
+            try:
+                flask.session.get("token")
+                outcomes.append("read the session")
+            except RuntimeError:
+                outcomes.append("no request context")
+            return item(datapack_id)
+
+    with app.test_request_context("/"):
+        flask.session["token"] = {"access_token": "x"}
+        lines = home_view.fetch_summaries(["a", "b", "c"], Touching, 3)
+    assert outcomes == ["no request context"] * 3
+    assert [line["id"] for line in lines] == ["a", "b", "c"]
+
+
+def test_worker_clients_need_no_flask_context(app, api):
+    """A worker's client sends the token it was given, from a plain thread, on the app's pooled adapter."""
+    api.get(f"{API}/datapacks/d-1", json=item("d-1"),
+            match=[responses.matchers.header_matcher({"Authorization": "Bearer access-9"})])
+    clients = WorkerClients("access-9", REPOVIZZ2, (5, 5), app.extensions["repovizz2_adapter"])
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(clients().datapack("d-1")))
+    thread.start()
+    thread.join()
+    assert answers[0]["id"] == "d-1"
+    first, second = clients(), clients()
+    assert isinstance(first, Repovizz2Client) and first.http is not second.http  # one session per call
+    assert first.http.get_adapter(REPOVIZZ2) is app.extensions["repovizz2_adapter"]
+
+
+def test_the_connection_pool_holds_at_least_one_page_of_fetches(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "REPOVIZZ2_URL": REPOVIZZ2, "CLIENT_ID": "i",
+                      "CLIENT_SECRET": "s", "SESSION_DIR": str(tmp_path), "HOME_FETCHES": 48})
+    assert app.extensions["repovizz2_adapter"]._pool_maxsize >= 48
+
+
+def test_a_token_about_to_expire_is_renewed_once_in_the_request_thread(client, auth, api):
+    auth.login(expires_in=30)  # within the 60 s leeway
+    ids = [f"d{i}" for i in range(6)]
+    upstream = Upstream(api, ids)
+    api.post(TOKEN_URL, json={"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600,
+                              "refresh_token": "refresh-2"})
+    assert client.get("/").status_code == 200
+    assert sum(1 for call in api.calls if call.request.url == TOKEN_URL) == 1
+    assert upstream.tokens == ["Bearer access-2"] * 6
+    with client.session_transaction() as session:
+        assert session["token"]["access_token"] == "access-2"
+
+
+def test_a_401_to_a_worker_is_renewed_once_in_the_request_thread_and_asked_again(client, auth, api):
+    auth.login()
+    ids = ["d0", "d1", "d2"]
+    upstream = Upstream(api, ids)
+    refused = []
+
+    def token_ended_early_for_d1(datapack_id, request):
+        if datapack_id == "d1" and request.headers["Authorization"] == "Bearer access-1":
+            refused.append(datapack_id)
+            return 401, {"error": "invalid_token"}
+        return None
+
+    upstream.during_call = token_ended_early_for_d1
+    api.post(TOKEN_URL, json={"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600,
+                              "refresh_token": "refresh-2"})
+    page = client.get("/")
+    assert page.status_code == 200
+    assert names_in(page) == ["d2", "d1", "d0"]
+    assert len(refused) == 1
+    assert sum(1 for call in api.calls if call.request.url == TOKEN_URL) == 1
+    assert sorted(upstream.asked) == ["d0", "d1", "d1", "d2"]  # only d1 was asked again, with the new token
+    assert upstream.tokens.count("Bearer access-2") == 1 and upstream.tokens[-1] == "Bearer access-2"
+    with client.session_transaction() as session:
+        assert session["token"]["access_token"] == "access-2"
+
+
+def test_a_401_to_a_worker_without_a_refresh_token_means_log_in_again(client, auth, api):
+    auth.login(refresh_token=None)
+    Upstream(api, ["d0", "d1"], answers={"d1": (401, {"error": "invalid_token"})})
+    page = client.get("/")
+    assert page.status_code == 302
+    assert "/auth/login" in page.headers["Location"]
+
+
+# -- paging ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def many(app, client, auth, api):
+    """A user with 12 datapacks d00 (oldest) … d11 (newest), shown 5 at a time."""
+    app.config["HOME_PAGE_SIZE"] = 5
+    auth.login()
+    return Upstream(api, [f"d{i:02d}" for i in range(12)])
+
+
+def test_the_first_page_fetches_only_its_datapacks(client, many):
+    page = client.get("/")
+    assert names_in(page) == ["d11", "d10", "d09", "d08", "d07"]
+    assert sorted(many.asked) == ["d07", "d08", "d09", "d10", "d11"]
+    text = page.get_data(as_text=True)
+    assert "1–5 of 12, newest first" in text and "page 1 of 3" in text
+    assert 'href="/?page=2#datapacks">Show more' in text
+    assert "Newer" not in text
+
+
+def test_page_two_shows_the_next_ones_and_links_both_ways(client, many):
+    page = client.get("/?page=2")
+    assert names_in(page) == ["d06", "d05", "d04", "d03", "d02"]
+    assert sorted(many.asked) == ["d02", "d03", "d04", "d05", "d06"]
+    text = page.get_data(as_text=True)
+    assert "6–10 of 12" in text
+    assert 'href="/?page=3#datapacks">Show more' in text and 'href="/#datapacks">Newer' in text
+
+
+def test_the_last_page_is_short_and_has_no_show_more(client, many):
+    page = client.get("/?page=3")
+    assert names_in(page) == ["d01", "d00"]
+    text = page.get_data(as_text=True)
+    assert "11–12 of 12" in text and "Show more" not in text
+    assert 'href="/?page=2#datapacks">Newer' in text
+
+
+@pytest.mark.parametrize(("asked", "location"), [("4", "/?page=3"), ("99", "/?page=3"), ("0", "/"), ("-2", "/")])
+def test_a_page_out_of_range_goes_to_the_nearest_one(client, many, asked, location):
+    page = client.get(f"/?page={asked}")
+    assert page.status_code == 302
+    assert page.headers["Location"].endswith(location)
+    assert many.asked == []
+
+
+def test_a_page_that_is_not_a_number_is_the_first(client, many):
+    assert names_in(client.get("/?page=x")) == ["d11", "d10", "d09", "d08", "d07"]
+
+
+def test_no_datapacks_has_one_empty_page(client, auth, api):
+    auth.login()
+    Upstream(api, [])
+    assert "You have no datapacks yet" in client.get("/").get_data(as_text=True)
+    page = client.get("/?page=2")
+    assert page.status_code == 302 and page.headers["Location"].endswith("/")
+
+
+def test_one_page_has_no_paging_links(client, auth, api):
+    auth.login()
+    Upstream(api, ["d0", "d1"])
+    text = client.get("/").get_data(as_text=True)
+    assert "2 datapacks, newest first" in text and "Show more" not in text and "page 1 of" not in text
+
+
+# -- unreadable datapacks -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("answer", "reason"), [
+    ((200, {"id": "d1", "name": "x", "structure": "text"}), "not an object"),
+    ((200, {"id": "d1", "name": "x"}), "in a shape the portal does not know"),
+    ((200, []), "in a shape the portal does not know"),
+    ((200, "<html>not json</html>"), "not JSON"),
+    ((403, {"error": "Method not allowed."}), "belongs to someone else (403)"),
+    ((404, {"error": "Datapack not found"}), "does not find it (404)"),
+    ((500, "<html>oops</html>"), "failed to answer for it (500)"),
+    ((503, {"error": "maintenance"}), "failed to answer for it (503)"),
+])
+def test_a_broken_datapack_is_listed_as_unreadable_and_the_rest_shown(client, auth, api, answer, reason):
+    auth.login()
+    Upstream(api, ["d0", "d1", "d2"], answers={"d1": answer})
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert names_in(page) == ["d2", "d0"]
+    row = re.search(r'<tr class="unreadable">(.*?)</tr>', text, re.S).group(1)
+    assert "<code>d1</code>" in row and "unreadable" in row and reason in row
+
+
+def test_a_datapack_repovizz2_cannot_be_reached_for_is_unreadable(client, auth, api):
+    auth.login()
+    upstream = Upstream(api, ["d0", "d1"])
+
+    def cut(datapack_id, request):
+        if datapack_id == "d1":
+            raise requests.ConnectionError("refused")
+        return None
+
+    upstream.during_call = cut
+    page = client.get("/")
+    assert page.status_code == 200
+    assert names_in(page) == ["d0"]
+    assert "could not connect to repovizz2" in page.get_data(as_text=True)
+
+
+def test_a_document_the_summary_cannot_walk_is_unreadable(client, auth, api, monkeypatch):
+    auth.login()
+    Upstream(api, ["d0", "d1"], answers={"d1": (200, item("d1", pending=1))})
+    walk = home_view.walk_data_nodes
+
+    def deep(document):
+        if document["children"][0].get("name") == "f0":  # d1's document
+            raise RecursionError("too deep")
+        return walk(document)
+
+    monkeypatch.setattr(home_view, "walk_data_nodes", deep)
+    page = client.get("/")
+    assert page.status_code == 200
+    assert names_in(page) == ["d0"]
+    assert "its document cannot be read (RecursionError)" in page.get_data(as_text=True)
+
+
+def test_an_id_that_is_not_a_string_is_unreadable(client, auth, api):
+    auth.login()
+    Upstream(api, ["d0", 42, None])
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert names_in(page) == ["d0"]
+    assert text.count("not a datapack id") == 2 and "<code>42</code>" in text
+
+
+def test_a_long_reason_is_cut_short(client, auth, api):
+    auth.login()
+    Upstream(api, ["d0"], answers={"d0": (409, {"error": "x" * 500})})
+    text = client.get("/").get_data(as_text=True)
+    assert "x" * 119 + "…" in text and "x" * 121 not in text
+
+
+def test_a_list_of_datapacks_of_an_odd_shape_is_repovizz2s_fault(client, auth, api):
+    auth.login()
+    api.get(f"{API}/user", json={**USER, "datapacks": "d0,d1"})
+    page = client.get("/")
+    assert page.status_code == 502
+    assert "the portal does not know" in page.get_data(as_text=True)
+
