@@ -7,7 +7,7 @@ from flask import Flask, current_app
 
 from .assets import human_size
 from .datapack_rules import TreeNode, reference_id
-from .media_types import preview_kind
+from .media_types import download_name, preview_kind
 from .tree_edits import container_places, node_fingerprint
 
 
@@ -38,3 +38,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(edit_containers)
     app.add_template_global(reference_id, "file_reference")
     app.add_template_global(datatype_of)
+    app.add_template_global(download_name)
