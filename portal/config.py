@@ -42,6 +42,7 @@ def settings_from_env(env: Mapping[str, str]) -> dict:
         "READ_TIMEOUT": _number(env, "READ_TIMEOUT", 120.0, float),
         "TOKEN_LEEWAY": _number(env, "TOKEN_LEEWAY", 60),
         "BEHIND_PROXY": env.get(PREFIX + "BEHIND_PROXY", "") not in ("", "0", "false", "no"),
+        "SHOW_API_CALLS": env.get(PREFIX + "SHOW_API_CALLS", "") not in ("", "0", "false", "no"),
     }
 
 

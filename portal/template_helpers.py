@@ -5,6 +5,7 @@ import json
 
 from flask import Flask, current_app
 
+from .api_calls import python_snippet
 from .assets import human_size
 from .datapack_rules import TreeNode, reference_id
 from .media_types import download_name, preview_kind
@@ -39,3 +40,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(reference_id, "file_reference")
     app.add_template_global(datatype_of)
     app.add_template_global(download_name)
+    app.add_template_global(python_snippet)

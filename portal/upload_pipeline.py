@@ -103,6 +103,7 @@ class Outcome:
     document: dict
     rows: list[Row]
     error: Repovizz2Error | None = None
+    calls: list[dict] = field(default_factory=list)  # the calls to repovizz2, when they are shown
 
     @property
     def pending(self) -> list[Row]:
@@ -181,15 +182,33 @@ def outcome(client: Repovizz2Client, datapack_id: str, original: dict, sizes: di
     return Outcome(datapack_id, item.get("name", ""), document, rows, failed)
 
 
-def create_and_upload(client: Repovizz2Client, owner: dict, document: dict, plan: dict[str, Asset]) -> Outcome:
+def create_and_upload(client: Repovizz2Client, owner: dict, document: dict, plan: dict[str, Asset],
+                      show_calls: bool = False) -> Outcome:
     """The documented flow: create → list content → post each pending file → list again.
 
-    `owner` is the logged-in user, ``{"id", "username"}``.
+    `owner` is the logged-in user, ``{"id", "username"}``. With `show_calls` the client records
+    every call, and the outcome carries them for the result page.
     """
+    if show_calls:
+        client.record_calls()
     item = client.create_datapack(document["info"]["name"], owner["id"], document)
     datapack_id = item["id"]
     _, error = upload_files(client, datapack_id, plan, owner.get("username", ""))
-    return outcome(client, datapack_id, document, sizes_of(plan), error)
+    return recorded_outcome(client, datapack_id, document, sizes_of(plan), error)
+
+
+def recorded_outcome(client: Repovizz2Client, datapack_id: str, original: dict, sizes: dict[str, int],
+                     failed: Repovizz2Error | None = None) -> Outcome:
+    """`outcome`, and when the client records its calls, the content listed again first — as the
+    public notebook ends, the keys now ``repovizz:<id>`` — with every recorded call in the outcome."""
+    if client.calls is not None:
+        try:
+            client.content(datapack_id)
+        except Repovizz2Error:
+            pass  # recorded too; reading the datapack back below says what went wrong
+    result = outcome(client, datapack_id, original, sizes, failed)
+    result.calls = list(client.calls or [])
+    return result
 
 
 def sizes_of(plan: dict[str, Asset]) -> dict[str, int]:

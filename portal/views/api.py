@@ -116,8 +116,21 @@ def create():
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return {"error": "The datapack has problems", "problems": invalid.problems}, 422
-    item = repovizz2().create_datapack(document["info"]["name"], _owner()["id"], document)
-    return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan)}, 201
+    client = _recording(repovizz2())
+    item = client.create_datapack(document["info"]["name"], _owner()["id"], document)
+    return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan), **_calls(client)}, 201
+
+
+def _recording(client):
+    """The client, recording its calls when the portal shows them (PORTAL_SHOW_API_CALLS)."""
+    if current_app.config["SHOW_API_CALLS"]:
+        client.record_calls()
+    return client
+
+
+def _calls(client) -> dict:
+    """``{"api_calls": [...]}`` for the browser to post back to the result page, when recorded."""
+    return {"api_calls": client.calls} if client.calls is not None else {}
 
 
 def _upload_list(datapack_id: str, plan: dict[str, Asset]) -> list[dict]:
@@ -154,8 +167,9 @@ def put_asset(datapack_id: str, link: str):
     if problem:
         return {"error": problem}, 422 if size == 0 else 413
     mime = request.args.get("mime") or mimetypes.guess_type(link)[0] or "application/octet-stream"
+    client = _recording(repovizz2())
     try:
-        ref = send_file(repovizz2(), datapack_id, link, request_body(), size, mime, _username())
+        ref = send_file(client, datapack_id, link, request_body(), size, mime, _username())
     except IncompleteBody as error:
         raise BadRequest(f"{error.message}: the body did not match its Content-Length") from None
-    return {"link": link, "ref": ref, "size": size}
+    return {"link": link, "ref": ref, "size": size, **_calls(client)}

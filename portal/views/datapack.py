@@ -8,10 +8,11 @@ import posixpath
 import unicodedata
 from contextlib import contextmanager
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug.http import parse_options_header
 
+from .. import api_calls
 from ..access import login_required
 from ..assets import human_size, size_problem
 from ..datapack_rules import UPLOADED_PREFIX, DatapackInvalid, TreeNode, document_problems, is_uploaded, \
@@ -24,7 +25,7 @@ from ..request_files import asset_from_storage, chosen_assets, limits
 from ..tokens import repovizz2
 from ..tree_edits import EditError, add_node, data_node, describe, node_at, node_fingerprint, remove_node, \
     set_info, set_node_fields, set_node_mime
-from ..upload_pipeline import outcome, plan_upload, send_file, sizes_of, upload_files
+from ..upload_pipeline import plan_upload, recorded_outcome, send_file, sizes_of, upload_files
 
 bp = Blueprint("datapack", __name__, url_prefix="/datapacks")
 
@@ -57,6 +58,8 @@ def show(datapack_id: str):
 def upload_pending(datapack_id: str):
     """Finish an interrupted upload: only the links repovizz2 still lists as pending are sent."""
     client = repovizz2()
+    if current_app.config["SHOW_API_CALLS"]:
+        client.record_calls()
     item = client.datapack(datapack_id)
     form = PendingFilesForm()
     if not form.validate_on_submit():
@@ -70,7 +73,7 @@ def upload_pending(datapack_id: str):
     except DatapackInvalid as invalid:
         return _page(datapack_id, item, form, invalid.problems, 422)
     _, error = upload_files(client, datapack_id, plan, _username())
-    result = outcome(client, datapack_id, document, sizes_of(plan), error)
+    result = recorded_outcome(client, datapack_id, document, sizes_of(plan), error)
     return render_template("result.html", outcome=result), 502 if error else 200
 
 
@@ -80,7 +83,9 @@ def result(datapack_id: str):
     """The result page after the browser sent the files itself.
 
     The browser posts back the document as it chose it (`document`) and the sizes it sent
-    (`sizes`, a JSON object link → bytes); everything else is read from repovizz2.
+    (`sizes`, a JSON object link → bytes); everything else is read from repovizz2. When the calls
+    to repovizz2 are shown, it also posts those its own requests made (`api_calls`): they are
+    checked, shortened and shown as reported by the browser, before the calls of this request.
     """
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -93,7 +98,14 @@ def result(datapack_id: str):
     if not isinstance(original, dict) or not isinstance(sizes, dict):
         return redirect(url_for("datapack.show", datapack_id=datapack_id))
     sizes = {str(link): size for link, size in sizes.items() if isinstance(size, int)}
-    return render_template("result.html", outcome=outcome(repovizz2(), datapack_id, original, sizes))
+    client = repovizz2()
+    reported = []
+    if current_app.config["SHOW_API_CALLS"]:
+        client.record_calls()
+        reported = api_calls.from_browser(request.form.get("api_calls"))
+    result = recorded_outcome(client, datapack_id, original, sizes)
+    result.calls = reported + result.calls
+    return render_template("result.html", outcome=result)
 
 
 @bp.route("/<datapack_id>/document.json")
