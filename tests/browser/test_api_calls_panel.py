@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.axe import assert_no_serious_violations
+from tests.browser.axe import assert_no_serious_violations, assert_tap_targets
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS
 from tests.live_portal import LivePortal
 
@@ -51,3 +51,6 @@ def test_the_result_page_shows_the_calls_in_order(page, login, user, artifacts):
     assert "Bearer YOUR_ACCESS_TOKEN" in snippet and 'datapack_id = answer.json()["item"]["id"]' in snippet
     panel.screenshot(path=str(artifacts / "api-calls-panel.png"))
     assert_no_serious_violations(page, "the result page with the calls to repovizz2")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_no_serious_violations(page, "the result page with the calls to repovizz2, phone")
+    assert_tap_targets(page, "the result page with the calls to repovizz2 at 390 px")

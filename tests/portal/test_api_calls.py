@@ -135,3 +135,23 @@ def test_shorten_keeps_the_shape():
     many = {f"k{i}": i for i in range(10)}
     assert api_calls.shorten(many) == {**{f"k{i}": i for i in range(6)}, "…": "4 more"}
     assert api_calls.shorten([True, None, 1.5]) == [True, None, 1.5]
+
+
+def test_a_failure_and_the_resume_show_their_calls(client, auth, repovizz2, shown):
+    auth.login()
+    repovizz2.fail_upload["emg 2.json"] = 500
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    (datapack_id,) = repovizz2.datapacks
+    here = f"{API}/datapacks/{datapack_id}"
+    assert call_lines(page) == [f"POST {API}/datapacks", f"GET {here}/content", f"POST {here}/content/video.mp4",
+                                f"POST {here}/content/emg%202.json", f"GET {here}/content", f"GET {here}"]
+    assert re.search(r"emg%202\.json</code>\s*→ <span class=\"api-status\">500</span>", panel(page))
+
+    del repovizz2.fail_upload["emg 2.json"]
+    page = client.post(f"/datapacks/{datapack_id}", data={"folder": files(("pack/video.mp4", b"v" * 1000),
+                                                                           ("pack/emg 2.json", b"[1, 2, 3]"))},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    # Only the pending file is sent; the calls start with reading the datapack the resume is for.
+    assert call_lines(page) == [f"GET {here}", f"GET {here}/content", f"POST {here}/content/emg%202.json",
+                                f"GET {here}/content", f"GET {here}"]
