@@ -2,6 +2,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+NODE_STAMP := node_modules/.installed
+
 .PHONY: install test demo test-deps bench bench-home clean
 
 $(PY):
@@ -16,21 +18,27 @@ install: $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here),
 # Redis for the test of several portal hosts sharing their sessions, Node.js for the unit tests of
-# the browser modules, and nginx for the tests of the deployment behind it (docs/nginx-portal.conf;
-# Debian puts it in /usr/sbin).
+# the browser modules, npm for axe-core (the accessibility checks of the browser tests), and nginx for
+# the tests of the deployment behind it (docs/nginx-portal.conf; Debian puts it in /usr/sbin).
 test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for the tests:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The npm packages of the tests (package.json: axe-core), exactly as package-lock.json pins them.
+$(NODE_STAMP): package.json package-lock.json | test-deps
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 # pytest, then the Node unit tests of static/ (both run; either failing fails the target).
-test: install test-deps
+test: install test-deps $(NODE_STAMP)
 	status=0; $(PY) -m pytest -q || status=$$?; node --test tests/js/ || status=1; exit $$status
 
 demo: install
@@ -44,4 +52,4 @@ bench-home: install
 	$(PY) benchmarks/home_page.py
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info
+	rm -rf $(VENV) instance build *.egg-info node_modules

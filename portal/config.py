@@ -74,6 +74,7 @@ def settings_from_env(env: Mapping[str, str]) -> dict:
         "BODY_READ_TIMEOUT": _number(env, "BODY_READ_TIMEOUT", 60.0, float),  # 0: none (see body_timeout.py)
         "TOKEN_LEEWAY": _number(env, "TOKEN_LEEWAY", 60),
         "BEHIND_PROXY": _flag(env, "BEHIND_PROXY", False),
+        "SHOW_API_CALLS": _flag(env, "SHOW_API_CALLS", False),
     }
 
 

@@ -13,6 +13,7 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from werkzeug.http import parse_options_header
 
+from . import api_calls
 from .datapack_rules import UPLOADED_PREFIX
 from .multipart_body import MultipartFile
 
@@ -120,13 +121,41 @@ class Repovizz2Client:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.calls: list[dict] | None = None  # the calls made, once record_calls() is on
+
+    def record_calls(self) -> list[dict]:
+        """From now on, keep each call's method, path, JSON sent and answer (never a header, so never
+        a token) in ``self.calls``, for the result page's "What happened in repovizz2" panel."""
+        if self.calls is None:
+            self.calls = []
+        return self.calls
+
+    def _send(self, method: str, path: str, sent, kwargs: dict) -> requests.Response:
+        """The request itself, recorded when recording is on (a streamed answer's body is not read)."""
+        if self.calls is None:
+            return self.http.request(method, self.base_url + path, **kwargs)
+        sent = kwargs.get("json") if sent is None else sent
+        try:
+            response = self.http.request(method, self.base_url + path, **kwargs)
+        except BaseException as exc:
+            self.calls.append(api_calls.call(method, path, sent, None, f"no answer ({type(exc).__name__})"))
+            raise
+        answer = "(a file, streamed back)"
+        if not kwargs.get("stream"):
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = response.text[:200] or None
+        self.calls.append(api_calls.call(method, path, sent, response.status_code, answer))
+        return response
 
     def _call(self, method: str, path: str, *, datapack_id: str | None = None, link: str | None = None,
-              **kwargs) -> requests.Response:
+              sent=None, **kwargs) -> requests.Response:
+        """`sent` describes a body that is not JSON (a file), for the record of calls."""
         about = {"datapack_id": datapack_id, "link": link}
         kwargs.setdefault("timeout", self.timeout)
         try:
-            response = self.http.request(method, self.base_url + path, **kwargs)
+            response = self._send(method, path, sent, kwargs)
         except OAuthError as exc:
             raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})", **about) from exc
         except requests.Timeout as exc:
@@ -201,8 +230,9 @@ class Repovizz2Client:
         """
         body = MultipartFile(source, size, field="file", filename=link.rsplit("/", 1)[-1], content_type=mime)
         path = f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(link)}"
+        sent = {"file": {"filename": link.rsplit("/", 1)[-1], "size": size, "content_type": mime or None}}
         answer = self._json("POST", path, data=body, headers={"Content-Type": body.content_type},
-                            datapack_id=datapack_id, link=link)
+                            datapack_id=datapack_id, link=link, sent=sent)
         if isinstance(answer, dict) and isinstance(answer.get("id"), str):
             return UPLOADED_PREFIX + answer["id"]
         return None

@@ -140,6 +140,7 @@ class Outcome:
     rows: list[Row]
     error: Repovizz2Error | None = None
     left_out: list[str] = field(default_factory=list)  # files chosen that no data node refers to
+    calls: list[dict] = field(default_factory=list)  # the calls to repovizz2, when they are shown
 
     @property
     def pending(self) -> list[Row]:
@@ -260,19 +261,36 @@ def _original_file(node: TreeNode, sizes: dict[str, int], earlier: dict[str, lis
 
 
 def create_and_upload(client: Repovizz2Client, owner: dict, document: dict, plan: dict[str, Asset],
-                      created: Callable[[str], None] | None = None) -> Outcome:
+                      created: Callable[[str], None] | None = None, show_calls: bool = False) -> Outcome:
     """The documented flow: create → list content → post each pending file → list again.
 
     `owner` is the logged-in user, ``{"id", "username"}``; `created(datapack_id)` is called once the
-    datapack exists, before any file is sent.
+    datapack exists, before any file is sent. With `show_calls` the client records every call, and
+    the outcome carries them for the result page.
     """
+    if show_calls:
+        client.record_calls()
     item = client.create_datapack(document["info"]["name"], owner["id"], document)
     datapack_id = item["id"]
     if created is not None:
         created(datapack_id)
     _, error = upload_files(client, datapack_id, plan, owner.get("username", ""))
-    result = outcome(client, datapack_id, document, sizes_of(plan), error)
+    result = recorded_outcome(client, datapack_id, document, sizes_of(plan), error)
     result.left_out = list(getattr(plan, "left_out", []))
+    return result
+
+
+def recorded_outcome(client: Repovizz2Client, datapack_id: str, original: dict | None, sizes: dict[str, int],
+                     failed: Repovizz2Error | None = None, earlier: dict[str, list] | None = None) -> Outcome:
+    """`outcome`, and when the client records its calls, the content listed again first — as the
+    public notebook ends, the keys now ``repovizz:<id>`` — with every recorded call in the outcome."""
+    if client.calls is not None:
+        try:
+            client.content(datapack_id)
+        except Repovizz2Error:
+            pass  # recorded too; reading the datapack back below says what went wrong
+    result = outcome(client, datapack_id, original, sizes, failed, earlier)
+    result.calls = list(client.calls or [])
     return result
 
 

@@ -1,4 +1,10 @@
-"""`make demo`: start the sandbox and the portal, print the URL and the demo login; Ctrl-C stops both."""
+"""`make demo`: start the sandbox and the portal, print the URL and the demo login; Ctrl-C stops both.
+
+The demo teaches repovizz2: the portal's result page lists the calls it made (PORTAL_SHOW_API_CALLS),
+and the sandbox lets the public notebook, served by Jupyter at its default address, show its login
+page in a frame (`--allow-framing-from`, when this sandbox has the option; DEMO_FRAMING_ORIGINS
+changes the origins, empty turns it off). The portal's own pages are never framed.
+"""
 from __future__ import annotations
 
 import json
@@ -13,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+NOTEBOOK_ORIGINS = "http://127.0.0.1:8888,http://localhost:8888"  # Jupyter's default address
 
 
 def wait_for(url: str, seconds: float = 20) -> None:
@@ -30,6 +37,12 @@ def wait_for(url: str, seconds: float = 20) -> None:
 def sandbox_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run([PYTHON, "-m", "sandbox", *args, "--data-dir", str(data_dir)],
                           cwd=ROOT, capture_output=True, text=True)
+
+
+def sandbox_serve_accepts(option: str) -> bool:
+    """Whether this sandbox's `serve` has `option` (older sandboxes have no framing option)."""
+    shown = subprocess.run([PYTHON, "-m", "sandbox", "serve", "--help"], cwd=ROOT, capture_output=True, text=True)
+    return option in shown.stdout
 
 
 def demo_client(data_dir: Path, callback: str) -> dict:
@@ -77,11 +90,18 @@ def main() -> None:
         "PORTAL_CLIENT_SECRET": client["client_secret"],
         "PORTAL_SECRET_KEY": secret_file.read_text().strip(),
         "PORTAL_SESSION_DIR": os.environ.get("PORTAL_SESSION_DIR", str(ROOT / "instance" / "sessions")),
+        "PORTAL_SHOW_API_CALLS": os.environ.get("PORTAL_SHOW_API_CALLS", "1"),
     }
+    framing = os.environ.get("DEMO_FRAMING_ORIGINS", NOTEBOOK_ORIGINS).strip()
+    sandbox_options = []
+    if framing and sandbox_serve_accepts("--allow-framing-from"):
+        sandbox_options = ["--allow-framing-from", framing]
+    else:
+        framing = ""
     signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     children = [
         subprocess.Popen([PYTHON, "-m", "sandbox", "serve", "--host", host, "--port", str(sandbox_port),
-                          "--data-dir", str(data_dir)], cwd=ROOT, env=env),
+                          "--data-dir", str(data_dir), *sandbox_options], cwd=ROOT, env=env),
         subprocess.Popen([PYTHON, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "2", "--threads", "8",
                           "--timeout", "300", "--bind", f"{host}:{portal_port}", "--log-level", "warning",
                           "wsgi:app"], cwd=ROOT, env=env),
@@ -89,8 +109,9 @@ def main() -> None:
     try:
         wait_for(f"{sandbox_url}/healthz")
         wait_for(f"{portal_url}/healthz")
+        notebook = f"  The public notebook may show the sandbox's login from {framing} (README).\n" if framing else ""
         print(f"\n  Portal:   {portal_url}/\n  Log in as demo / demo   (repovizz2 sandbox at {sandbox_url})\n"
-              "  Ctrl-C stops both.\n", flush=True)
+              f"{notebook}  Ctrl-C stops both.\n", flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         raise SystemExit("the sandbox or the portal stopped; see the messages above")

@@ -174,7 +174,8 @@ async function upload(form) {
     settings: root,
     title: "Uploading " + ((document_.info && document_.info.name) || "the datapack"),
     resultUrl: root.getAttribute("data-result-url"),
-    document: document_
+    document: document_,
+    apiCalls: answer.api_calls
   });
 }
 

@@ -28,6 +28,7 @@ export function Transfer(root, datapackId, uploads, options) {
   });
   this.total = this.items.reduce(function (sum, item) { return sum + item.size; }, 0);
   this.samples = [];
+  this.apiCalls = (options.apiCalls || []).slice();  // the portal's calls to repovizz2, when it shows them
   this.stopped = false;
   this.renderTimer = null;
   this.build();
@@ -187,6 +188,7 @@ Transfer.prototype.checkArrived = function (item, message) {
 Transfer.prototype.done = function (item, body) {
   item.loaded = item.size;
   item.ref = body.ref;
+  if (Array.isArray(body.api_calls)) this.apiCalls = this.apiCalls.concat(body.api_calls);
   this.setState(item, "uploaded", "uploaded");
   this.announce(item.upload.path + " uploaded (" + this.count("uploaded") + " of " + this.items.length + ").");
   this.render();
@@ -379,13 +381,15 @@ function postResult(action, fields) {
   form.submit();
 }
 
-/** Land on the server-rendered result page: it is given the document and the sizes sent. */
-function showResult(resultPattern, datapackId, documentValue, sizes) {
-  postResult(resultPattern.replace("DATAPACK_ID", encodeURIComponent(datapackId)), {
-    csrf_token: csrfToken(),
-    document: documentValue ? JSON.stringify(documentValue) : "",
-    sizes: JSON.stringify(sizes)
-  });
+/**
+ * Land on the server-rendered result page: it is given the document and the sizes sent, and the
+ * calls to repovizz2 the portal reported for the create and each file (when it shows them).
+ */
+function showResult(resultPattern, datapackId, documentValue, sizes, apiCalls) {
+  var fields = {csrf_token: csrfToken(), document: documentValue ? JSON.stringify(documentValue) : "",
+                sizes: JSON.stringify(sizes)};
+  if (apiCalls && apiCalls.length) fields.api_calls = JSON.stringify(apiCalls);
+  postResult(resultPattern.replace("DATAPACK_ID", encodeURIComponent(datapackId)), fields);
 }
 
 /**
@@ -401,6 +405,7 @@ function showResult(resultPattern, datapackId, documentValue, sizes) {
  *                data-datapack-url give parallel, retryDelay, loginUrl and datapackUrl(id)
  *   parallel, retryDelay, loginUrl, datapackUrl(id)   given directly (they win over settings)
  *   title        the heading over the progress bars
+ *   apiCalls     the calls to repovizz2 the create answer listed (api_calls), posted on to the result page
  *   onComplete(sizes, transfer)   called once every file is uploaded (sizes: {link: bytes}); or
  *   resultUrl + document          without onComplete: post the document and the sizes to resultUrl
  *                                 (DATAPACK_ID in it is replaced) and land on that result page
@@ -412,8 +417,9 @@ function showResult(resultPattern, datapackId, documentValue, sizes) {
 export function startTransfer(options) {
   var settings = transferSettings(options.settings || document.createElement("div"));  // its defaults without one
   var byPath = filesByPath(options.files || {});
-  var onComplete = options.onComplete || function (sizes) {
-    showResult(options.resultUrl || "/datapacks/DATAPACK_ID/result", options.datapackId, options.document, sizes);
+  var onComplete = options.onComplete || function (sizes, transfer) {
+    showResult(options.resultUrl || "/datapacks/DATAPACK_ID/result", options.datapackId, options.document, sizes,
+      transfer.apiCalls);
   };
   var transfer = new Transfer(options.container, options.datapackId, attachFiles(options.uploads || [], byPath), {
     parallel: options.parallel || settings.parallel,
@@ -423,6 +429,7 @@ export function startTransfer(options) {
     pendingUrl: options.pendingUrl || settings.pendingUrl,
     leftOut: options.leftOut || [],
     title: options.title,
+    apiCalls: options.apiCalls,
     onComplete: function (sizes) { onComplete(sizes, transfer); }
   });
   transfer.start();

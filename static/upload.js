@@ -88,7 +88,8 @@ function enhanceUploadForm(form) {
             settings: form,
             title: "Uploading " + ((chosenDocument.info && chosenDocument.info.name) || "the datapack"),
             resultUrl: resultPattern,
-            document: chosenDocument
+            document: chosenDocument,
+            apiCalls: answer.body.api_calls
           });
           return;
         }

@@ -145,10 +145,23 @@ def create():
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return _problems_answer("The datapack has problems", invalid.problems)
-    item = repovizz2().create_datapack(document["info"]["name"], _owner()["id"], document)
+    client = _recording(repovizz2())
+    item = client.create_datapack(document["info"]["name"], _owner()["id"], document)
     remember(item["id"], document, sizes_of(plan))
     return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan, document),
-            "left_out": plan.left_out}, 201
+            "left_out": plan.left_out, **_calls(client)}, 201
+
+
+def _recording(client):
+    """The client, recording its calls when the portal shows them (PORTAL_SHOW_API_CALLS)."""
+    if current_app.config["SHOW_API_CALLS"]:
+        client.record_calls()
+    return client
+
+
+def _calls(client) -> dict:
+    """``{"api_calls": [...]}`` for the browser to post back to the result page, when recorded."""
+    return {"api_calls": client.calls} if client.calls is not None else {}
 
 
 def _upload_list(datapack_id: str, plan: dict[str, Asset], document: dict) -> list[dict]:
@@ -196,14 +209,14 @@ def put_asset(datapack_id: str, link: str):
     if problem:
         return {"error": problem}, 422 if size == 0 else 413
     mime = request.args.get("mime") or mimetypes.guess_type(link)[0] or "application/octet-stream"
-    client = repovizz2()
+    client = _recording(repovizz2())
     try:
         ref = send_file(client, datapack_id, link, request_body(), size, mime, _username())
     except IncompleteBody as error:
         raise BadRequest(f"the body did not match its Content-Length; {error.message}") from None
     if ref is None:  # repovizz2 answered only "OK": the node at the URL's place says what it is now
         ref = _reference_at(client, datapack_id, request.args.get("place", ""))
-    return {"link": link, "ref": ref, "size": size}
+    return {"link": link, "ref": ref, "size": size, **_calls(client)}
 
 
 def _reference_at(client, datapack_id: str, place: str) -> str | None:

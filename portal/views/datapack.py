@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_wtf import FlaskForm
 from werkzeug.http import parse_options_header
 
+from .. import api_calls
 from ..access import login_required
 from ..assets import human_size, size_problem
 from ..datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, control_character_reason, \
@@ -26,7 +27,7 @@ from ..sent_files import recall, remember
 from ..tokens import repovizz2
 from ..tree_edits import EditError, add_node, data_node, describe, free_link, node_at, node_fingerprint, put_node, \
     removal_summary, remove_node, set_info, set_node_fields, set_node_link, set_node_mime, set_node_type, shares_link
-from ..upload_pipeline import outcome, plan_upload, send_file, sizes_of, upload_files
+from ..upload_pipeline import plan_upload, recorded_outcome, send_file, sizes_of, upload_files
 
 bp = Blueprint("datapack", __name__, url_prefix="/datapacks")
 
@@ -62,6 +63,8 @@ def show(datapack_id: str):
 def upload_pending(datapack_id: str):
     """Finish an interrupted upload: only the links repovizz2 still lists as pending are sent."""
     client = repovizz2()
+    if current_app.config["SHOW_API_CALLS"]:
+        client.record_calls()
     item = client.datapack(datapack_id)
     form = PendingFilesForm()
     if not form.validate_on_submit():
@@ -76,7 +79,7 @@ def upload_pending(datapack_id: str):
         return _page(datapack_id, item, form, invalid.problems, 422)
     remember(datapack_id, document, sizes_of(plan))
     _, error = upload_files(client, datapack_id, plan, _username())
-    result = outcome(client, datapack_id, document, sizes_of(plan), error, earlier=recall(datapack_id))
+    result = recorded_outcome(client, datapack_id, document, sizes_of(plan), error, earlier=recall(datapack_id))
     return render_template("result.html", outcome=result), 502 if error else 200
 
 
@@ -87,7 +90,9 @@ def result(datapack_id: str):
 
     The browser posts back the document as it chose it (`document`; empty after a resume, when it
     only chose files) and the sizes it sent (`sizes`, a JSON object link → bytes); everything else is
-    read from repovizz2, and what an earlier upload sent from what this session noted of it.
+    read from repovizz2, and what an earlier upload sent from what this session noted of it. When the
+    calls to repovizz2 are shown, it also posts those its own requests made (`api_calls`): they are
+    checked, shortened and shown as reported by the browser, before the calls of this request.
     """
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -100,8 +105,14 @@ def result(datapack_id: str):
     if not isinstance(original, (dict, type(None))) or not isinstance(sizes, dict):
         return redirect(url_for("datapack.show", datapack_id=datapack_id))
     sizes = {str(link): size for link, size in sizes.items() if isinstance(size, int)}
-    return render_template("result.html", outcome=outcome(repovizz2(), datapack_id, original, sizes,
-                                                          earlier=recall(datapack_id)))
+    client = repovizz2()
+    reported = []
+    if current_app.config["SHOW_API_CALLS"]:
+        client.record_calls()
+        reported = api_calls.from_browser(request.form.get("api_calls"))
+    result = recorded_outcome(client, datapack_id, original, sizes, earlier=recall(datapack_id))
+    result.calls = reported + result.calls
+    return render_template("result.html", outcome=result)
 
 
 @bp.route("/<datapack_id>/document.json")

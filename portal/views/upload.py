@@ -71,7 +71,8 @@ def _upload(document: dict, assets: list[Asset], form: UploadForm):
     except DatapackInvalid as invalid:
         return render_template("upload.html", form=form, problems=invalid.problems, limits=limits()), 422
     result = create_and_upload(repovizz2(), session["user"], document, plan,
-                               created=lambda datapack_id: remember(datapack_id, document, sizes_of(plan)))
+                               created=lambda datapack_id: remember(datapack_id, document, sizes_of(plan)),
+                               show_calls=current_app.config["SHOW_API_CALLS"])
     status = 502 if result.error else 200
     return render_template("result.html", outcome=result), status
 

@@ -3,7 +3,9 @@
 Fixtures: `portal` (a LivePortal per module, with the portal's own Content-Security-Policy; the
 `page` fixture fails a test on any CSP violation or uncaught script error), `browser` (one headless
 Chromium per session), `user` (a fresh sandbox user per test), `page` / `nojs_page` (a fresh context per test, JavaScript
-on / off) and `login` (log in through the sandbox's real login and consent pages).
+on / off), `scriptless_page` (JavaScript on, the portal's own scripts refused: the pages a browser
+without JavaScript gets, for checks such as axe that need a script engine) and `login` (log in
+through the sandbox's real login and consent pages).
 Screenshots go to `test-artifacts/` at the repository root (git-ignored); a failing test leaves one too.
 """
 from __future__ import annotations
@@ -108,6 +110,18 @@ def page(browser, request, artifacts):
 def nojs_page(browser, request, artifacts):
     """A page with JavaScript off: what the plain forms must handle on their own."""
     yield from _page_fixture(browser, request, artifacts, java_script_enabled=False)
+
+
+@pytest.fixture
+def scriptless_page(browser, request, artifacts):
+    """The portal's pages as without JavaScript (its scripts are refused), yet `page.evaluate` works.
+
+    A context with JavaScript off runs no evaluate at all; this one only keeps the portal's own
+    scripts from loading, so forms post as plain forms and nothing is enhanced.
+    """
+    for page in _page_fixture(browser, request, artifacts):
+        page.route("**/static/*.js", lambda route: route.abort())
+        yield page
 
 
 @pytest.fixture

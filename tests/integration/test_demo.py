@@ -1,4 +1,6 @@
-"""`make demo`'s script: starts both servers, prints the URL and login, and they work; `kill` stops both."""
+"""`make demo`'s script: starts both servers, prints the URL and login, and they work; `kill` stops both.
+The demo shows the calls made to repovizz2 on the result page, and lets the public notebook (Jupyter's
+default address) frame the sandbox's login when the sandbox has that option; the portal is never framed."""
 from __future__ import annotations
 
 import os
@@ -15,6 +17,8 @@ import requests
 from tests.live_portal import free_port, log_in
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from demo import sandbox_serve_accepts  # noqa: E402
 
 
 def test_demo_starts_both_servers_and_stops_them(tmp_path):
@@ -39,6 +43,14 @@ def test_demo_starts_both_servers_and_stops_them(tmp_path):
         result = http.post(f"http://127.0.0.1:{portal_port}/upload/example", data={"csrf_token": token})
         assert result.status_code == 200
         assert len(set(re.findall(r"repovizz:[0-9a-f]{40}", result.text))) == 4
+        assert "What happened in repovizz2" in result.text and "Bearer YOUR_ACCESS_TOKEN" in result.text
+        assert "frame-ancestors 'none'" in result.headers["Content-Security-Policy"]
+        login_page = requests.get(f"http://127.0.0.1:{sandbox_port}/login")
+        if sandbox_serve_accepts("--allow-framing-from"):
+            assert "The public notebook may show the sandbox's login" in printed
+            assert "http://localhost:8888" in login_page.headers["Content-Security-Policy"]
+        else:
+            assert "frame-ancestors 'none'" in login_page.headers["Content-Security-Policy"]
     finally:
         demo.send_signal(signal.SIGTERM)
         demo.wait(30)

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "portal"
 # Pure modules: rules and data shapes, no Flask, no HTTP, no repovizz2.
-PURE = {"assets", "config", "datapack_rules", "datatype_catalog", "document_builder", "media_types", "multipart_body", "tree_edits",
+PURE = {"api_calls", "assets", "config", "datapack_rules", "datatype_catalog", "document_builder", "media_types", "multipart_body", "tree_edits",
         "zip_archive"}
 WEB_OR_SERVICE = ("flask", "flask_wtf", "flask_session", "werkzeug", "requests", "authlib", "wtforms")
 

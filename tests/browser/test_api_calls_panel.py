@@ -1,0 +1,56 @@
+"""With PORTAL_SHOW_API_CALLS (as in `make demo`), JavaScript on: the browser sends the files itself,
+and the result page still lists every call made to repovizz2, in order, those of the browser's own
+requests marked as reported by it; the panel passes axe."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.browser.axe import assert_no_serious_violations, assert_tap_targets
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS
+from tests.live_portal import LivePortal
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def portal(sandbox, tmp_path_factory):
+    live = LivePortal(sandbox, str(tmp_path_factory.mktemp("browser-sessions")), WTF_CSRF_ENABLED=True,
+                      SHOW_API_CALLS=True)
+    yield live
+    live.stop()
+
+
+def test_the_result_page_shows_the_calls_in_order(page, login, user, artifacts):
+    login(page, user)
+    page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    page.get_by_role("button", name="Check and upload").click()
+    page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
+    datapack_id = page.locator("#datapack-id").inner_text()
+    panel = page.get_by_role("region", name="What happened in repovizz2")
+    assert panel.get_by_role("heading", name="What happened in repovizz2").is_visible()
+
+    calls = panel.locator("li.api-call")
+    lines = [line.replace("\u00a0", " ").split() for line in calls.locator(".api-call-line").all_inner_texts()]
+    here = f"/api/v1.0/datapacks/{datapack_id}"
+    # The create, then one POST per file (in the order they finished), all reported by the browser's
+    # requests; then this page's own: the content listed again and the datapack read back.
+    assert lines[0][:4] == ["POST", "/api/v1.0/datapacks", "→", "200"] and "reported" in " ".join(lines[0])
+    posted = sorted(line[1] for line in lines[1:5])
+    assert posted == sorted(f"{here}/content/" + link.replace("/", "%2F").replace(" ", "%20")
+                            for link in EXAMPLE_ASSETS)
+    assert all(line[0] == "POST" and line[3] == "200" and "reported" in " ".join(line) for line in lines[1:5])
+    assert [line[:2] for line in lines[5:]] == [["GET", f"{here}/content"], ["GET", here]]
+    assert not any("reported" in " ".join(line) for line in lines[5:])
+
+    listing = json.loads(calls.nth(5).get_by_role("region", name="Answer to call 6").inner_text())
+    assert len(listing) == 4 and all(key.startswith("repovizz:") for key in listing)
+    snippet = panel.get_by_role("region", name="The same calls in Python").inner_text()
+    assert "Bearer YOUR_ACCESS_TOKEN" in snippet and 'datapack_id = answer.json()["item"]["id"]' in snippet
+    panel.screenshot(path=str(artifacts / "api-calls-panel.png"))
+    assert_no_serious_violations(page, "the result page with the calls to repovizz2")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_no_serious_violations(page, "the result page with the calls to repovizz2, phone")
+    assert_tap_targets(page, "the result page with the calls to repovizz2 at 390 px")
