@@ -62,3 +62,13 @@ def drop_paths(page, selector: str, paths) -> None:
             cdp.send("Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data})
     finally:
         cdp.detach()
+
+
+def hold_final_post(page):
+    """Keep the page from leaving when the script posts its last form, so the finished progress
+    bars can be looked at; `window.releaseForm()` sends it."""
+    page.evaluate("""() => {
+        const submit = HTMLFormElement.prototype.submit;
+        HTMLFormElement.prototype.submit = function () { window.heldForm = this; };
+        window.releaseForm = () => submit.call(window.heldForm);
+    }""")

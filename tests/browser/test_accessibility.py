@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.browser.axe import assert_no_serious_violations, assert_tap_targets
-from tests.browser.helpers import EXAMPLE, broken_example, log_in
+from tests.browser.helpers import EXAMPLE, broken_example, hold_final_post, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,12 +41,7 @@ def test_welcome_upload_result_datapack_and_home_with_javascript(page, login, us
     login(page, user)
     check(page, "the upload page")
 
-    # Hold the form the script posts at the end, to look at the progress bars first.
-    page.evaluate("""() => {
-        const submit = HTMLFormElement.prototype.submit;
-        HTMLFormElement.prototype.submit = function () { window.heldForm = this; };
-        window.releaseForm = () => submit.call(window.heldForm);
-    }""")
+    hold_final_post(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_function("() => window.heldForm")

@@ -10,7 +10,8 @@ import zipfile
 import pytest
 import requests
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, drop_paths, example_size, references
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, drop_paths, example_size, \
+    hold_final_post, references
 
 pytestmark = pytest.mark.browser
 
@@ -25,16 +26,6 @@ def put_requests(page) -> list[str]:
     puts: list[str] = []
     page.on("request", lambda request: puts.append(request.url) if request.method == "PUT" else None)
     return puts
-
-
-def hold_final_post(page):
-    """Keep the page from leaving when the script posts its last form, so the finished progress
-    bars can be looked at; `window.releaseForm()` sends it."""
-    page.evaluate("""() => {
-        const submit = HTMLFormElement.prototype.submit;
-        HTMLFormElement.prototype.submit = function () { window.heldForm = this; };
-        window.releaseForm = () => submit.call(window.heldForm);
-    }""")
 
 
 def tune(page, **attributes):

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, REF, references
+from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references
 from tests.faulty_proxy import FaultyProxy
 from tests.live_portal import LivePortal
 
@@ -37,11 +37,7 @@ def test_a_file_whose_answer_was_lost_shows_as_uploaded(page, login, user, proxy
     form.evaluate("form => { form.setAttribute('data-parallel', '1'); form.setAttribute('data-retry-delay', '20'); }")
     answers = []
     page.on("response", lambda response: answers.append((response.request.method, response.url, response.status)))
-    page.evaluate("""() => {
-        const submit = HTMLFormElement.prototype.submit;
-        HTMLFormElement.prototype.submit = function () { window.heldForm = this; };
-        window.releaseForm = () => submit.call(window.heldForm);
-    }""")
+    hold_final_post(page)
     proxy.fault, proxy.match, proxy.times, proxy.dropped = "drop-answer", "/content/", 1, 0
     try:
         page.set_input_files('input[name="folder"]', str(EXAMPLE))

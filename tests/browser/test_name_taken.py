@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, REF, references
+from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +35,7 @@ def test_a_taken_name_is_renamed_on_the_page_and_uploaded(page, login, user, art
     page.screenshot(path=str(artifacts / "js-name-taken-rename.png"), full_page=True)
 
     field.fill("Violin, second session")
-    page.evaluate("""() => {  // hold the last post, to look at the page while the files went
-        const submit = HTMLFormElement.prototype.submit;
-        HTMLFormElement.prototype.submit = function () { window.heldForm = this; };
-        window.releaseForm = () => submit.call(window.heldForm);
-    }""")
+    hold_final_post(page)
     taken.get_by_role("button", name="Upload under this name").click()
     page.wait_for_function("() => window.heldForm")
     assert page.get_by_role("heading", name="Uploading Violin, second session").is_visible()
