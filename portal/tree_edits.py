@@ -109,12 +109,18 @@ def set_node_text(document: dict, place: str, text: str) -> dict:
     return set_node_fields(document, place, text=text)
 
 
-def set_node_mime(document: dict, place: str, mime: str) -> dict:
-    """With the data node's MIME type replaced (also where the server moved it into ``meta``)."""
+def _copy_with_data_node(document: dict, place: str) -> tuple[dict, dict]:
+    """A copy of `document` and, in it, the data node at `place` (EditError when it is no data node)."""
     edited = copy_json(document)
     node = node_at(edited, place)
     if node.get("class") != "data":
         raise EditError(f"{place} is not a data node")
+    return edited, node
+
+
+def set_node_mime(document: dict, place: str, mime: str) -> dict:
+    """With the data node's MIME type replaced (also where the server moved it into ``meta``)."""
+    edited, node = _copy_with_data_node(document, place)
     node["mime"] = mime
     if isinstance(node.get("meta"), dict) and "mime" in node["meta"]:
         node["meta"]["mime"] = mime
@@ -131,20 +137,14 @@ def put_node(document: dict, place: str, node: dict) -> dict:
 
 def set_node_link(document: dict, place: str, link: str) -> dict:
     """With the data node's ``link`` replaced (e.g. by a pending link of its own, to send it a new file)."""
-    edited = copy_json(document)
-    node = node_at(edited, place)
-    if node.get("class") != "data":
-        raise EditError(f"{place} is not a data node")
+    edited, node = _copy_with_data_node(document, place)
     node["link"] = link
     return edited
 
 
 def set_node_type(document: dict, place: str, datatype_id: str) -> dict:
     """With the data node's ``type`` set to `datatype_id`, or removed when it is empty."""
-    edited = copy_json(document)
-    node = node_at(edited, place)
-    if node.get("class") != "data":
-        raise EditError(f"{place} is not a data node")
+    edited, node = _copy_with_data_node(document, place)
     if datatype_id:
         node["type"] = datatype_id
     else:
