@@ -256,7 +256,8 @@ def main() -> None:
                              f"{result['direct_s']:.2f} s", f"{result['portal_s']:.2f} s",
                              f"{result['direct_s'] / result['portal_s']:.2f} x", f"{args.parallel} in flight"))
                 cpu_rows.append((f"{args.small_count} files of {args.small_kib} KiB, {latency} ms",
-                                 f"{spread(result['cpu_ms_per_file'], '.2f')} ms/file", spread(result["ratios"], ".2f")))
+                                 f"{spread(result['cpu_ms_per_file'], '.2f')} ms/file",
+                                 spread(result["ratios"], ".2f")))
             finally:
                 setup.close()
 
