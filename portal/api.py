@@ -12,6 +12,7 @@ from wtforms import ValidationError
 
 from . import csrf
 from .auth import bearer_token, repovizz2
+from .body_relay import request_source
 from .datapack import DatapackInvalid, walk_data_nodes
 from .repovizz import Repovizz2Error
 from .streaming import BodyLengthMismatch
@@ -47,11 +48,9 @@ def _owner() -> dict:
 
 
 def request_body():
-    """The raw body to stream from: the server's own input when it ends the body itself (gunicorn
-    says so with ``wsgi.input_terminated``), which saves a copy of every chunk; else Werkzeug's
-    length-limited wrapper."""
-    environ = request.environ
-    return environ["wsgi.input"] if environ.get("wsgi.input_terminated") else request.stream
+    """The raw body to stream from (see ``body_relay.request_source``): under gunicorn the client
+    socket itself, or gunicorn's own input; else Werkzeug's length-limited wrapper."""
+    return request_source(request)
 
 
 def _username() -> str:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import requests
 from authlib.integrations.base_client import OAuthError
 
+from .body_relay import multipart_body
 from .datapack import UPLOADED_PREFIX
 from .streaming import MultipartFile
 
@@ -215,7 +216,7 @@ class Repovizz2Client:
         (the new link is then read from the document). A source that gives more or fewer bytes
         than `size` raises BodyLengthMismatch before the body completes, so nothing is stored.
         """
-        body = MultipartFile(source, size, field="file", filename=link.rsplit("/", 1)[-1], content_type=mime)
+        body = multipart_body(source, size, field="file", filename=link.rsplit("/", 1)[-1], content_type=mime)
         path = f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(link)}"
         answer = self._json("POST", path, data=body, headers={"Content-Type": body.content_type})
         if isinstance(answer, dict) and isinstance(answer.get("id"), str):
