@@ -23,6 +23,23 @@ bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # checked in require_login, where scripts with a bearer token are told apart
 
 
+@bp.record_once
+def _file_puts_only_read_the_session(state) -> None:
+    """A file PUT reads the session (for the token) and changes it only when it renews the token. Flask-Session
+    would still write the whole session back to its store at the end of every PUT (SESSION_REFRESH_EACH_REQUEST):
+    a store write per file sent, and one that can put back a token a parallel PUT of the same user has just
+    renewed. So a PUT writes the session only when it changed it; every other request refreshes it as before."""
+    interface = state.app.session_interface
+    refresh = getattr(interface, "should_set_storage", None)
+    if refresh is None:
+        return
+
+    def should_set_storage(app, session) -> bool:
+        return session.modified if request.endpoint == "api.put_asset" else refresh(app, session)
+
+    interface.should_set_storage = should_set_storage
+
+
 @bp.before_request
 def require_login():
     """A browser proves itself with its session cookie and the CSRF token; a script with a repovizz2
