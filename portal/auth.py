@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
+import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
 from authlib.integrations.requests_client import OAuth2Session
@@ -35,6 +36,10 @@ def init_app(app) -> None:
     )
     # One pool of keep-alive connections to repovizz2 per worker process, shared by all users.
     app.extensions["repovizz2_adapter"] = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+    # The proxies and CA bundle the environment sets for repovizz2 (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE…),
+    # read once: requests would otherwise read and match the whole environment again on every call.
+    with requests.Session() as probe:
+        app.extensions["repovizz2_environment"] = probe.merge_environment_settings(base, {}, None, None, None)
     app.register_blueprint(bp)
 
 
@@ -114,6 +119,9 @@ def repovizz2() -> Repovizz2Client:
             leeway=config["TOKEN_LEEWAY"],
             default_timeout=(config["CONNECT_TIMEOUT"], config["READ_TIMEOUT"]),
         )
+        environment = current_app.extensions["repovizz2_environment"]
+        http.trust_env = False
+        http.proxies, http.verify = dict(environment["proxies"]), environment["verify"]
         adapter = current_app.extensions["repovizz2_adapter"]
         http.mount("http://", adapter)
         http.mount("https://", adapter)
