@@ -72,11 +72,12 @@ class GunicornSocketBody:
     off gunicorn's own record of what is left to read.
     """
 
-    def __init__(self, body, reader, sock, buffered: bytes):
+    def __init__(self, body, reader, unreader, sock):
         self._body = body
         self._reader = reader  # gunicorn's LengthReader: its `length` is what is left of the body
+        self._unreader = unreader  # holds what gunicorn received past the headers, until it is taken
         self._sock = sock
-        self._buffered = memoryview(buffered)
+        self._held_by_gunicorn = True
 
     @property
     def remaining(self) -> int:
@@ -93,11 +94,16 @@ class GunicornSocketBody:
         want = min(len(target), self._reader.length)
         if want <= 0:
             return 0
-        if self._buffered:
-            got = min(want, len(self._buffered))
-            target[:got] = self._buffered[:got]
-            self._buffered = self._buffered[got:]
+        held = self._unreader.take_buffered() if self._held_by_gunicorn else b""
+        if held:
+            # Bytes gunicorn received with the headers: take what is wanted, give the rest back at once, so
+            # that gunicorn holds every byte of the body this has not read, whatever happens next.
+            got = min(want, len(held))
+            target[:got] = memoryview(held)[:got]
+            if got < len(held):
+                self._unreader.unread(held[got:])
         else:
+            self._held_by_gunicorn = False  # nothing but this reads the connection now
             try:
                 got = self._sock.recv_into(target, want)
             except OSError as error:
@@ -139,14 +145,7 @@ def gunicorn_socket_body(environ: dict, size: int) -> GunicornSocketBody | None:
         return None
     if not callable(getattr(unreader, "take_buffered", None)) or not callable(getattr(unreader, "unread", None)):
         return None
-    buffered = unreader.take_buffered()  # bytes gunicorn received with the headers, past them
-    if not isinstance(buffered, bytes):
-        unreader.unread(buffered)
-        return None
-    if len(buffered) > size:
-        unreader.unread(buffered[size:])  # the start of a pipelined next request: gunicorn's to parse
-        buffered = buffered[:size]
-    return GunicornSocketBody(body, reader, sock, buffered)
+    return GunicornSocketBody(body, reader, unreader, sock)
 
 
 def request_source(request) -> BinaryIO:
