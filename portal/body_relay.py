@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 from typing import BinaryIO, Iterator
 
-from .streaming import CHUNK_SIZE, BodyLengthMismatch, MultipartFile
+from .streaming import BodyLengthMismatch, MultipartFile
 
 
 class ReusedBufferMultipart(MultipartFile):
