@@ -27,6 +27,17 @@ class BodyReadTimeout(ClientDisconnected):
     description = "The request body stopped arriving; the request was abandoned."
 
 
+def stalled(sock: socket.socket, seconds: float) -> BodyReadTimeout:
+    """The error for a body that stopped arriving, its socket's read side shut first so that gunicorn
+    does not wait again to drain the rest of the body before it closes the connection."""
+    if not isinstance(sock, ssl.SSLSocket):  # shutting down a TLS socket drops its TLS state
+        try:
+            sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
+    return BodyReadTimeout(f"no part of the request body arrived for {seconds:g} s")
+
+
 class TimedInput:
     """``wsgi.input`` whose reads wait at most `seconds` for the client; everything else is passed through."""
 
@@ -35,18 +46,22 @@ class TimedInput:
         self._sock = sock
         self._seconds = seconds
 
+    @property
+    def stream(self):
+        """The server's own input, for a reader that reads the socket itself (portal/body_relay.py)."""
+        return self._stream
+
+    @property
+    def seconds(self) -> float:
+        return self._seconds
+
     def _timed(self, method, *args):
         prior = self._sock.gettimeout()
         self._sock.settimeout(self._seconds)
         try:
             return method(*args)
         except TimeoutError:
-            if not isinstance(self._sock, ssl.SSLSocket):  # shutting down a TLS socket drops its TLS state
-                try:
-                    self._sock.shutdown(socket.SHUT_RD)
-                except OSError:
-                    pass
-            raise BodyReadTimeout(f"no part of the request body arrived for {self._seconds:g} s") from None
+            raise stalled(self._sock, self._seconds) from None
         finally:
             try:
                 self._sock.settimeout(prior)

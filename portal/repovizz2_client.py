@@ -14,8 +14,8 @@ from authlib.integrations.base_client import OAuthError
 from werkzeug.http import parse_options_header
 
 from . import api_calls
+from .body_relay import multipart_body
 from .datapack_rules import UPLOADED_PREFIX
-from .multipart_body import MultipartFile
 
 API = "/api/v1.0"
 
@@ -228,7 +228,7 @@ class Repovizz2Client:
         (the new link is then read from the document). A source that gives more or fewer bytes
         than `size` raises BodyLengthMismatch before the body completes, so nothing is stored.
         """
-        body = MultipartFile(source, size, field="file", filename=link.rsplit("/", 1)[-1], content_type=mime)
+        body = multipart_body(source, size, field="file", filename=link.rsplit("/", 1)[-1], content_type=mime)
         path = f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(link)}"
         sent = {"file": {"filename": link.rsplit("/", 1)[-1], "size": size, "content_type": mime or None}}
         answer = self._json("POST", path, data=body, headers={"Content-Type": body.content_type},

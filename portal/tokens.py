@@ -42,6 +42,10 @@ def init_app(app) -> None:
     # (and by the threads that fetch the home page's datapacks: at least as many as one page uses).
     app.extensions["repovizz2_adapter"] = HTTPAdapter(pool_connections=4,
                                                       pool_maxsize=max(32, app.config.get("HOME_FETCHES", 0)))
+    # The proxies and CA bundle the environment sets for repovizz2 (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE…),
+    # read once: requests would otherwise read and match the whole environment again on every call.
+    with requests.Session() as probe:
+        app.extensions["repovizz2_environment"] = probe.merge_environment_settings(base, {}, None, None, None)
 
 
 def _timeout(config) -> tuple[float, float]:
@@ -97,7 +101,7 @@ class TokenSession(OAuth2Session):
             if not self._adopt_stored_token():
                 raise
             response = super().request(method, url, auth=auth, **kwargs)
-        if response.status_code == 401 and _replayable(kwargs.get("data")) and self._can_renew():
+        if response.status_code == 401 and replayable(kwargs.get("data")) and self._can_renew():
             response.close()
             self.refresh_token()
             response = super().request(method, url, auth=auth, **kwargs)
@@ -136,7 +140,7 @@ class TokenSession(OAuth2Session):
                 raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
 
 
-def _replayable(body) -> bool:
+def replayable(body) -> bool:
     """A body can be sent again after a renewal unless it streams from a one-way source."""
     rewind = getattr(body, "rewind", None)
     return rewind() if rewind is not None else True
@@ -173,17 +177,18 @@ class WorkerClients:
     request thread to renew the token (`renew_login()`) and ask again.
     """
 
-    def __init__(self, access_token: str, base_url: str, timeout: tuple[float, float], adapter: HTTPAdapter):
+    def __init__(self, access_token: str, base_url: str, timeout: tuple[float, float], adapter: HTTPAdapter,
+                 environment: dict):
         self.access_token = access_token
         self.base_url = base_url
         self.timeout = timeout
         self.adapter = adapter
+        self.environment = environment
 
     def __call__(self) -> Repovizz2Client:
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {self.access_token}"
-        http.mount("http://", self.adapter)
-        http.mount("https://", self.adapter)
+        _connect(http, self.adapter, self.environment)
         return Repovizz2Client(http, self.base_url, self.timeout)
 
 
@@ -193,7 +198,8 @@ def worker_clients() -> WorkerClients:
     config = current_app.config
     client = repovizz2()
     token = g.get("script_token") or client.http.active_access_token()
-    return WorkerClients(token, config["REPOVIZZ2_URL"], _timeout(config), current_app.extensions["repovizz2_adapter"])
+    return WorkerClients(token, config["REPOVIZZ2_URL"], _timeout(config), current_app.extensions["repovizz2_adapter"],
+                         current_app.extensions["repovizz2_environment"])
 
 
 def renew_login() -> None:
@@ -216,9 +222,15 @@ def anonymous_client(timeout: tuple[float, float] = (2, 3)) -> Repovizz2Client:
 
 
 def _mount_pool(http: requests.Session) -> None:
-    adapter = current_app.extensions["repovizz2_adapter"]
+    _connect(http, current_app.extensions["repovizz2_adapter"], current_app.extensions["repovizz2_environment"])
+
+
+def _connect(http: requests.Session, adapter: HTTPAdapter, environment: dict) -> None:
+    """This process's pooled connections to repovizz2, and the proxies and CA bundle read at start."""
     http.mount("http://", adapter)
     http.mount("https://", adapter)
+    http.trust_env = False
+    http.proxies, http.verify = dict(environment["proxies"]), environment["verify"]
 
 
 # --- Login and logout -----------------------------------------------------------------------------------

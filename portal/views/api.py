@@ -9,6 +9,7 @@ from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
 from ..assets import Asset, size_problem
+from ..body_relay import request_source
 from ..datapack_rules import DatapackInvalid, JSONRefused, Problem, is_uploaded, not_a_datapack, nesting_problem, \
     strict_json, to_json_text, walk_data_nodes
 from ..extensions import csrf
@@ -47,11 +48,9 @@ def _owner() -> dict:
 
 
 def request_body():
-    """The raw body to stream from: the server's own input when it ends the body itself (gunicorn
-    says so with ``wsgi.input_terminated``), which saves a copy of every chunk; else Werkzeug's
-    length-limited wrapper."""
-    environ = request.environ
-    return environ["wsgi.input"] if environ.get("wsgi.input_terminated") else request.stream
+    """The raw body to stream from (see ``body_relay.request_source``): under gunicorn the client
+    socket itself, or gunicorn's own input; else Werkzeug's length-limited wrapper."""
+    return request_source(request)
 
 
 def _username() -> str:

@@ -26,7 +26,8 @@ def _walk(nodes):
 
 
 def _file_part(request) -> bytes:
-    raw = request.body if isinstance(request.body, bytes) else b"".join(request.body)
+    # Each chunk taken as it comes, as a socket would: the streamed body may reuse one buffer.
+    raw = request.body if isinstance(request.body, bytes) else b"".join(bytes(chunk) for chunk in request.body)
     environ = {"wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw)),
                "CONTENT_TYPE": request.headers["Content-Type"], "REQUEST_METHOD": "POST"}
     _, _, uploaded = parse_form_data(environ)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import requests
@@ -296,3 +297,41 @@ def test_pending_of_a_complete_datapack_is_an_empty_list(client, auth, repovizz2
     answer = client.post(f"/api/datapacks/{created['datapack_id']}/pending", json={"files": FILES})
     assert answer.status_code == 200
     assert answer.json["uploads"] == []
+
+
+def stored_session_writes(app, monkeypatch) -> list[dict]:
+    """Every write of a session to the server-side store, as the dict written."""
+    writes = []
+    cache = app.session_interface.cache
+    original = cache.set
+    monkeypatch.setattr(cache, "set", lambda key, value, timeout=None: (writes.append(dict(value)),
+                                                                         original(key, value, timeout))[1])
+    return writes
+
+
+def test_a_put_does_not_write_the_session_back(app, client, auth, repovizz2, monkeypatch):
+    """A PUT per file: the session store is not written once per file (nor can a PUT put back a token
+    that a parallel one renewed meanwhile); other requests still refresh it."""
+    auth.login()
+    uploads = create(client).json["uploads"]
+    writes = stored_session_writes(app, monkeypatch)
+    for upload in uploads:
+        body = b"v" * 1000 if upload["link"] == "video.mp4" else b"[1, 2, 3]"
+        assert client.put(upload["url"], data=body, content_type="application/octet-stream").status_code == 200
+    assert writes == []
+    client.get("/upload")
+    assert len(writes) == 1
+
+
+def test_a_put_that_renews_the_token_stores_it(app, client, auth, repovizz2, api, monkeypatch):
+    auth.login()
+    upload = next(u for u in create(client).json["uploads"] if u["link"] == "emg 2.json")
+    with client.session_transaction() as session:
+        session["token"] = {**session["token"], "expires_at": int(time.time()) - 10}
+    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "access-2", "token_type": "Bearer",
+                                               "expires_in": 3600, "refresh_token": "refresh-2"})
+    writes = stored_session_writes(app, monkeypatch)
+    assert client.put(upload["url"], data=b"[1, 2, 3]", content_type="application/octet-stream").status_code == 200
+    assert writes and all(write["token"]["refresh_token"] == "refresh-2" for write in writes)
+    with client.session_transaction() as session:
+        assert session["token"]["refresh_token"] == "refresh-2"

@@ -132,7 +132,8 @@ def test_worker_clients_need_no_flask_context(app, api):
     """A worker's client sends the token it was given, from a plain thread, on the app's pooled adapter."""
     api.get(f"{API}/datapacks/d-1", json=item("d-1"),
             match=[responses.matchers.header_matcher({"Authorization": "Bearer access-9"})])
-    clients = WorkerClients("access-9", REPOVIZZ2, (5, 5), app.extensions["repovizz2_adapter"])
+    clients = WorkerClients("access-9", REPOVIZZ2, (5, 5), app.extensions["repovizz2_adapter"],
+                            app.extensions["repovizz2_environment"])
     answers = []
     thread = threading.Thread(target=lambda: answers.append(clients().datapack("d-1")))
     thread.start()
