@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo test-deps bench clean
+.PHONY: install test demo test-deps bench load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -38,6 +38,11 @@ demo: install
 
 bench: install
 	$(PY) benchmarks/run.py
+
+# The load script's 20 honest uploaders through nginx (docs/nginx-portal.conf) in front of gunicorn,
+# with slow and anonymous attackers at the same time (about a minute and a half; options: --help).
+load-hostile: install test-deps
+	$(PY) benchmarks/load.py --hostile
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info
