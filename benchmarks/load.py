@@ -173,62 +173,73 @@ def honest(args) -> int:
     return 1 if failures else 0
 
 
-def hostile(args) -> int:
+def measure_hostile(args, workdir: Path, client_timeout: int | None = None) -> dict:
+    """The honest users through nginx while the attackers run; what each side got."""
     from benchmarks import hostile as attack
 
     load_before = os.getloadavg()
+    setup = attack.BehindNginx(workdir, args.workers, args.threads, client_timeout)
+    recorder = Recorder()
+    tally = attack.Tally()
+    watch = attack.TempWatch(setup)
+    try:
+        window = attack.Window(args.attack_seconds, bound=120)
+        threads = attack.start_attack(setup, browser, window, tally, args.slow_per_kind, args.anonymous_threads,
+                                      args.page_views, args.anonymous_bodies)
+        time.sleep(2)  # the slow clients are connected before the honest users start
+        total_bytes, failures, wall = run_users(setup, recorder, args)
+        window.honest_done.set()
+        for thread in threads:  # each ends by itself: a bounded loop, each connection bounded in time
+            thread.join(max(0.0, window.hard_end + attack.SLOW_LIFETIME - time.monotonic()) + 1)
+        attack_seconds = time.monotonic() - window.started
+        watch.stop()
+        sessions, logins = setup.session_files(), len(setup.logins)
+        nginx_errors = setup.nginx_errors()
+    finally:
+        watch.stop()
+        setup.close()
+    return {"recorder": recorder, "tally": tally, "failures": failures, "total_bytes": total_bytes, "wall": wall,
+            "attack_seconds": attack_seconds, "anonymous_sessions": sessions - logins, "sessions": sessions,
+            "logins": logins, "temp_files": sorted(watch.portal | watch.nginx), "portal_temp": len(watch.portal),
+            "nginx_temp": len(watch.nginx), "nginx_errors": nginx_errors, "load_before": load_before,
+            "load_after": os.getloadavg()}
+
+
+def hostile(args) -> int:
     with tempfile.TemporaryDirectory(prefix="portal-load-hostile-") as tmp:
-        setup = attack.BehindNginx(Path(tmp), args.workers, args.threads)
-        recorder = Recorder()
-        tally = attack.Tally()
-        watch = attack.TempWatch(setup)
-        try:
-            window = attack.Window(args.attack_seconds, bound=120)
-            threads = attack.start_attack(setup, browser, window, tally, args.slow_per_kind, args.anonymous_threads,
-                                          args.page_views, args.anonymous_bodies)
-            time.sleep(2)  # the slow clients are connected before the honest users start
-            total_bytes, failures, wall = run_users(setup, recorder, args)
-            window.honest_done.set()
-            for thread in threads:  # each ends by itself: a bounded loop, each connection bounded in time
-                thread.join(max(0.0, window.hard_end + attack.SLOW_LIFETIME - time.monotonic()) + 1)
-            attack_seconds = time.monotonic() - window.started
-            watch.stop()
-            sessions, logins = setup.session_files(), len(setup.logins)
-            nginx_errors = setup.nginx_errors()
-        finally:
-            watch.stop()
-            setup.close()
-    load_after = os.getloadavg()
+        got = measure_hostile(args, Path(tmp))
+    tally = got["tally"]
 
     print(f"\n{args.users} honest users at once, each uploading {args.files} x {args.file_mib} MiB, through nginx "
           f"(docs/nginx-portal.conf) in front of gunicorn gthread ({args.workers} workers x {args.threads} threads), "
-          f"while attackers ran for {attack_seconds:.0f} s ({args.slow_per_kind} slow clients of each kind at once, "
-          f"{args.anonymous_threads} thread(s) of each anonymous kind)")
-    print(f"machine: {os.cpu_count()} cores; load average (1 min) {load_before[0]:.1f} before, "
-          f"{load_after[0]:.1f} after\n")
-    print_users(args, recorder, failures, total_bytes, wall)
+          + (f"while attackers ran for {got['attack_seconds']:.0f} s ({args.slow_per_kind} slow clients of each kind "
+             f"at once, {args.anonymous_threads} thread(s) of each anonymous kind)"
+             if args.slow_per_kind or args.anonymous_threads else "without attackers"))
+    print(f"machine: {os.cpu_count()} cores; load average (1 min) {got['load_before'][0]:.1f} before, "
+          f"{got['load_after'][0]:.1f} after\n")
+    print_users(args, got["recorder"], got["failures"], got["total_bytes"], got["wall"])
     print()
     print("\n".join(tally.table()))
-    anonymous_sessions = sessions - logins
     print(f"\nanonymous page views answered with a session cookie: {tally.session_cookies}")
-    print(f"session files: {sessions}, logins: {logins} -> made by anonymous traffic: {anonymous_sessions}")
-    print(f"temporary files seen: portal {len(watch.portal)}, nginx {len(watch.nginx)}")
-    for path in sorted(watch.portal | watch.nginx)[:10]:
+    print(f"session files: {got['sessions']}, logins: {got['logins']} -> made by anonymous traffic: "
+          f"{got['anonymous_sessions']}")
+    print(f"temporary files seen: portal {got['portal_temp']}, nginx {got['nginx_temp']}")
+    for path in got["temp_files"][:10]:
         print("temporary file:", path)
-    for message, count in nginx_errors.most_common(8):
+    for message, count in got["nginx_errors"].most_common(8):
         print(f"nginx error log: {count} x {message}")
-    bad = failures or anonymous_sessions or tally.session_cookies or watch.portal or watch.nginx
+    bad = got["failures"] or got["anonymous_sessions"] or tally.session_cookies or got["temp_files"]
     return 1 if bad else 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--files", type=int, default=4, help="files per datapack")
-    parser.add_argument("--file-mib", type=int, default=5, help="size of each file (MiB)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
-    hostile_options = parser.add_argument_group("hostile traffic")
+def parser() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    options.add_argument("--users", type=int, default=20)
+    options.add_argument("--files", type=int, default=4, help="files per datapack")
+    options.add_argument("--file-mib", type=int, default=5, help="size of each file (MiB)")
+    options.add_argument("--workers", type=int, default=2)
+    options.add_argument("--threads", type=int, default=16)
+    hostile_options = options.add_argument_group("hostile traffic")
     hostile_options.add_argument("--hostile", action="store_true",
                                  help="through nginx, with slow and anonymous attackers at the same time")
     hostile_options.add_argument("--attack-seconds", type=float, default=10,
@@ -241,7 +252,11 @@ def main() -> None:
     hostile_options.add_argument("--page-views", type=int, default=5000, help="anonymous page views at most")
     hostile_options.add_argument("--anonymous-bodies", type=int, default=500,
                                  help="anonymous large POSTs (and as many PUTs) at most")
-    args = parser.parse_args()
+    return options
+
+
+def main() -> None:
+    args = parser().parse_args()
     sys.exit(hostile(args) if args.hostile else honest(args))
 
 
