@@ -16,7 +16,7 @@ The anonymous ones (no cookie, no token):
 - "anonymous POST": a multipart POST /upload announcing 1 GiB, sent as fast as the server takes it;
 - "anonymous PUT": a PUT of 1 GiB to a pending file's upload URL, likewise.
 
-Slow clients connect from SLOW_ADDRESS, anonymous bodies from ANONYMOUS_ADDRESS (both loopback).
+Slow clients connect from SLOW_ADDRESS, the anonymous ones from ANONYMOUS_ADDRESS (both loopback).
 """
 from __future__ import annotations
 
