@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install test demo test-deps bench bench-home clean
+.PHONY: install test demo test-deps bench bench-home load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -50,6 +50,11 @@ bench: install
 
 bench-home: install
 	$(PY) benchmarks/home_page.py
+
+# The load script's 20 honest uploaders through nginx (docs/nginx-portal.conf) in front of gunicorn,
+# with slow and anonymous attackers at the same time (about a minute and a half; options: --help).
+load-hostile: install test-deps
+	$(PY) benchmarks/load.py --hostile
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info node_modules

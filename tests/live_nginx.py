@@ -1,7 +1,9 @@
 """Debian's nginx on a loopback port, in front of a live portal, with the site config of docs/nginx-portal.conf.
 
 Everything nginx writes (pid, logs, temp folders) stays in its own work folder; no root needed, and
-nginx runs in the foreground (`daemon off`) as a subprocess that `stop()` ends.
+nginx runs in the foreground (`daemon off`) as a subprocess that `stop()` ends. `Attacker` is one
+slow client (silent, dribbling or stalling its body), for tests/deploy/test_nginx.py and the hostile
+run of benchmarks/load.py.
 """
 from __future__ import annotations
 
@@ -10,11 +12,15 @@ import grp
 import ipaddress
 import os
 import pwd
+import re
+import select
 import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,6 +153,19 @@ http {{
 
         return [child.pid for child in psutil.Process(self.process.pid).children()]
 
+    def body_temp_files(self) -> list[str]:
+        """Request bodies nginx buffers on disk: its temp files are unlinked at once, so look at its open files."""
+        found = [entry.name for entry in self.body_temp.iterdir()]
+        for pid in self.worker_pids():
+            try:
+                for fd in os.scandir(f"/proc/{pid}/fd"):
+                    target = os.readlink(fd.path)
+                    if target.startswith(str(self.body_temp)):
+                        found.append(target)
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+        return found
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()  # nginx's fast shutdown
@@ -155,3 +174,79 @@ http {{
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+
+@dataclass
+class Attacker:
+    """One slow client: sends `start`, then `dribble` one byte every `every` seconds, then nothing, and
+    records when the server first answered and when it closed the connection."""
+    kind: str
+    start: bytes
+    dribble: bytes = b""
+    every: float = 0.5
+    opened: float = 0.0
+    closed: float | None = None
+    answered: float | None = None
+    answer: bytes = b""
+    sent: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> int | None:
+        match = re.match(rb"HTTP/1\.1 (\d{3}) ", self.answer)
+        return int(match.group(1)) if match else None
+
+    def run(self, port: int, tls: ssl.SSLContext | None, ready: threading.Barrier, stop_at: float,
+            source: str | None = None) -> None:
+        """`source`: the loopback address to connect from (nginx limits bodies in flight per address)."""
+        try:
+            conn = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                            source_address=(source, 0) if source else None)
+            if tls:
+                conn = tls.wrap_socket(conn, server_hostname="127.0.0.1")
+            conn.sendall(self.start)
+        except OSError as exc:
+            self.errors.append(repr(exc))
+            ready.abort()
+            return
+        self.opened = time.monotonic()
+        try:
+            ready.wait()
+        except threading.BrokenBarrierError:
+            conn.close()
+            return
+        next_byte = time.monotonic() + self.every
+        with conn:
+            while time.monotonic() < stop_at:
+                if self.dribble and self.sent < len(self.dribble) and time.monotonic() >= next_byte:
+                    try:
+                        conn.sendall(self.dribble[self.sent:self.sent + 1])
+                        self.sent += 1
+                    except OSError:
+                        pass  # closed by nginx: the read below sees it
+                    next_byte += self.every
+                if tls and conn.pending() or select.select([conn], [], [], 0.05)[0]:
+                    try:
+                        chunk = conn.recv(4096)
+                    except (OSError, ssl.SSLError) as exc:
+                        chunk = b""
+                        self.errors.append(type(exc).__name__)
+                    if not chunk:
+                        self.closed = time.monotonic()
+                        return
+                    self.answered = self.answered or time.monotonic()
+                    self.answer += chunk
+
+
+def header_and_form_stallers(host: str, prefix: str, cookie: str) -> list[Attacker]:
+    """Silent after part of the header, header dribbled a byte at a time, and a logged-in form POST
+    that announces 100000 bytes and stalls (an anonymous one is refused unread): one of each."""
+    return [
+        Attacker("silent", f"GET {prefix}/ HTTP/1.1\r\nHost: {host}\r\nUser-Agent: sl".encode()),
+        Attacker("dribble", b"G", dribble=f"ET {prefix}/ HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()),
+        Attacker("form body", (
+            f"POST {prefix}/upload HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\n"
+            "Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+        ).encode()),
+    ]

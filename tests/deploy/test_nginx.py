@@ -9,17 +9,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import select
-import socket
-import ssl
 import threading
 import time
-from dataclasses import dataclass, field
 
 import pytest
 import requests
 
-from tests.live_nginx import SITE_CONFIG, LiveNginx, nginx_binary
+from tests.live_nginx import SITE_CONFIG, Attacker, LiveNginx, header_and_form_stallers, nginx_binary
 from tests.live_portal import GunicornPortal, free_port, log_in
 
 pytestmark = pytest.mark.nginx
@@ -98,20 +94,6 @@ def test_pages_and_login_at_the_sub_path(site, sandbox):
     assert home.status_code == 200 and "nginx-ana" in home.text and 'action="/portal/auth/logout"' in home.text
 
 
-def _body_temp_files(site) -> list[str]:
-    """Request bodies nginx buffers on disk: its temp files are unlinked at once, so look at its open files."""
-    found = [entry.name for entry in site.body_temp.iterdir()]
-    for pid in site.worker_pids():
-        try:
-            for fd in os.scandir(f"/proc/{pid}/fd"):
-                target = os.readlink(fd.path)
-                if target.startswith(str(site.body_temp)):
-                    found.append(target)
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return found
-
-
 def test_a_large_upload_streams_through_without_a_temp_file(site, sandbox):
     http = logged_in(site, sandbox, "nginx-bea")
     blob = os.urandom(UPLOAD_MIB * 1024 * 1024)
@@ -123,7 +105,7 @@ def test_a_large_upload_streams_through_without_a_temp_file(site, sandbox):
 
     def watch():
         while not done.is_set():
-            seen_on_disk.extend(_body_temp_files(site))
+            seen_on_disk.extend(site.body_temp_files())
             done.wait(0.02)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -143,79 +125,6 @@ def test_a_large_upload_streams_through_without_a_temp_file(site, sandbox):
                           f"{sent.json()['ref'].removeprefix('repovizz:')}",
                           headers={"Authorization": f"Bearer {token}"}, timeout=60)
     assert hashlib.sha256(stored.content).digest() == hashlib.sha256(blob).digest()
-
-
-@dataclass
-class Attacker:
-    """One slow client: sends `start`, then `dribble` one byte every `every` seconds, then nothing, and
-    records when the server first answered and when it closed the connection."""
-    kind: str
-    start: bytes
-    dribble: bytes = b""
-    every: float = 0.5
-    opened: float = 0.0
-    closed: float | None = None
-    answered: float | None = None
-    answer: bytes = b""
-    sent: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def status(self) -> int | None:
-        match = re.match(rb"HTTP/1\.1 (\d{3}) ", self.answer)
-        return int(match.group(1)) if match else None
-
-    def run(self, port: int, tls: ssl.SSLContext | None, ready: threading.Barrier, stop_at: float) -> None:
-        try:
-            conn = socket.create_connection(("127.0.0.1", port), timeout=5)
-            if tls:
-                conn = tls.wrap_socket(conn, server_hostname="127.0.0.1")
-            conn.sendall(self.start)
-        except OSError as exc:
-            self.errors.append(repr(exc))
-            ready.abort()
-            return
-        self.opened = time.monotonic()
-        try:
-            ready.wait()
-        except threading.BrokenBarrierError:
-            conn.close()
-            return
-        next_byte = time.monotonic() + self.every
-        with conn:
-            while time.monotonic() < stop_at:
-                if self.dribble and self.sent < len(self.dribble) and time.monotonic() >= next_byte:
-                    try:
-                        conn.sendall(self.dribble[self.sent:self.sent + 1])
-                        self.sent += 1
-                    except OSError:
-                        pass  # closed by nginx: the read below sees it
-                    next_byte += self.every
-                if tls and conn.pending() or select.select([conn], [], [], 0.05)[0]:
-                    try:
-                        chunk = conn.recv(4096)
-                    except (OSError, ssl.SSLError) as exc:
-                        chunk = b""
-                        self.errors.append(type(exc).__name__)
-                    if not chunk:
-                        self.closed = time.monotonic()
-                        return
-                    self.answered = self.answered or time.monotonic()
-                    self.answer += chunk
-
-
-def header_and_form_stallers(host: str, prefix: str, cookie: str) -> list[Attacker]:
-    """Silent after part of the header, header dribbled a byte at a time, and a logged-in form POST
-    that announces 100000 bytes and stalls (an anonymous one is refused unread): one of each."""
-    return [
-        Attacker("silent", f"GET {prefix}/ HTTP/1.1\r\nHost: {host}\r\nUser-Agent: sl".encode()),
-        Attacker("dribble", b"G", dribble=f"ET {prefix}/ HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()),
-        Attacker("form body", (
-            f"POST {prefix}/upload HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n"
-            "Content-Type: multipart/form-data; boundary=b\r\n"
-            "Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
-        ).encode()),
-    ]
 
 
 def session_cookie(http: requests.Session) -> str:
