@@ -94,6 +94,18 @@ def test_pages_and_login_at_the_sub_path(site, sandbox):
     assert home.status_code == 200 and "nginx-ana" in home.text and 'action="/portal/auth/logout"' in home.text
 
 
+@pytest.mark.parametrize("method, path", [("POST", "/portal/upload"), ("PUT", "/portal/datapacks/d-1/assets/a.bin"),
+                                          ("POST", "/portal/api/datapacks")])
+def test_a_body_with_no_login_and_no_token_is_refused_by_nginx(site, method, path):
+    """nginx answers it itself (the portal's own 401 reads otherwise), so the body is never passed on
+    and gunicorn's early close cannot turn into a 502."""
+    answer = browser(site).request(method, site.url + path, data=b"x" * (4 * 1024 * 1024), timeout=10,
+                                   headers={"Content-Type": "application/octet-stream"})
+    assert answer.status_code == 401
+    assert answer.text == "Log in with repovizz2 first (nothing you sent was kept): /portal/auth/login\n"
+    assert answer.headers["Content-Type"].startswith("text/plain")
+
+
 def test_a_large_upload_streams_through_without_a_temp_file(site, sandbox):
     http = logged_in(site, sandbox, "nginx-bea")
     blob = os.urandom(UPLOAD_MIB * 1024 * 1024)
