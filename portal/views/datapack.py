@@ -273,6 +273,16 @@ def rename(datapack_id: str):
     return _back(datapack_id)
 
 
+def _with_datatype(document: dict, place: str, current, chosen: str) -> dict:
+    """With the data node's datatype as chosen: one the portal knows, or none ("") to remove it. The
+    node's own type, as stored, chosen again changes nothing (even one the portal does not know)."""
+    if chosen == current:
+        return document
+    if chosen and chosen not in {datatype_id for datatype_id, _ in current_app.extensions["datatypes"].choices()}:
+        raise EditError(f"{chosen[:80]!r} is not a datatype the portal knows")
+    return set_node_type(document, place, chosen)
+
+
 @bp.route("/<datapack_id>/nodes/edit", methods=["POST"])
 @login_required
 def edit_node(datapack_id: str):
@@ -300,16 +310,6 @@ def confirm_remove(datapack_id: str):
         node = _expected_node(item.get("structure") or {}, place, expect)
     return render_template("confirm_remove.html", item=item, datapack_id=datapack_id, node=node, place=place,
                            expect=expect, what=removal_summary(node))
-
-
-def _with_datatype(document: dict, place: str, current, chosen: str) -> dict:
-    """With the data node's datatype as chosen: one the portal knows, or none ("") to remove it. The
-    node's own type, as stored, chosen again changes nothing (even one the portal does not know)."""
-    if chosen == current:
-        return document
-    if chosen and chosen not in {datatype_id for datatype_id, _ in current_app.extensions["datatypes"].choices()}:
-        raise EditError(f"{chosen[:80]!r} is not a datatype the portal knows")
-    return set_node_type(document, place, chosen)
 
 
 @bp.route("/<datapack_id>/nodes/remove", methods=["POST"])
