@@ -29,6 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.request_class = PortalRequest
     # Every <name> in a route is one path segment, also when the value came from repovizz2.
     app.url_map.converters["default"] = app.url_map.converters["string"] = PathSegment
+    # A document keeps its keys in the order it has them (info before children), in answers and pages.
+    app.json.sort_keys = False
+    app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": False}
     app.config.update(
         SESSION_COOKIE_NAME="portal_session",
         SESSION_COOKIE_HTTPONLY=True,

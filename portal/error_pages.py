@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .access import login_url, this_page
 from .datapack_rules import walk_data_nodes
+from .datapack_summaries import newest_first, page_of_summaries
 from .forms import UploadForm
 from .repovizz2_client import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
 from .request_files import limits
@@ -67,10 +68,25 @@ def _pending_files(datapack_id: str | None) -> int | None:
     return sum(1 for node in walk_data_nodes(item["structure"]) if not node.uploaded)
 
 
+NAME_LOOKUPS = 50  # the user's newest datapacks whose names a suggested name must not take
+
+
+def _free_name(name: str) -> str:
+    """The next numbered name ("… (2)", "… (3)", …) that none of the user's newest datapacks has."""
+    try:
+        taken = {line.get("name") for line in page_of_summaries(newest_first(repovizz2().user())[:NAME_LOOKUPS])}
+    except Repovizz2Error:
+        taken = set()  # the suggestion is only a suggestion: a taken one meets the same page again
+    suggested = next_name(name)
+    while suggested in taken:
+        suggested = next_name(suggested)
+    return suggested
+
+
 def _name_taken(error: NameTaken, status: int):
     """The name is taken: say which datapack has it (and whether it waits for files), offer another name."""
     pending = _pending_files(error.existing_id)
-    suggested = next_name(error.name) if error.name else ""
+    suggested = _free_name(error.name) if error.name else ""
     if wants_json():
         return {"error": error.message, "title": error.title, "datapack_id": error.datapack_id,
                 "existing_id": error.existing_id, "existing_pending": pending, "suggested_name": suggested}, status

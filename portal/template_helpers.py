@@ -6,7 +6,7 @@ from flask import Flask, current_app
 from .api_calls import python_snippet
 from .assets import human_size
 from .datapack_rules import TreeNode, reference_id, to_json_text
-from .media_types import download_name, may_hold_numbers, preview_kind
+from .media_types import may_hold_numbers, preview_kind
 from .security import is_safe_path_segment
 from .tree_edits import container_places, node_fingerprint, removal_summary
 
@@ -53,5 +53,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(file_reference)
     app.add_template_global(datatype_of)
     app.add_template_global(datatype_choices)
-    app.add_template_global(download_name)
     app.add_template_global(python_snippet)

@@ -146,6 +146,8 @@ def create():
         return _problems_answer("The datapack has problems", invalid.problems)
     client = _recording(repovizz2())
     item = client.create_datapack(document["info"]["name"], _owner()["id"], document)
+    if client.calls is not None:
+        client.content(item["id"])  # as the notebook does: the links still to upload, before any is sent
     remember(item["id"], document, sizes_of(plan))
     return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan, document),
             "left_out": plan.left_out, **_calls(client)}, 201

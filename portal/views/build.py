@@ -140,6 +140,7 @@ def build_upload():
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return _build_page(proposal, invalid.problems, 422, step="ready")
-    result = create_and_upload(repovizz2(), session["user"], document, plan)
+    result = create_and_upload(repovizz2(), session["user"], document, plan,
+                               show_calls=current_app.config["SHOW_API_CALLS"])
     return render_template("result.html", outcome=result), 502 if result.error else 200
 

@@ -9,108 +9,20 @@ request thread. A datapack whose answer cannot be read is listed as unreadable, 
 """
 from __future__ import annotations
 
-import logging
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
-
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from ..access import current_user
-from ..datapack_rules import walk_data_nodes
-from ..repovizz2_client import Forbidden, NotAuthorized, NotFound, Repovizz2Client, Repovizz2Error, ServerError
-from ..tokens import renew_login, repovizz2, worker_clients
+from ..datapack_summaries import newest_first, page_of_summaries
+from ..tokens import repovizz2
 
 bp = Blueprint("home", __name__)
-logger = logging.getLogger(__name__)
-
-REASON_LENGTH = 120
-
-
-def summary(datapack_id: str, item: dict) -> dict:
-    """What the home page shows of one datapack: its name and how many of its files are pending."""
-    nodes = walk_data_nodes(item["structure"])
-    name = item.get("name")
-    return {
-        "id": datapack_id,
-        "name": name if isinstance(name, str) and name else datapack_id,
-        "assets": len(nodes),
-        "pending": sum(1 for node in nodes if not node.uploaded),
-    }
-
-
-def unreadable(datapack_id: str, reason: str) -> dict:
-    """The line of a datapack whose answer could not be read: its id and why."""
-    if len(reason) > REASON_LENGTH:
-        reason = reason[:REASON_LENGTH - 1] + "…"
-    return {"id": datapack_id, "unreadable": True, "reason": reason}
-
-
-def _reason(error: Repovizz2Error) -> str:
-    if isinstance(error, Forbidden):
-        return "repovizz2 says it belongs to someone else (403)"
-    if isinstance(error, NotFound):
-        return "repovizz2 does not find it (404)"
-    if isinstance(error, ServerError) and error.status and error.status >= 500:
-        return f"repovizz2 failed to answer for it ({error.status})"
-    return error.message
-
-
-def fetch_summary(clients: Callable[[], Repovizz2Client], datapack_id) -> dict:
-    """One datapack's line. Runs in a worker thread: no request context, only `clients`.
-    NotAuthorized is left to the request thread, which can renew the login."""
-    if not isinstance(datapack_id, str) or not datapack_id:
-        return unreadable(str(datapack_id), "repovizz2 listed something that is not a datapack id")
-    try:
-        return summary(datapack_id, clients().datapack(datapack_id))
-    except NotAuthorized:
-        raise
-    except Repovizz2Error as error:
-        return unreadable(datapack_id, _reason(error))
-    except Exception as error:  # a stored document the summary cannot walk
-        logger.warning("home: datapack %s cannot be summarized", datapack_id, exc_info=True)
-        return unreadable(datapack_id, f"its document cannot be read ({type(error).__name__})")
-
-
-def fetch_summaries(ids: list, clients: Callable[[], Repovizz2Client], fetches: int) -> list:
-    """The lines of `ids`, in their order, at most `fetches` at once. A datapack whose call met a
-    401 gets its NotAuthorized in place of its line."""
-    if not ids:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(fetches, len(ids))), thread_name_prefix="home-fetch") as pool:
-        futures = [pool.submit(fetch_summary, clients, datapack_id) for datapack_id in ids]
-    lines = []
-    for future in futures:
-        error = future.exception()
-        if error is not None and not isinstance(error, NotAuthorized):
-            raise error
-        lines.append(error or future.result())
-    return lines
-
-
-def page_of_summaries(ids: list) -> list[dict]:
-    """The lines of `ids`; when repovizz2 refused the token to some calls, renew it once and ask again."""
-    fetches = current_app.config["HOME_FETCHES"]
-    lines = fetch_summaries(ids, worker_clients(), fetches)
-    refused = [index for index, line in enumerate(lines) if isinstance(line, NotAuthorized)]
-    if refused:
-        renew_login()
-        again = fetch_summaries([ids[index] for index in refused], worker_clients(), fetches)
-        for index, line in zip(refused, again):
-            if isinstance(line, NotAuthorized):
-                raise line
-            lines[index] = line
-    return lines
-
 
 @bp.route("/")
 def home():
     if current_user() is None:
         return render_template("welcome.html")
     user = repovizz2().user()
-    listed = user.get("datapacks", [])
-    if not isinstance(listed, list):
-        raise ServerError("repovizz2 answered the user with a list of datapacks the portal does not know")
-    ids = listed[::-1]  # newest first: repovizz2 lists them in the order they were created
+    ids = newest_first(user)
     size = max(1, current_app.config["HOME_PAGE_SIZE"])
     pages = max(1, -(-len(ids) // size))
     page = request.args.get("page", 1, type=int)

@@ -57,7 +57,7 @@ def test_welcome_upload_result_datapack_and_home_with_javascript(page, login, us
     downloads = page.locator("a.download")
     names = [link.evaluate("a => a.textContent.replace(/\\s+/g, ' ').trim()") for link in downloads.all()]
     assert len(names) == 4 and len(set(names)) == 4, names
-    assert "Download Tone.wav" in names, names
+    assert "Download Tone" in names, names
     check(page, "the datapack page")
     open_every_edit_form(page)
     check(page, "the datapack page with its edit forms open")

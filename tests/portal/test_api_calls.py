@@ -84,7 +84,10 @@ def test_the_api_answers_its_calls_and_the_result_page_shows_them_as_reported(cl
         {"path": path, "size": len(data)} for path, data in GOOD_FILES]})
     assert created.status_code == 201
     datapack_id = created.json["datapack_id"]
-    assert [(call["method"], call["path"]) for call in created.json["api_calls"]] == [("POST", f"{API}/datapacks")]
+    here = f"{API}/datapacks/{datapack_id}"
+    # As the notebook does: create, then list the content (the links still to upload) before any file.
+    assert [(call["method"], call["path"]) for call in created.json["api_calls"]] == [
+        ("POST", f"{API}/datapacks"), ("GET", f"{here}/content")]
     reported = list(created.json["api_calls"])
     for upload in created.json["uploads"]:
         put = client.put(upload["url"], data=dict(GOOD_FILES)[upload["link"]], content_type="application/octet-stream")
@@ -93,10 +96,9 @@ def test_the_api_answers_its_calls_and_the_result_page_shows_them_as_reported(cl
         reported.append(sent)
     page = client.post(f"/datapacks/{datapack_id}/result", data={
         "document": json.dumps(DOCUMENT), "sizes": "{}", "api_calls": json.dumps(reported)}).get_data(as_text=True)
-    here = f"{API}/datapacks/{datapack_id}"
-    assert call_lines(page) == [f"POST {API}/datapacks", f"POST {here}/content/video.mp4",
+    assert call_lines(page) == [f"POST {API}/datapacks", f"GET {here}/content", f"POST {here}/content/video.mp4",
                                 f"POST {here}/content/emg%202.json", f"GET {here}/content", f"GET {here}"]
-    assert panel(page).count("(reported by your browser)") == 3
+    assert panel(page).count("(reported by your browser)") == 4
 
 
 def test_no_calls_in_the_api_answers_unless_shown(client, auth, repovizz2):

@@ -141,6 +141,9 @@ def test_download_the_json(client, auth):
     assert answer.headers["Content-Disposition"] == "attachment; filename=\"Seance 1.json\"; filename*=UTF-8''S%C3%A9ance%201.json"
     assert answer.json["info"]["name"] == "Séance 1"
     assert answer.json["children"] == document["children"]
+    # The draft carried through the page keeps the document's own key order: info first, as written.
+    assert list(json.loads(answer.get_data(as_text=True))) == ["info", "children"]
+    assert list(draft(propose(client).get_data(as_text=True))) == ["info", "children"]
 
 
 def test_ready_then_upload_the_files_chosen_again(client, auth, repovizz2):

@@ -14,7 +14,7 @@ import responses
 from portal import create_app
 from portal.repovizz2_client import Repovizz2Client
 from portal.tokens import WorkerClients
-from portal.views import home as home_view
+from portal import datapack_summaries
 from tests.portal.samples import REPOVIZZ2, USER
 
 API = f"{REPOVIZZ2}/api/v1.0"
@@ -123,7 +123,7 @@ def test_a_worker_that_touched_the_session_would_raise(app):
 
     with app.test_request_context("/"):
         flask.session["token"] = {"access_token": "x"}
-        lines = home_view.fetch_summaries(["a", "b", "c"], Touching, 3)
+        lines = datapack_summaries.fetch_summaries(["a", "b", "c"], Touching, 3)
     assert outcomes == ["no request context"] * 3
     assert [line["id"] for line in lines] == ["a", "b", "c"]
 
@@ -303,14 +303,14 @@ def test_a_datapack_repovizz2_cannot_be_reached_for_is_unreadable(client, auth, 
 def test_a_document_the_summary_cannot_walk_is_unreadable(client, auth, api, monkeypatch):
     auth.login()
     Upstream(api, ["d0", "d1"], answers={"d1": (200, item("d1", pending=1))})
-    walk = home_view.walk_data_nodes
+    walk = datapack_summaries.walk_data_nodes
 
     def deep(document):
         if document["children"][0].get("name") == "f0":  # d1's document
             raise RecursionError("too deep")
         return walk(document)
 
-    monkeypatch.setattr(home_view, "walk_data_nodes", deep)
+    monkeypatch.setattr(datapack_summaries, "walk_data_nodes", deep)
     page = client.get("/")
     assert page.status_code == 200
     assert names_in(page) == ["d0"]

@@ -154,6 +154,21 @@ def test_name_taken_offers_the_form_again_under_a_new_name(client, auth, repoviz
     assert 'value="MYO (3)"' in text
 
 
+def test_the_offered_name_is_one_the_user_does_not_have_yet(client, auth, repovizz2):
+    """"MYO" and "MYO (2)" exist: uploading "MYO" again offers "MYO (3)", not a second clash."""
+    auth.login()
+    for name in ("", "MYO (2)"):
+        client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES), "name": name},
+                    content_type="multipart/form-data")
+    assert sorted(item["name"] for item in repovizz2.datapacks.values()) == ["MYO", "MYO (2)"]
+    text = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="name"[^>]*value="MYO \(3\)"', text)
+    answer = client.post("/api/datapacks", json={"document": DOCUMENT, "files": [
+        {"path": name, "size": len(data)} for name, data in GOOD_FILES]})
+    assert answer.status_code == 409 and answer.json["suggested_name"] == "MYO (3)"
+
+
 def test_an_empty_other_name_keeps_the_documents_name(client, auth, repovizz2):
     auth.login()
     page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES), "name": "  "},
