@@ -35,17 +35,21 @@ def test_the_result_page_shows_the_calls_in_order(page, login, user, artifacts):
     calls = panel.locator("li.api-call")
     lines = [line.replace("\u00a0", " ").split() for line in calls.locator(".api-call-line").all_inner_texts()]
     here = f"/api/v1.0/datapacks/{datapack_id}"
-    # The create, then one POST per file (in the order they finished), all reported by the browser's
-    # requests; then this page's own: the content listed again and the datapack read back.
+    # The create and the content listed (its keys the links to upload), then one POST per file (in the
+    # order they finished), all reported by the browser's requests; then this page's own: the content
+    # listed again and the datapack read back.
     assert lines[0][:4] == ["POST", "/api/v1.0/datapacks", "→", "200"] and "reported" in " ".join(lines[0])
-    posted = sorted(line[1] for line in lines[1:5])
+    assert lines[1][:2] == ["GET", f"{here}/content"] and "reported" in " ".join(lines[1])
+    before = json.loads(calls.nth(1).get_by_role("region", name="Answer to call 2").inner_text())
+    assert sorted(before) == sorted(EXAMPLE_ASSETS)
+    posted = sorted(line[1] for line in lines[2:6])
     assert posted == sorted(f"{here}/content/" + link.replace("/", "%2F").replace(" ", "%20")
                             for link in EXAMPLE_ASSETS)
-    assert all(line[0] == "POST" and line[3] == "200" and "reported" in " ".join(line) for line in lines[1:5])
-    assert [line[:2] for line in lines[5:]] == [["GET", f"{here}/content"], ["GET", here]]
-    assert not any("reported" in " ".join(line) for line in lines[5:])
+    assert all(line[0] == "POST" and line[3] == "200" and "reported" in " ".join(line) for line in lines[2:6])
+    assert [line[:2] for line in lines[6:]] == [["GET", f"{here}/content"], ["GET", here]]
+    assert not any("reported" in " ".join(line) for line in lines[6:])
 
-    listing = json.loads(calls.nth(5).get_by_role("region", name="Answer to call 6").inner_text())
+    listing = json.loads(calls.nth(6).get_by_role("region", name="Answer to call 7").inner_text())
     assert len(listing) == 4 and all(key.startswith("repovizz:") for key in listing)
     snippet = panel.get_by_role("region", name="The same calls in Python").inner_text()
     assert "Bearer YOUR_ACCESS_TOKEN" in snippet and 'datapack_id = answer.json()["item"]["id"]' in snippet
