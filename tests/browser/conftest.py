@@ -51,8 +51,8 @@ def portal(sandbox, tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    # `make test` installs Debian's Chromium: its absence is a broken set-up, not a reason to skip.
+    assert os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}: run `make test-deps`"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
