@@ -3,22 +3,13 @@ a 404 (the link is no longer pending), asks the portal what is still pending, an
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references
-from tests.faulty_proxy import FaultyProxy
 from tests.live_portal import LivePortal
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def proxy(sandbox):
-    live = FaultyProxy(urlsplit(sandbox.url).port)
-    yield live
-    live.stop()
 
 
 @pytest.fixture(scope="module")

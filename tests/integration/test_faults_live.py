@@ -6,13 +6,11 @@ import os
 import re
 import sqlite3
 import time
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from sandbox.testing import LiveSandbox
-from tests.faulty_proxy import FaultyProxy
 from tests.live_portal import LivePortal, log_in
 
 DOCUMENT = ('{"info": {"name": "%s", "author": "a", "description": "", "keywords": []}, "children": ['
@@ -36,13 +34,6 @@ def finish(http, portal, datapack_id):
     token = csrf(http, f"{portal.url}/datapacks/{datapack_id}")
     return http.post(f"{portal.url}/datapacks/{datapack_id}", data={"csrf_token": token},
                      files=[("folder", ("again/small.json", b"[1, 2, 3]")), ("folder", ("again/big.bin", BIG))])
-
-
-@pytest.fixture(scope="module")
-def proxy(sandbox):
-    live = FaultyProxy(urlsplit(sandbox.url).port)
-    yield live
-    live.stop()
 
 
 @pytest.fixture(scope="module")
