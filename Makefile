@@ -3,8 +3,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
+VENDOR_STAMP := static/vendor/.copied
 
-.PHONY: install test demo test-deps bench bench-home load-hostile clean
+.PHONY: install test demo test-deps node-tools vendor bench bench-home load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(VENDOR_STAMP)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here),
 # Redis for the test of several portal hosts sharing their sessions, Node.js for the unit tests of
@@ -32,13 +33,32 @@ test-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# The npm packages of the tests (package.json: axe-core), exactly as package-lock.json pins them.
-$(NODE_STAMP): package.json package-lock.json | test-deps
+# Node.js and npm, for the browser libraries the portal serves (a fresh machine may have neither).
+node-tools:
+	@missing=""; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the browser libraries:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The npm packages (package.json: uPlot, served by the pages; axe-core, for the tests), exactly as
+# package-lock.json pins them.
+$(NODE_STAMP): package.json package-lock.json | node-tools
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# The browser libraries copied from node_modules/ into static/vendor/ (git-ignored), each with its
+# licence: the list of files per package is in scripts/vendor_static.py.
+$(VENDOR_STAMP): $(NODE_STAMP) scripts/vendor_static.py
+	python3 scripts/vendor_static.py
+	touch $(VENDOR_STAMP)
+
+vendor: $(VENDOR_STAMP)
+
 # pytest, then the Node unit tests of static/ (both run; either failing fails the target).
-test: install test-deps $(NODE_STAMP)
+test: install test-deps
 	status=0; $(PY) -m pytest -q || status=$$?; node --test tests/js/ || status=1; exit $$status
 
 demo: install
@@ -57,4 +77,4 @@ load-hostile: install test-deps
 	$(PY) benchmarks/load.py --hostile
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info node_modules
+	rm -rf $(VENV) instance build *.egg-info node_modules static/vendor
