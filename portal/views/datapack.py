@@ -23,6 +23,8 @@ from ..media_types import CONTENT_CSP, base_mime, content_disposition, download_
     safe_filename, served_type
 from ..repovizz2_client import Repovizz2Error
 from ..request_files import asset_from_storage, chosen_assets, limits
+from ..rules.timeline import timeline_of
+from ..security import is_safe_path_segment
 from ..sent_files import recall, remember
 from ..tokens import repovizz2
 from ..tree_edits import EditError, add_node, data_node, describe, free_link, node_at, node_fingerprint, put_node, \
@@ -56,6 +58,17 @@ def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), sta
 def show(datapack_id: str):
     item = repovizz2().datapack(datapack_id)
     return _page(datapack_id, item, PendingFilesForm())
+
+
+@bp.route("/<datapack_id>/timeline")
+@login_required
+def timeline(datapack_id: str):
+    """Every time-based file of the datapack on one time axis: players, waveforms, streams, events."""
+    item = readable_copy(repovizz2().datapack(datapack_id))
+    found = timeline_of(item.get("structure") or {}, current_app.extensions["datatypes"].find)
+    tracks = [track for track in found.tracks if is_safe_path_segment(track.file_id)]
+    return render_template("timeline.html", item=item, datapack_id=datapack_id, tracks=tracks,
+                           left_out=found.left_out + len(found.tracks) - len(tracks))
 
 
 @bp.route("/<datapack_id>", methods=["POST"])
@@ -297,6 +310,8 @@ def edit_node(datapack_id: str):
             edited = _with_datatype(edited, place, node.get("type"), form.datatype.data or "")
         _save(client, datapack_id, edited)
     flash(f"Saved the {describe(node_at(edited, place))} at {place}.", "ok")
+    if request.form.get("back") == "timeline":  # the datatype picker of a timeline track
+        return redirect(url_for("datapack.timeline", datapack_id=datapack_id) + f"#track-{place}")
     return _back(datapack_id, place)
 
 
