@@ -3,6 +3,7 @@
  * arrive, off the page's thread: a 100 MB file never freezes the page. Asked with {url, limit}, it
  * answers with messages:
  *   {type: "progress", received, total}                       bytes so far (total: null when unknown)
+ *   {type: "received", at}                                    every byte is in (at: ms since the epoch)
  *   {type: "rows", columns: [Float32Array…], rows, received}   the rows read since the last message
  *   {type: "done", result}                                    the reader's finish() (ok, format, labels…)
  *   {type: "failed", reason}                                  the file could not be fetched or read
@@ -64,6 +65,7 @@ async function read(url, limit) {
       posted = now;
     }
   }
+  post({ type: "received", at: performance.timeOrigin + performance.now() });  // every byte is in
   reader.push(decoder.decode());
   var result = reader.finish();
   flush(reader, received);
