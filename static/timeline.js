@@ -28,6 +28,7 @@ var AUDIO_LIMIT = 256 * 1000 * 1000;
 var EVENTS_LIMIT = 16 * 1000 * 1000;
 var LANES_FROM = 5;  // this many channels or more: one lane each, so that 8 EMG channels are told apart
 var AXIS = "#5b6670";
+var Y_AXIS_SIZE = 72;  // px: the same on every track, so that their time axes line up
 
 var root = document.getElementById("timeline");
 var timeline = {
@@ -231,6 +232,12 @@ function axisOptions() {
       return splits.map(function (value) { return secondsLabel(value, step); });
     }
   };
+}
+
+/** A y axis with nothing on it, as wide as the others, so that every track's time axis lines up. */
+function blankAxis() {
+  return { scale: "y", size: Y_AXIS_SIZE, stroke: "transparent", grid: { show: false }, ticks: { show: false },
+           splits: function () { return []; }, values: function () { return []; } };
 }
 
 /**
@@ -438,7 +445,7 @@ MediaKind.prototype.duration = function () {
 
 MediaKind.prototype.setup = function () {
   return { height: 56, series: [{ label: "span", stroke: "transparent", points: { show: false } }],
-           axes: [{ show: false, scale: "y" }], scales: { y: { auto: false, range: [0, 1] } }, empty: [[0], [null]] };
+           axes: [blankAxis()], scales: { y: { auto: false, range: [0, 1] } }, empty: [[0], [null]] };
 };
 
 MediaKind.prototype.data = function (t0, t1) {
@@ -500,7 +507,7 @@ SamplesKind.prototype.setup = function () {
     series.push({ label: this.label(c), stroke: COLORS[c % COLORS.length], width: 1.25, points: { show: false },
                   spanGaps: false });
   }
-  var axis = { scale: "y", size: 64, stroke: AXIS, font: "11px system-ui, sans-serif", grid: { stroke: "#f1f3f5" },
+  var axis = { scale: "y", size: Y_AXIS_SIZE, stroke: AXIS, font: "11px system-ui, sans-serif", grid: { stroke: "#f1f3f5" },
                ticks: { stroke: "#d8dee4", size: 4 } };
   if (this.lanes) {  // one lane per channel, named on the axis
     axis.splits = function () { return self.labelsBottomUp().map(function (_, lane) { return lane + 0.5; }); };
@@ -717,8 +724,8 @@ SamplesKind.prototype.loadAudio = function (url) {
                       units: "", range: [-1, 1] };
     self.add(channels, buffer.length);
     self.finish({ format: "audio", labels: [] });
-    track.say("waveform: " + timeText(buffer.duration) + " at " + buffer.sampleRate + " Hz, " +
-              (channels.length === 2 ? "stereo" : "mono"));
+    track.say("waveform: " + timeText(buffer.duration) + ", " + (channels.length === 2 ? "stereo" : "mono") +
+              ", decoded by the browser at " + buffer.sampleRate + " Hz");
   }).catch(function (error) {
     track.figure.setAttribute("data-state", "failed");
     track.say("No waveform: " + (error.message || "the browser could not decode it") + ".");
@@ -741,7 +748,7 @@ EventsKind.prototype.duration = function () {
 
 EventsKind.prototype.setup = function () {
   return { height: 72, series: [{ label: "events", stroke: "transparent", points: { show: false } }],
-           axes: [{ show: false, scale: "y" }], scales: { y: { auto: false, range: [0, 1] } }, empty: [[0], [null]] };
+           axes: [blankAxis()], scales: { y: { auto: false, range: [0, 1] } }, empty: [[0], [null]] };
 };
 
 EventsKind.prototype.data = function (t0, t1) {
