@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 VENDOR_STAMP := static/vendor/.copied
 
-.PHONY: install test demo test-deps node-tools vendor bench bench-home load-hostile clean
+.PHONY: install test demo test-deps node-tools vendor bench bench-home bench-timeline load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -70,6 +70,10 @@ bench: install
 
 bench-home: install
 	$(PY) benchmarks/home_page.py
+
+# The timeline in Debian's Chromium: the MYO-shaped page drawn, and a stream of a million samples x 8.
+bench-timeline: install test-deps
+	$(PY) benchmarks/timeline.py
 
 # The load script's 20 honest uploaders through nginx (docs/nginx-portal.conf) in front of gunicorn,
 # with slow and anonymous attackers at the same time (about a minute and a half; options: --help).

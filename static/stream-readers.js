@@ -35,6 +35,11 @@ function quoteless(cell) {
 
 /** A cell's number, or NaN (an empty cell, "NaN", "null" and the like are gaps). */
 export function cellNumber(cell) {
+  var value = +cell;  // the common case, fast: a plain number, maybe with spaces around it
+  if (value === value && value !== Infinity && value !== -Infinity && (value !== 0 || /\d/.test(cell)) &&
+      !/[xXbBoO]/.test(cell)) {
+    return value;
+  }
   var text = quoteless(cell);
   return NUMBER.test(text) ? Number(text) : NaN;
 }
@@ -134,18 +139,15 @@ function TableReader() {
 TableReader.prototype.push = function (text) {
   var all = this.rest + text;
   // A piece ending in "\r" may be half of a "\r\n": keep it until the next piece says.
-  var end = all.length;
-  if (all.charAt(end - 1) === "\r") end -= 1;
-  var start = 0;
-  for (var i = 0; i < end; i++) {
-    var code = all.charCodeAt(i);
-    if (code === 10 || code === 13) {
-      this.line(all.slice(start, i));
-      if (code === 13 && all.charCodeAt(i + 1) === 10) i += 1;
-      start = i + 1;
-    }
+  var held = "";
+  if (all.charCodeAt(all.length - 1) === 13) {
+    held = "\r";
+    all = all.slice(0, -1);
   }
-  this.rest = all.slice(start);
+  if (all.indexOf("\r") >= 0) all = all.replace(/\r\n?/g, "\n");
+  var lines = all.split("\n");
+  this.rest = lines.pop() + held;
+  for (var i = 0; i < lines.length; i++) this.line(lines[i]);
 };
 
 TableReader.prototype.finish = function () {
@@ -269,14 +271,30 @@ JsonRowsReader.prototype.release = function () {
   this.held = [];
 };
 
+/** Whether a character code may be part of a number (or of null, true, false). */
+function tokenCode(code) {
+  return (code >= 48 && code <= 57) || code === 45 || code === 43 || code === 46 || (code >= 97 && code <= 122) ||
+    code === 69;
+}
+
 JsonRowsReader.prototype.push = function (text) {
+  var start = -1;  // where a number starts in this piece
   for (var i = 0; i < text.length && !this.error; i++) {
-    var ch = text.charAt(i);
-    if (this.closed) {
-      if (!/\s/.test(ch)) this.fail("its JSON goes on after the closing bracket");
+    var code = text.charCodeAt(i);
+    if (tokenCode(code)) {
+      if (this.closed) return this.fail("its JSON goes on after the closing bracket");
+      if (start < 0) start = i;
       continue;
     }
-    if (ch === "[") {
+    if (start >= 0) {
+      this.token += text.slice(start, i);
+      start = -1;
+    }
+    if (code === 32 || code === 10 || code === 13 || code === 9) {
+      if (!this.number()) return;
+    } else if (this.closed) {
+      return this.fail("its JSON goes on after the closing bracket");
+    } else if (code === 91) {  // [
       if (!this.number()) return;
       this.depth += 1;
       if (this.depth === 2) {
@@ -286,27 +304,26 @@ JsonRowsReader.prototype.push = function (text) {
       } else if (this.depth > 2) {
         return this.fail("its JSON nests arrays deeper than rows of numbers");
       }
-    } else if (ch === "]") {
+    } else if (code === 93) {  // ]
       if (!this.number()) return;
       if (this.depth === 2) this.addRow(this.row);
       this.depth -= 1;
       if (this.depth === 0) this.closed = true;
       if (this.depth < 0) return this.fail("its JSON closes a bracket it never opened");
-    } else if (ch === ",") {
+    } else if (code === 44) {  // ,
       if (!this.number()) return;
-    } else if (ch === '"') {
+    } else if (code === 34) {  // "
       var close = text.indexOf('"', i + 1);
       return this.fail("its JSON holds text (\u201c" + shorten(text.slice(i + 1, close > 0 ? close : i + 40)) +
                        "\u201d) where numbers belong");
-    } else if (ch === "{") {
+    } else if (code === 123) {  // {
       return this.fail("its JSON holds objects, not rows of numbers");
-    } else if (ch === " " || ch === "\n" || ch === "\r" || ch === "\t") {
-      if (!this.number()) return;
     } else {
+      this.token += text.charAt(i);
       if (this.depth === 0) return this.fail("it is not JSON rows of numbers");
-      this.token += ch;
     }
   }
+  if (start >= 0) this.token += text.slice(start);
 };
 
 JsonRowsReader.prototype.finish = function () {
@@ -330,12 +347,97 @@ JsonRowsReader.prototype.finish = function () {
 
 JsonRowsReader.prototype.result = function () {
   if (this.error) return { ok: false, reason: this.error };
-  if (!this.columns.rows) return { ok: false, reason: "its JSON array holds no numbers" };
+  if (!this.columns.rows || !this.columns.width) return { ok: false, reason: "its JSON array holds no numbers" };
   var labels = [];
   for (var c = 0; c < this.columns.width; c++) labels.push("");
   return { ok: true, format: this.perChannel ? "json-channels" : "json-rows", header: false, labels: labels,
            timeColumn: "", times: null, droppedColumns: 0, skippedLines: 0,
            channelsCut: Math.max(0, this.columns.widest - MAX_CHANNELS) };
+};
+
+/**
+ * JSON rows read fast: each piece is cut after its last complete row and handed to the browser's own
+ * JSON.parse (ten times faster than reading character by character). Anything that is not rows of
+ * numbers is read again by JsonRowsReader, which says what is wrong.
+ */
+function FastJsonRowsReader() {
+  this.rows = new JsonRowsReader();  // keeps the rows (the first few held back) and says why a piece is wrong
+  this.columns = this.rows.columns;
+  this.pending = "";
+  this.opened = false;
+  this.error = "";
+}
+
+FastJsonRowsReader.prototype.push = function (text) {
+  if (this.error) return;
+  this.pending += text;
+  if (!this.opened) {
+    var at = this.pending.search(/\S/);
+    if (at < 0) return;
+    this.pending = this.pending.slice(at + 1);  // the outer "["
+    this.opened = true;
+  }
+  var cut = this.pending.lastIndexOf("]");
+  if (cut >= 0 && !/\S/.test(this.pending.slice(cut + 1))) cut = this.pending.lastIndexOf("]", cut - 1);  // maybe the outer "]"
+  if (cut < 0) return;
+  var piece = this.pending.slice(0, cut + 1);
+  this.pending = this.pending.slice(cut + 1);
+  this.parse(piece, "");
+};
+
+FastJsonRowsReader.prototype.parse = function (piece, closing) {
+  var body = piece.replace(/^\s*,/, "");
+  if (!/\S/.test(body)) return;
+  var items;
+  try {
+    items = JSON.parse("[" + body + "]");
+  } catch (error) {
+    return this.explain(body, closing);
+  }
+  var rows = this.rows;
+  for (var i = 0; i < items.length; i++) {
+    var item = items[i];
+    if (typeof item === "number" && !rows.nested) {
+      rows.flat = true;
+      rows.addRow([item]);
+      continue;
+    }
+    if (!Array.isArray(item) || rows.flat) return this.explain(body, closing);
+    for (var k = 0; k < item.length; k++) {
+      var value = item[k];
+      if (value === null) item[k] = NaN;
+      else if (typeof value !== "number") return this.explain(body, closing);
+    }
+    rows.nested = true;
+    rows.addRow(item);
+  }
+};
+
+/** Why a piece is not rows of numbers, in JsonRowsReader's words. */
+FastJsonRowsReader.prototype.explain = function (body, closing) {
+  var slow = new JsonRowsReader();
+  slow.push("[" + body + this.pending + closing);
+  slow.finish();
+  this.error = slow.error || "its JSON is broken";
+};
+
+FastJsonRowsReader.prototype.finish = function () {
+  if (this.error) return;
+  var rest = this.pending.replace(/\s+$/, "");
+  this.pending = "";
+  if (rest.charAt(rest.length - 1) !== "]") {
+    this.explain(rest, "");
+    if (!this.error) this.error = "its JSON ends before its closing bracket (cut short?)";
+    return;
+  }
+  this.parse(rest.slice(0, -1), "]");
+  if (this.error) return;
+  this.rows.finish();
+  this.error = this.rows.error;
+};
+
+FastJsonRowsReader.prototype.result = function () {
+  return this.error ? { ok: false, reason: this.error } : this.rows.result();
 };
 
 /* --- JSON objects (read whole: {"x": [...], "y": [...]}) --------------------------------------- */
@@ -399,7 +501,7 @@ export function createStreamReader() {
       return;
     }
     var start = text.replace(/^\uFEFF/, "").trimStart().charAt(0);
-    inner = start === "[" ? new JsonRowsReader() : start === "{" ? new JsonObjectReader() : new TableReader();
+    inner = start === "[" ? new FastJsonRowsReader() : start === "{" ? new JsonObjectReader() : new TableReader();
   }
 
   return {

@@ -149,6 +149,7 @@ test("a file that cannot be read says why", () => {
     "[1, [2]]": /mixes/,
     "[1, 2] x": /goes on after/,
     "[true]": /true\/false/,
+    "[[]]": /holds no numbers/,
     '{"hello": "world"}': /no array of numbers/,
     "{oops": /JSON is broken/,
     "RIFF\u0000\u0000\u0000WAVE": /not text/,
