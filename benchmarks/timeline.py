@@ -191,7 +191,11 @@ def measure(browser, portal_url: str, myo: str, big: str, args) -> dict:
         for key in ("cold", "warm"):
             page.goto(f"{portal_url}/datapacks/{myo}/timeline")
             page.wait_for_function(DRAWN, timeout=120_000)
-            assert page.locator("figure.track[data-state=drawn]").count() == 5
+            states = page.locator("figure.track").evaluate_all(
+                "(figures) => figures.map((f) => f.dataset.name + ': ' + f.dataset.state + ' ' + "
+                "f.querySelector('.track-status').textContent)")
+            if page.locator("figure.track[data-state=drawn]").count() != 5:
+                raise RuntimeError("not every track was drawn: " + "; ".join(states))
             results[key].append(float(page.locator("#timeline").get_attribute("data-drawn-at")))
             if args.verbose:
                 print(key, page.evaluate("""() => [...document.querySelectorAll('figure.track')].map((f) =>

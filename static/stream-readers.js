@@ -378,7 +378,9 @@ FastJsonRowsReader.prototype.push = function (text) {
     this.opened = true;
   }
   var cut = this.pending.lastIndexOf("]");
-  if (cut >= 0 && !/\S/.test(this.pending.slice(cut + 1))) cut = this.pending.lastIndexOf("]", cut - 1);  // maybe the outer "]"
+  if (cut >= 0 && !/\S/.test(this.pending.slice(cut + 1))) {  // maybe the outer "]": cut at the row before it
+    cut = cut > 0 ? this.pending.lastIndexOf("]", cut - 1) : -1;
+  }
   if (cut < 0) return;
   var piece = this.pending.slice(0, cut + 1);
   this.pending = this.pending.slice(cut + 1);
@@ -418,7 +420,7 @@ FastJsonRowsReader.prototype.explain = function (body, closing) {
   var slow = new JsonRowsReader();
   slow.push("[" + body + this.pending + closing);
   slow.finish();
-  this.error = slow.error || "its JSON is broken";
+  this.error = slow.error || "its JSON is broken near \u201c" + shorten(body.slice(0, 60)) + "\u201d";
 };
 
 FastJsonRowsReader.prototype.finish = function () {

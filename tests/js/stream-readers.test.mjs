@@ -84,6 +84,10 @@ test("JSON rows as the public example stores them, whole and in pieces", () => {
   assert.deepEqual(data.channels.map((c) => c.map((v) => Number(v.toPrecision(6)))),
                    [[0.947266, 1, -400], [-0.337891, 2, 5.5], [0.169922, 3, NaN]]);
   for (const size of [1, 5, 13]) assert.deepEqual(readInPieces(text, size).rows, 3);
+  const reader = createStreamReader();  // the whole file in one piece, then an empty one (the decoder's last)
+  reader.push(text);
+  reader.push("");
+  assert.equal(reader.finish().rows, 3);
   assert.deepEqual(read("[1, 2, 3.5, -4]").channels, [[1, 2, 3.5, -4]]);  // a flat array: one channel
 });
 
