@@ -125,6 +125,18 @@ def renderer_rss() -> int:
     return total
 
 
+def print_profile(profile: dict, top: int = 20) -> None:
+    """The functions the page's main thread spent most time in (self time), from a CDP CPU profile."""
+    nodes = {node["id"]: node for node in profile["nodes"]}
+    spent: dict[str, float] = {}
+    for sample, delta in zip(profile["samples"], profile["timeDeltas"]):
+        frame = nodes[sample]["callFrame"]
+        key = f"{frame['functionName'] or '(anonymous)'} {frame['url'].rsplit('/', 1)[-1]}:{frame['lineNumber'] + 1}"
+        spent[key] = spent.get(key, 0) + delta / 1000
+    for key, ms in sorted(spent.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {ms:8.1f} ms  {key}", file=sys.stderr)
+
+
 def median_ms(values) -> str:
     return f"{statistics.median(values):.0f} ms (min {min(values):.0f}, max {max(values):.0f})"
 
@@ -136,6 +148,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--verbose", action="store_true", help="print each track's load timings")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the page's main thread during the first cold load and print where the time went")
     parser.add_argument("--screenshot", type=Path, default=None, help="save a picture of the MYO-shaped timeline here")
     args = parser.parse_args()
 
@@ -189,8 +203,16 @@ def measure(browser, portal_url: str, myo: str, big: str, args) -> dict:
         context = browser.new_context(storage_state=state, viewport={"width": 1280, "height": 900})
         page = context.new_page()
         for key in ("cold", "warm"):
+            profiler = None
+            if args.profile and run == 0 and key == "cold":
+                profiler = context.new_cdp_session(page)
+                profiler.send("Profiler.enable")
+                profiler.send("Profiler.start")
             page.goto(f"{portal_url}/datapacks/{myo}/timeline")
             page.wait_for_function(DRAWN, timeout=120_000)
+            if profiler is not None:
+                print_profile(profiler.send("Profiler.stop")["profile"])
+                profiler.detach()
             states = page.locator("figure.track").evaluate_all(
                 "(figures) => figures.map((f) => f.dataset.name + ': ' + f.dataset.state + ' ' + "
                 "f.querySelector('.track-status').textContent)")

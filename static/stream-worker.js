@@ -4,7 +4,7 @@
  * answers with messages:
  *   {type: "progress", received, total}                       bytes so far (total: null when unknown)
  *   {type: "received", at}                                    every byte is in (at: ms since the epoch)
- *   {type: "rows", columns: [Float32Array…], rows, received}   the rows read since the last message
+ *   {type: "rows", columns: [Float32Array…], rows, received, at}  the rows read since the last message
  *   {type: "done", result}                                    the reader's finish() (ok, format, labels…)
  *   {type: "failed", reason}                                  the file could not be fetched or read
  * The columns' buffers are transferred, not copied.
@@ -19,7 +19,8 @@ function post(message, columns) {
 
 function flush(reader, received) {
   for (var part = reader.take(); part; part = reader.take()) {
-    post({ type: "rows", columns: part.columns, rows: part.rows, received: received }, part.columns);
+    post({ type: "rows", columns: part.columns, rows: part.rows, received: received,
+           at: performance.timeOrigin + performance.now() }, part.columns);
   }
 }
 

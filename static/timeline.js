@@ -63,7 +63,8 @@ function mediaDuration() {
   return longest || null;
 }
 
-function refreshBounds() {
+/** The axis's end (the longest track) and the view within it; every track redrawn when they changed. */
+function refreshBounds(quiet) {
   var end = 0;
   timeline.tracks.forEach(function (track) {
     var duration = track.duration();
@@ -71,9 +72,35 @@ function refreshBounds() {
   });
   end = end || 1;
   var was = timeline.end;
+  var view = timeline.view;
   timeline.end = end;
-  if (!timeline.zoomedByUser || timeline.view[1] > end) setView([0, end], true);
-  else if (end !== was) setView(timeline.view, true);
+  if (!timeline.zoomedByUser || view[1] > end) view = [0, end];
+  var changed = end !== was || view[0] !== timeline.view[0] || view[1] !== timeline.view[1];
+  if (changed && quiet) {
+    timeline.view = view;
+    showViewText();
+  } else if (changed) {
+    setView(view, true);
+  }
+  return changed;
+}
+
+/* Rows arriving from several workers at once are drawn once per frame, not once per message. */
+var dirty = new Set();
+var frameAsked = false;
+var viewMoved = false;  // the view changed without a redraw of every track: the next frame does it
+
+function drawSoon(track) {
+  dirty.add(track);
+  if (frameAsked) return;
+  frameAsked = true;
+  requestAnimationFrame(function () {
+    frameAsked = false;
+    var tracks = refreshBounds(true) || viewMoved ? timeline.tracks : Array.from(dirty);
+    viewMoved = false;
+    dirty.clear();
+    tracks.forEach(function (each) { each.draw(); });
+  });
 }
 
 function showViewText() {
@@ -633,6 +660,8 @@ SamplesKind.prototype.loadStream = function (url) {
       stats.allBytes = message.at - performance.timeOrigin;
     } else if (message.type === "rows") {
       if (!stats.firstBytes) stats.firstBytes = now();
+      if (!stats.firstRowsRead) stats.firstRowsRead = message.at - performance.timeOrigin;
+      stats.lastRowsRead = message.at - performance.timeOrigin;
       self.add(message.columns, message.rows);
       if (!stats.firstDraw) stats.firstDraw = now();
     } else if (message.type === "done") {
@@ -659,11 +688,11 @@ SamplesKind.prototype.add = function (columns, rows) {
   this.store.append(columns, rows);
   this.track.figure.setAttribute("data-rows", String(this.store.length));
   if (first) {
-    this.track.build();
+    viewMoved = refreshBounds(true) || viewMoved;
+    this.track.build();  // drawn at once: the first rows show as soon as they are read
     this.channelList();
   }
-  refreshBounds();
-  if (!first) this.track.draw();
+  drawSoon(this.track);
 };
 
 SamplesKind.prototype.finish = function (result) {

@@ -20,6 +20,7 @@ ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
 GYROSCOPE = "35524338-dec5-40ca-a099-1fff42fb5460"  # the public example types Orientation with it too
 EMG = "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"
 AUDIO = "48e3b5d2-c34c-459c-9a2d-0756c20d80de"
+DRUMS = "68cd3fb2-6f76-4790-b432-c9c49ebaffee"  # drum note annotations: sparse (onset, offset, label)
 UNKNOWN = "0f0e0d0c-0b0a-4908-8706-050403020100"
 RATE = 200
 SECONDS = 6
@@ -141,7 +142,7 @@ def test_the_video_and_four_sensor_tracks_share_one_axis_and_one_cursor(page, lo
 def stored_shape(sandbox, user) -> str:
     """A datapack written straight into the sandbox as the real server stores one: mime only in meta,
     sensor nodes with neither, headerless CSV with CRLF and bare CR line ends, a type id the portal
-    does not know; its id."""
+    does not know, drum notes of a sparse datatype; its id."""
     api = requests.Session()
     api.headers["Authorization"] = "Bearer " + sandbox.issue_token(user)
     owner = api.get(f"{sandbox.url}/api/v1.0/user").json()["id"]
@@ -154,6 +155,7 @@ def stored_shape(sandbox, user) -> str:
          "meta": {"mime": "audio/x-wav; charset=binary"}},
         {"class": "data", "name": "EMG", "text": "", "link": "emg", "type": EMG},
         {"class": "data", "name": "Pressure", "text": "", "link": "pressure", "type": UNKNOWN},
+        {"class": "data", "name": "Drums", "text": "", "link": "drums", "type": DRUMS},
     ]}
     created = api.post(f"{sandbox.url}/api/v1.0/datapacks", json={"name": "Stored shape", "owner": owner,
                                                                    "structure": structure})
@@ -161,7 +163,8 @@ def stored_shape(sandbox, user) -> str:
     datapack_id = created.json()["item"]["id"]
     emg = "\r\n".join(",".join(str(int(20 * math.sin(i / (3 + c)))) for c in range(8)) for i in range(400)) + "\r\n"
     pressure = "\r".join(f"{i % 17}" for i in range(300))
-    for link, data in (("audio.wav", wave), ("emg", emg.encode()), ("pressure", pressure.encode())):
+    drums = b"0.20,0.35,kick\n0.90,1.10,snare\n1.50,1.60,hihat\n"
+    for link, data in (("audio.wav", wave), ("emg", emg.encode()), ("pressure", pressure.encode()), ("drums", drums)):
         sent = api.post(f"{sandbox.url}/api/v1.0/datapacks/{datapack_id}/content/{link}", files={"file": (link, data)})
         assert sent.status_code == 200, sent.text
     return datapack_id
@@ -171,7 +174,7 @@ def test_a_datapack_stored_with_meta_mime_headerless_csv_and_an_unknown_type_is_
     datapack_id = stored_shape(sandbox, user)
     login(page, user, next_path=f"/datapacks/{datapack_id}/timeline")
     page.wait_for_selector("#timeline[data-state=drawn]")
-    assert page.locator("figure.track[data-state=drawn]").count() == 3
+    assert page.locator("figure.track[data-state=drawn]").count() == 4
     assert track(page, "Audio").locator("audio").count() == 1
     assert "waveform: 2 s, mono, decoded by the browser" in track(page, "Audio").locator(".track-status").inner_text()
     emg = track(page, "EMG")
@@ -183,6 +186,11 @@ def test_a_datapack_stored_with_meta_mime_headerless_csv_and_an_unknown_type_is_
     page.wait_for_function("() => document.querySelector('figure.track[data-name=Pressure]').dataset.timing === 'stretched'")
     assert "its datatype is unknown to the portal" in pressure.locator(".track-status").inner_text()
     assert pressure.get_by_label("Its datatype").input_value() == UNKNOWN
+    # The drum notes: marked spans on the same axis, the one under the cursor read out.
+    drums = track(page, "Drums")
+    assert drums.get_attribute("data-events") == "3"
+    page.mouse.click(*x_of(page, "Drums", 1.0))
+    assert drums.locator(".track-events-readout").inner_text() == "snare (0.9 s – 1.1 s)"
     assert len(views(page)) == 1
 
 
