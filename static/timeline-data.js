@@ -93,6 +93,13 @@ SampleStore.prototype.extremes = function (channel, from, to) {
   var low = Infinity;
   var high = -Infinity;
   var i = from;
+  if (to - from < FANOUT * 2) {  // a few samples: no block can help
+    for (; i < to; i++) {
+      if (data[i] < low) low = data[i];
+      if (data[i] > high) high = data[i];
+    }
+    return [low, high];
+  }
   while (i < to) {
     var used = false;
     for (var k = this.levels.length - 1; k >= 0; k--) {
@@ -115,6 +122,27 @@ SampleStore.prototype.extremes = function (channel, from, to) {
     }
   }
   return [low, high];
+};
+
+/** [min, max] of one channel over whole blocks [fromBlock, toBlock) of one level of the pyramid. */
+SampleStore.prototype.blockExtremes = function (level, channel, fromBlock, toBlock) {
+  var mins = level.min[channel];
+  var maxs = level.max[channel];
+  var low = Infinity;
+  var high = -Infinity;
+  for (var b = fromBlock; b < toBlock; b++) {
+    if (mins[b] < low) low = mins[b];
+    if (maxs[b] > high) high = maxs[b];
+  }
+  return [low, high];
+};
+
+/** The coarsest level of the pyramid whose blocks are no longer than `samples`, or null. */
+SampleStore.prototype.levelFor = function (samples) {
+  for (var k = this.levels.length - 1; k >= 0; k--) {
+    if (this.levels[k].size <= samples && this.levels[k].count > 0) return this.levels[k];
+  }
+  return null;
 };
 
 /**
@@ -151,13 +179,19 @@ export function visibleData(store, rate, t0, t1, columns) {
   } else {
     var width = Math.max(1, Math.round(columns));
     var step = (last - first) / width;
+    // Inner column edges snapped to the blocks of one level: a column's extremes are then those of
+    // fewer than FANOUT whole blocks (the edges move by less than a column; no sample is skipped).
+    var level = store.levelFor(step);
+    var size = level ? level.size : 1;
+    var blocked = level ? level.count * size : 0;
     for (var column = 0; column < width; column++) {
-      var from = first + Math.floor(column * step);
-      var to = first + Math.floor((column + 1) * step);
+      var from = column === 0 ? first : Math.round((first + Math.floor(column * step)) / size) * size;
+      var to = column === width - 1 ? last : Math.round((first + Math.floor((column + 1) * step)) / size) * size;
       if (to <= from) continue;
+      var whole = level && from % size === 0 && to % size === 0 && to <= blocked;
       xs.push(from / rate, (from + to) / 2 / rate);
       for (c = 0; c < ys.length; c++) {
-        var pair = store.extremes(c, from, to);
+        var pair = whole ? store.blockExtremes(level, c, from / size, to / size) : store.extremes(c, from, to);
         if (pair[0] === Infinity) {
           ys[c].push(null, null);
           continue;

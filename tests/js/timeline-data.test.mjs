@@ -50,6 +50,21 @@ test("zoomed out: two points per pixel column, min and max, peaks kept", () => {
   assert.equal(shown.high, 9);
 });
 
+test("zoomed out, every column's extremes are those of its own samples, and the columns cover the range", () => {
+  const values = noise(300001, 3);
+  const store = new SampleStore(1);
+  store.append([values], values.length);
+  for (const [t0, t1, columns] of [[0, 1500, 700], [12.34, 987.6, 1001], [100, 160, 333]]) {
+    const shown = visibleData(store, 200, t0, t1, columns);
+    const xs = shown.data[0];
+    for (let k = 0; k < xs.length; k += 2) {
+      const from = Math.round(xs[k] * 200);
+      const to = k + 2 < xs.length ? Math.round(xs[k + 2] * 200) : Math.min(values.length, Math.ceil(t1 * 200) + 2);
+      assert.deepEqual([shown.data[1][k], shown.data[1][k + 1]], scan(values, from, to), `${t0}–${t1}, column ${k / 2}`);
+    }
+  }
+});
+
 test("zoomed in: every sample of the visible range, gaps as null", () => {
   const store = new SampleStore(2);
   store.append([Float32Array.from([0, 1, 2, 3, 4, 5]), Float32Array.from([5, NaN, 3, 2, 1, 0])], 6);
