@@ -6,12 +6,12 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from werkzeug.exceptions import BadRequest
 
 from ..access import login_required
-from ..assets import is_ignored
+from ..assets import document_paths, is_ignored
 from ..datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, nesting_problem, strict_json, to_json_text, \
     tree_depth, upload_problems, walk_nodes
 from ..document_builder import Proposal, apply_action, apply_edits, propose
 from ..media_types import content_disposition, safe_filename
-from ..request_files import chosen_assets, chosen_files, limits
+from ..request_files import asset_from_storage, chosen_assets, chosen_files, limits
 from ..tokens import repovizz2
 from ..upload_pipeline import create_and_upload, plan_upload
 
@@ -30,8 +30,9 @@ def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200
                            step=step if document else "choose", limits=limits(), username=_username()), status
 
 
-def _chosen_paths() -> list[tuple[str, str]]:
-    """(path, type) of what step 1 chose: described by the script (``files_json``), or the files themselves."""
+def _chosen_paths() -> tuple[list[tuple[str, str]], set[str]]:
+    """(path, type) of what step 1 chose, and the paths of the datapack documents among them: described
+    by the script (``files_json``, a document marked ``"document": true``), or the files themselves."""
     described = request.form.get("files_json")
     if described:
         try:
@@ -40,9 +41,13 @@ def _chosen_paths() -> list[tuple[str, str]]:
             raise BadRequest(f"The list of files was not readable (it {refused.reason}): choose them again.") from None
         if not isinstance(items, list):
             raise BadRequest("The list of files was not readable: choose them again.")
-        return [(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items
-                if isinstance(item, dict)]
-    return [(storage.filename or "", storage.mimetype or "") for storage in chosen_files("files", "folder")]
+        items = [item for item in items if isinstance(item, dict)]
+        return ([(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items],
+                {str(item.get("path", "")) for item in items if item.get("document") is True})
+    storages = chosen_files("files", "folder")
+    documents = document_paths([asset_from_storage(storage) for storage in storages],
+                               current_app.config["MAX_JSON_KB"] * 1024)
+    return [(storage.filename or "", storage.mimetype or "") for storage in storages], documents
 
 
 def _info_fields() -> dict:
@@ -85,8 +90,8 @@ def build():
 def build_step():
     """Step 1 (propose from the chosen files) or an edit of the draft (apply, move, drop, get ready)."""
     if request.form.get("step") != "edit":
-        paths = _chosen_paths()
-        proposal = propose(paths, _info_fields(), default_author=_username())
+        paths, documents = _chosen_paths()
+        proposal = propose(paths, _info_fields(), default_author=_username(), documents=documents)
         problems = [problem for problem in upload_problems(proposal.document) if problem.place.startswith("info")]
         if not proposal.document["children"]:
             problems.append("choose some files or a folder: none could be used")
