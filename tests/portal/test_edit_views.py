@@ -641,3 +641,10 @@ def test_a_confirmation_for_a_node_that_is_not_there_changes_nothing(client, aut
 def test_the_confirmation_needs_login(client, repovizz2, datapack_id):
     answer = client.get(f"/datapacks/{datapack_id}/nodes/remove", query_string={"place": "children[0]", "expect": "x"})
     assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+
+
+def test_the_trees_container_marker_is_hidden_from_screen_readers(client, auth, repovizz2, datapack_id):
+    auth.login()
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    tree = page[page.index('<ul class="tree">'):page.index("</ul>", page.index('<ul class="tree">'))]
+    assert tree.count("▸") == tree.count('<span class="marker" aria-hidden="true">▸</span> <strong>IMU</strong>') == 1
