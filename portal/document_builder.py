@@ -39,6 +39,7 @@ class Proposal:
     document: dict
     folder: str = ""
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    channels: dict[str, int] = field(default_factory=dict)  # link -> channels of a numeric stream, when read
 
 
 def readable_name(filename: str, *, strip_extension: bool = True) -> str:
@@ -148,10 +149,13 @@ def _natural(text: str) -> tuple:
 
 
 def propose(paths_and_types: Iterable[tuple[str, str]], info: Mapping | None = None, *,
-            default_author: str = "", documents: Collection[str] = ()) -> Proposal:
+            default_author: str = "", documents: Collection[str] = (),
+            channels: Mapping[str, int] | None = None) -> Proposal:
     """The proposed document for these files, with what was skipped and why; the paths in `documents`
-    (datapack documents found among the files) are never data nodes."""
+    (datapack documents found among the files) are never data nodes; `channels` (by path) are kept by link."""
     kept, skipped = _usable(paths_and_types, documents)
+    counted = {_composed(path): count for path, count in (channels or {}).items()}
+    by_link: dict[str, int] = {}
     folder = _common_folder([path for path, _ in kept])
     tree: dict = {"folders": {}, "files": []}
     for path, mime in kept:
@@ -170,12 +174,14 @@ def propose(paths_and_types: Iterable[tuple[str, str]], info: Mapping | None = N
         for name in folders:
             here = here["folders"].setdefault(name, {"folders": {}, "files": []})
         here["files"].append((filename, link, guess_mime(path, mime)))
+        if path in counted:
+            by_link[link] = counted[path]
     document = {
         "info": make_info(info, default_name=readable_name(folder, strip_extension=False) if folder else DEFAULT_NAME,
                           default_author=default_author),
         "children": _nodes(tree),
     }
-    return Proposal(document, folder, skipped)
+    return Proposal(document, folder, skipped, by_link)
 
 
 def _nodes(tree: dict) -> list[dict]:

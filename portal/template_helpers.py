@@ -38,18 +38,18 @@ def datatype_choices() -> list[tuple[str, str]]:
     return current_app.extensions["datatypes"].choices()
 
 
-def datatype_suggestion(node) -> dict | None:
+def datatype_suggestion(node, channels: int | None = None) -> dict | None:
     """What the datatype picker of a data node the portal cannot read yet (no type, or one it does not
     know) offers: the names and media type the browser refines with the file's channels, and the
-    datatype they suggest (``suggested``: id, name, reason) if the portal knows it. None for a node
-    already typed with a known datatype."""
+    datatype they (and `channels`, when counted) suggest (``suggested``: id, name, reason) if the
+    portal knows it. None for a node already typed with a known datatype."""
     if not isinstance(node, dict) or node.get("class") != "data" or datatype_of(node) is not None:
         return None
     names = [value for value in (node.get("link"), node.get("name"))
              if isinstance(value, str) and value and not value.startswith(UPLOADED)]
     mime = node_mime(node)
     offer = {"names": names, "mime": mime, "suggested": None}
-    suggestion = suggest_datatype(*names, mime=mime)
+    suggestion = suggest_datatype(*names, mime=mime, channels=channels)
     datatype = current_app.extensions["datatypes"].find(suggestion.datatype_id) if suggestion else None
     if datatype is not None:
         offer["suggested"] = {"id": datatype.id, "name": datatype.name, "reason": suggestion.reason}

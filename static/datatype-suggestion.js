@@ -26,7 +26,7 @@ const MAX_ROWS = 5;  // rows of a file's start that must agree on their number o
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const FIRST_JSON_ROW = /^\[\s*\[([^[\]]*)\]/;
 
-/** How many bytes of a file's start are read to count its channels. */
+/** How many bytes of a file's start are read to count its channels (as HEAD_BYTES). */
 export const HEAD_BYTES = 16 * 1024;
 
 /** The words of a name, lower case: "myoEMG_2.csv" -> ["myo", "emg", "csv"]. */

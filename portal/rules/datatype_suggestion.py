@@ -29,6 +29,7 @@ NAMED = (
 )
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".ogv", ".mpg", ".mpeg")
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".oga", ".flac", ".m4a", ".aac", ".opus", ".aif", ".aiff")
+HEAD_BYTES = 16 * 1024  # how much of a file's start is read to count its channels
 UPLOADED = "repovizz:"
 MAX_ROWS = 5  # rows of a file's start that must agree on their number of channels
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")

@@ -111,6 +111,12 @@ def test_a_datapack_document_among_the_files_is_no_data_node(documents):
                                                        "with its files as they are, use Upload)")]
 
 
+def test_channels_counted_by_path_are_kept_by_link():
+    proposal = propose([("pack/emg 2.csv", ""), ("pack/a/acc.json", ""), ("pack/notes.txt", "")],
+                       channels={"pack/emg 2.csv": 8, "pack/./a/acc.json": 3, "elsewhere.csv": 2})
+    assert proposal.channels == {"emg 2.csv": 8, "a/acc.json": 3}
+
+
 def test_too_deep_folders_are_folded_into_the_last_container():
     path = "/".join(f"f{i}" for i in range(60)) + "/leaf.json"
     document = propose_document([(path, "")])

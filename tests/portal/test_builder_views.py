@@ -256,3 +256,32 @@ def test_a_node_typed_with_a_known_datatype_gets_no_suggestion(client, auth):
     page = client.post("/build", data=editor_form(document, action="apply")).get_data(as_text=True)
     assert suggestion_note(page, "children[0]") is None
     assert 'aria-describedby="type-children[0]-suggestion"' not in page
+
+
+HEADERLESS_EMG = b"".join(b"-1,1,0,-1,-1,-1,1,1\n" for _ in range(20))
+
+
+def test_without_javascript_the_portal_counts_the_channels_and_keeps_them_through_edits(client, auth):
+    auth.login()
+    pairs = [("pack/recording.csv", HEADERLESS_EMG), ("pack/acc.json", b"[[1, 2, 3, 4]]")]
+    page = client.post("/build", data={"step": "propose", "folder": folder(pairs)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    document = draft(page)
+    places = {node.link: node.place for node in walk_data_nodes(document)}
+    assert suggestion_note(page, places["recording.csv"]) == "Suggested: MYO 8-channel EMG (it has 8 channels)."
+    assert suggestion_note(page, places["acc.json"]) == ""  # named like an accelerometer, but 4 channels
+    carried = html.unescape(re.search(r"name=\"channels\" value='([^']*)'", page).group(1))
+    assert json.loads(carried) == {"recording.csv": 8, "acc.json": 4}
+    page = client.post("/build", data=editor_form(document, channels=carried, action="apply")).get_data(as_text=True)
+    assert suggestion_note(page, places["recording.csv"]) == "Suggested: MYO 8-channel EMG (it has 8 channels)."
+
+
+@pytest.mark.parametrize("carried", ['{"recording.csv": true}', '{"recording.csv": 8.0}', '{"recording.csv": 100000}',
+                                     '{"recording.csv": -8}', "[8]", "{not json", '"8"', "", "NaN"])
+def test_damaged_channel_counts_only_lose_the_suggestion(client, auth, carried):
+    auth.login()
+    document = {"info": {"name": "P", "author": "a", "description": "", "keywords": []},
+                "children": [{"class": "data", "name": "Recording", "text": "", "link": "recording.csv"}]}
+    answer = client.post("/build", data=editor_form(document, channels=carried, action="apply"))
+    assert answer.status_code == 200
+    assert suggestion_note(answer.get_data(as_text=True), "children[0]") == ""
