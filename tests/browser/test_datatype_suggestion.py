@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from tests.browser.test_datapack_page import upload
+
 pytestmark = pytest.mark.browser
 
 EMG = "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"
@@ -50,3 +52,17 @@ def test_the_builder_suggests_from_content_and_the_user_confirms(page, login, us
     assert page.locator("[id='node-children[1]'] .box-datatype").inner_text() == "MYO 8-channel EMG"
     assert page.locator("[id='type-children[1]-suggestion']").count() == 0
     assert page.locator("[id='type-children[0]']").input_value() == ""  # the other suggestion still waits
+
+
+def test_the_node_editor_reads_the_stored_files_start_when_opened(page, login, user, portal):
+    login(page, user)
+    document = {"info": {"name": "Stored EMG", "author": user, "description": "", "keywords": []},
+                "children": [{"class": "data", "name": "Stream", "text": "", "link": "stream.txt"}]}
+    datapack_id = upload(page, portal, document, {"stream.txt": b"-1,1,0,-1,-1,-1,1,1\r\n" * 3000})
+    page.goto(f"{portal.url}/datapacks/{datapack_id}")
+    note = page.locator("[id='datatype-children[0]-suggestion']")
+    assert note.inner_text() == ""  # the name says nothing; the file is read only once the editor opens
+    page.locator("[id='node-children[0]'] .box-edit summary").click()
+    page.wait_for_function("() => document.querySelector(\"[id='datatype-children[0]-suggestion']\").dataset.channels")
+    assert note.inner_text() == "Suggested: MYO 8-channel EMG (it has 8 channels). Use suggestion"
+    assert page.locator("[id='datatype-children[0]']").input_value() == ""
