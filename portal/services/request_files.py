@@ -8,9 +8,9 @@ import os
 from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
-from .assets import Asset, Limits
-from .config import MIB
-from .datapack_rules import normalize_path
+from ..rules.assets import Asset, Limits
+from ..rules.config import MIB
+from ..rules.datapack_rules import normalize_path
 
 
 def limits() -> Limits:
