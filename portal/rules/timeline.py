@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..datapack_rules import TreeNode, reference_id, walk_data_nodes
-from ..media_types import may_hold_numbers, preview_kind
+from .datapack_rules import TreeNode, reference_id, walk_data_nodes
+from .media_types import may_hold_numbers, preview_kind
 
 MAX_TRACKS = 64  # a stored tree may hold thousands of files: the page draws this many and says so
 
@@ -63,6 +63,9 @@ def _kind(node: TreeNode, datatype) -> str:
         return shown
     if shown == "image":
         return ""
+    media = getattr(datatype, "media", "")
+    if media in ("video", "audio"):  # a datatype of things to play (Video): played even with no media type
+        return media
     if datatype is not None:
         return "events" if datatype.kind == "sparse" else "stream"
     if shown == "chart" or may_hold_numbers(mime):

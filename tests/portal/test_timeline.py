@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from portal.datatype_catalog import BUILT_IN_DIR, load_catalog
+from portal.rules.datatype_catalog import BUILT_IN_DIR, load_catalog
 from portal.rules.timeline import MAX_TRACKS, timeline_of
 from tests.portal.samples import assert_csp_clean, structure
 
@@ -116,7 +116,7 @@ def test_a_datapack_with_nothing_timed_says_so(client, auth, repovizz2, stored_i
 
 
 def _pick(client, repovizz2, datapack_id, **extra):
-    from portal.tree_edits import node_at, node_fingerprint
+    from portal.rules.tree_edits import node_at, node_fingerprint
     place = "children[1].children[2]"
     return client.post(f"/datapacks/{datapack_id}/nodes/edit", data={
         "place": place, "expect": node_fingerprint(node_at(structure(repovizz2, datapack_id), place)),
