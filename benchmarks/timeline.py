@@ -187,8 +187,8 @@ def main() -> None:
         print(f"  {label}: {median_ms(results[key])}")
     print(f"  zoom or pan redraw (median of {len(results['redraw'])}): {statistics.median(results['redraw']):.1f} ms "
           f"(90th percentile {sorted(results['redraw'])[int(0.9 * len(results['redraw']))]:.1f} ms)")
-    print(f"  page memory with it loaded: JS heap {results['heap'] / 1e6:.0f} MB, "
-          f"renderer processes {results['rss'] / 1e6:.0f} MB resident")
+    print(f"  page memory with it loaded: the stream's samples and pyramid {results['bytes'] / 1e6:.0f} MB, "
+          f"JS heap {results['heap'] / 1e6:.0f} MB, renderer processes {results['rss'] / 1e6:.0f} MB resident")
 
 
 def measure(browser, portal_url: str, myo: str, big: str, args) -> dict:
@@ -228,7 +228,7 @@ def measure(browser, portal_url: str, myo: str, big: str, args) -> dict:
             page.locator("figure.track[data-name=EMG] .track-plot").focus()
             page.keyboard.press("End")
             page.keyboard.press("Home")
-            for _ in range(30):
+            for _ in range(4):  # a tenth of the view each: the cursor about 14 s in
                 page.keyboard.press("Shift+ArrowRight")
             args.screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.screenshot), full_page=True)
@@ -247,6 +247,7 @@ def measure(browser, portal_url: str, myo: str, big: str, args) -> dict:
         results["first_draw"].append(stats["firstDraw"] - stats["firstBytes"])
         results["whole_after_bytes"].append(stats["done"] - stats["allBytes"])
         results["load"].append(stats["done"])
+        results["bytes"] = int(figure.get_attribute("data-bytes"))
         if run == 0:
             results["redraw"] = page.evaluate("""() => {
                 const times = [];

@@ -31,6 +31,15 @@ function grown(array, capacity) {
   return bigger;
 }
 
+/** Bytes held: the samples (with room to grow) and the pyramid. */
+SampleStore.prototype.bytes = function () {
+  var total = this.capacity * 4 * this.channels.length;
+  this.levels.forEach(function (level) {
+    level.min.forEach(function (array) { total += 2 * array.byteLength; });
+  });
+  return total;
+};
+
 /** Append `rows` samples: one Float32Array (or array) per channel. */
 SampleStore.prototype.append = function (columns, rows) {
   var needed = this.length + rows;
@@ -253,10 +262,13 @@ export function numberLabel(value) {
   return size !== 0 && (size >= 1e5 || size < 1e-3) ? value.toExponential(2) : String(Number(value.toPrecision(3)));
 }
 
-/** An axis tick in seconds, as precise as the step between ticks needs: "12 s", "12.5 s", "1:05" past a minute. */
-export function secondsLabel(seconds, step) {
+/**
+ * An axis tick in seconds, as precise as the step between ticks needs: "12 s", "12.5 s", "1:05" past a
+ * minute; with `clock`, every whole-second tick as minutes:seconds ("0:45", "1:05"), so one axis reads alike.
+ */
+export function secondsLabel(seconds, step, clock) {
   var decimals = step > 0 && step < 1 ? Math.min(6, Math.ceil(-Math.log10(step) - 1e-9)) : 0;
-  if (seconds >= 60 && (!step || step >= 1)) {
+  if ((seconds >= 60 || clock) && (!step || step >= 1)) {
     var minutes = Math.floor(seconds / 60);
     var rest = Math.round(seconds - 60 * minutes);
     if (rest === 60) { minutes += 1; rest = 0; }

@@ -135,6 +135,7 @@ function seek(t) {
   timeline.media.forEach(function (media) {
     if (isFinite(media.duration)) media.currentTime = Math.min(t, media.duration);
     else if (media.readyState >= 1) media.currentTime = t;
+    media.timelineAsked = media.currentTime;  // its "seeked" event is this seek's, not the user's
   });
   timeline.syncing = false;
   setCursor(t);
@@ -233,13 +234,13 @@ function watchMedia(media) {
     setCursor(media.currentTime);
   });
   media.addEventListener("ended", showPlaying);
-  media.addEventListener("seeked", function () {
-    if (timeline.syncing || playing() && playing() !== media) return;
-    if (Math.abs(media.currentTime - timeline.cursor) > 1e-3 && media.currentTime < media.duration - 1e-3) {
+  media.addEventListener("seeked", function () {  // the player's own controls: the cursor follows
+    if (timeline.syncing || media.seeking || playing() && playing() !== media) return;
+    if (media.timelineAsked !== undefined && Math.abs(media.currentTime - media.timelineAsked) < 1e-3) return;
+    media.timelineAsked = undefined;
+    if (Math.abs(media.currentTime - timeline.cursor) > 1e-3) {
       setCursor(media.currentTime);
       follow();
-    } else if (Math.abs(media.currentTime - timeline.cursor) > 1e-3 && timeline.cursor <= media.duration) {
-      setCursor(media.currentTime);
     }
   });
 }
@@ -256,7 +257,8 @@ function axisOptions() {
     grid: { stroke: "#eef1f4", width: 1 },
     ticks: { stroke: "#d8dee4", width: 1, size: 4 },
     values: function (plot, splits, axisIndex, space, step) {
-      return splits.map(function (value) { return secondsLabel(value, step); });
+      var clock = splits.length > 0 && splits[splits.length - 1] >= 60;
+      return splits.map(function (value) { return secondsLabel(value, step, clock); });
     }
   };
 }
@@ -687,6 +689,7 @@ SamplesKind.prototype.add = function (columns, rows) {
   if (first) this.store = new SampleStore(columns.length);
   this.store.append(columns, rows);
   this.track.figure.setAttribute("data-rows", String(this.store.length));
+  this.track.figure.setAttribute("data-bytes", String(this.store.bytes()));
   if (first) {
     viewMoved = refreshBounds(true) || viewMoved;
     this.track.build();  // drawn at once: the first rows show as soon as they are read

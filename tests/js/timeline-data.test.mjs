@@ -96,6 +96,8 @@ test("labels, the sample under the cursor and the events under it", () => {
   assert.equal(secondsLabel(2.5, 0.5), "2.5 s");
   assert.equal(secondsLabel(0.25, 0.05), "0.25 s");
   assert.equal(secondsLabel(65, 5), "1:05");
+  assert.equal(secondsLabel(45, 5, true), "0:45");  // an axis reaching past a minute reads alike
+  assert.equal(secondsLabel(45.5, 0.5, true), "45.5 s");
   assert.equal(timeText(41.6), "41.6 s");
   assert.equal(timeText(71.6), "1 min 11.6 s");
   assert.equal(timeText(125.25), "2 min 5.3 s");

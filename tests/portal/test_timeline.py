@@ -43,6 +43,7 @@ STORED = {"info": {"name": "MYO_various", "author": "x", "description": "", "key
     {"class": "data", "name": "Video", "text": "", "link": ref(7), "type": "e44ab9c4-a1b5-4474-b806-ece64555ef2b",
      "meta": {"mime": "video/mp4; charset=binary"}},
     {"class": "data", "name": "Report", "text": "", "link": ref(8), "mime": "application/pdf"},
+    {"class": "data", "name": "Camera 2", "text": "", "link": ref(9), "type": "e44ab9c4-a1b5-4474-b806-ece64555ef2b"},
 ]}
 
 
@@ -50,13 +51,14 @@ def test_the_tracks_of_a_datapack_as_the_real_server_stores_it():
     found = timeline_of(STORED, CATALOG.find)
     assert [(track.name, track.kind, track.place) for track in found.tracks] == [
         ("Video", "video", "children[4]"),  # players first, then the rest in document order
+        ("Camera 2", "video", "children[6]"),  # typed Video, no media type: played all the same
         ("Audio", "audio", "children[2]"),
         ("EMG", "stream", "children[1].children[0]"),
         ("Accelerometer", "stream", "children[1].children[1]"),
         ("Pressure", "stream", "children[1].children[2]"),  # unknown type: its content decides
         ("Drums", "events", "children[3]"),
     ]
-    emg, accelerometer, pressure = found.tracks[2:5]
+    emg, accelerometer, pressure = found.tracks[3:6]
     assert emg.rate_known and emg.settings()["channels"] == [str(n) for n in range(1, 9)]
     assert accelerometer.accessible_name == "Accelerometer, g, time in seconds"
     assert not pressure.rate_known and pressure.type_value == UNKNOWN
@@ -94,7 +96,7 @@ def stored_id(repovizz2):
 def test_the_timeline_page_lists_every_track_for_the_script(client, auth, stored_id):
     auth.login()
     page = client.get(f"/datapacks/{stored_id}/timeline").get_data(as_text=True)
-    assert page.count('<figure class="track ') == 6
+    assert page.count('<figure class="track ') == 7
     assert f'<video class="track-media" controls preload="metadata" src="/datapacks/{stored_id}/content/{7:040x}?inline=1"' \
            ' aria-label="Video: Video">' in page
     assert 'aria-label="EMG, a.u., time in seconds"' in page
