@@ -41,6 +41,7 @@ from tests.live_portal import GunicornPortal  # noqa: E402
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
 GYROSCOPE = "35524338-dec5-40ca-a099-1fff42fb5460"
+ORIENTATION = "d4445fc6-0af0-42e0-979e-74a62b70b2ed"  # as the real server stores it
 EMG = "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"
 MYO_ROWS = 14310  # the public example's: 71.6 s at 200 Hz
 DRAWN = "() => { const t = document.querySelector('#timeline'); return t && t.dataset.state === 'drawn'; }"
@@ -102,7 +103,7 @@ class Setup:
 
 def myo_datapack(setup: Setup, folder: Path) -> str:
     sensors = [("EMG", "emg", EMG, 8, 60), ("Accelerometer", "accelerometer", ACCELEROMETER, 3, 1),
-               ("Gyroscope", "gyroscope", GYROSCOPE, 3, 2), ("Orientation", "orientation", GYROSCOPE, 3, 3)]
+               ("Gyroscope", "gyroscope", GYROSCOPE, 3, 2), ("Orientation", "orientation", ORIENTATION, 3, 3)]
     children = [{"class": "data", "name": "Video", "text": "", "link": "video.webm",
                  "meta": {"mime": "video/webm; charset=binary"}}]
     files = {"video.webm": video(folder, MYO_ROWS / 200)}

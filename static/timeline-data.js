@@ -267,8 +267,11 @@ export function numberLabel(value) {
  * minute; with `clock`, every whole-second tick as minutes:seconds ("0:45", "1:05"), so one axis reads alike.
  */
 export function secondsLabel(seconds, step, clock) {
-  var decimals = step > 0 && step < 1 ? Math.min(6, Math.ceil(-Math.log10(step) - 1e-9)) : 0;
-  if ((seconds >= 60 || clock) && (!step || step >= 1)) {
+  var decimals = 0;  // as many as the step has (2.5 s apart: one)
+  while (step > 0 && decimals < 6 && Math.abs(step * Math.pow(10, decimals) - Math.round(step * Math.pow(10, decimals))) > 1e-6) {
+    decimals += 1;
+  }
+  if ((seconds >= 60 || clock) && (!step || step % 1 === 0)) {
     var minutes = Math.floor(seconds / 60);
     var rest = Math.round(seconds - 60 * minutes);
     if (rest === 60) { minutes += 1; rest = 0; }

@@ -28,7 +28,11 @@ var AUDIO_LIMIT = 256 * 1000 * 1000;
 var EVENTS_LIMIT = 16 * 1000 * 1000;
 var LANES_FROM = 5;  // this many channels or more: one lane each, so that 8 EMG channels are told apart
 var AXIS = "#5b6670";
+// Seconds between two ticks of the time axis: round numbers of seconds, then of minutes and hours.
+var TIME_STEPS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120,
+                  300, 600, 900, 1800, 3600, 7200, 18000, 36000, 86400];
 var Y_AXIS_SIZE = 72;  // px: the same on every track, so that their time axes line up
+var LABEL_SIZE = 16;  // px: room for the units beside the values, kept on every track alike
 
 var root = document.getElementById("timeline");
 var timeline = {
@@ -251,6 +255,7 @@ function axisOptions() {
   return {
     scale: "x",
     space: 64,
+    incrs: TIME_STEPS,
     stroke: AXIS,
     size: 28,
     font: "11px system-ui, sans-serif",
@@ -266,7 +271,7 @@ function axisOptions() {
 /** A y axis with nothing on it, as wide as the others, so that every track's time axis lines up. */
 function blankAxis() {
   return { scale: "y", size: Y_AXIS_SIZE, stroke: "transparent", grid: { show: false }, ticks: { show: false },
-           splits: function () { return []; }, values: function () { return []; } };
+           label: " ", labelSize: LABEL_SIZE, splits: function () { return []; }, values: function () { return []; } };
 }
 
 /**
@@ -544,10 +549,10 @@ SamplesKind.prototype.setup = function () {
     axis.grid = { show: false };
   } else {
     axis.values = function (plot, splits) { return splits.map(numberLabel); };
-    if (this.settings.units) axis.label = this.settings.units;
-    if (this.settings.units) axis.labelSize = 16;
-    axis.labelFont = "11px system-ui, sans-serif";
   }
+  axis.label = !this.lanes && this.settings.units ? this.settings.units : " ";  // the same room on every track
+  axis.labelSize = LABEL_SIZE;
+  axis.labelFont = "11px system-ui, sans-serif";
   var empty = [[]];
   for (var k = 0; k < count; k++) empty.push([]);
   return { height: this.lanes ? Math.max(200, 32 * count) : 170, series: series, axes: [axis],

@@ -94,6 +94,7 @@ test("zoom keeps the time under the pointer in place; pan and follow stay within
 test("labels, the sample under the cursor and the events under it", () => {
   assert.equal(secondsLabel(12, 5), "12 s");
   assert.equal(secondsLabel(2.5, 0.5), "2.5 s");
+  assert.equal(secondsLabel(7.5, 2.5), "7.5 s");  // never rounded to a tick it is not
   assert.equal(secondsLabel(0.25, 0.05), "0.25 s");
   assert.equal(secondsLabel(65, 5), "1:05");
   assert.equal(secondsLabel(45, 5, true), "0:45");  // an axis reaching past a minute reads alike
