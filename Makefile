@@ -10,8 +10,9 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]'
+# The portal and the sandbox, two distributions of this repository, both editable.
+$(STAMP): pyproject.toml setup.py sandbox/pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]' -e ./sandbox
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -57,4 +58,4 @@ load-hostile: install test-deps
 	$(PY) benchmarks/load.py --hostile
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info node_modules
+	rm -rf $(VENV) instance build dist *.egg-info sandbox/build sandbox/*.egg-info node_modules
