@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install test demo test-deps bench bench-home load-hostile clean
+.PHONY: install wheel test demo test-deps bench bench-home load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml setup.py sandbox/pyproject.toml | $(PY)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The portal's wheel in dist/, for a lab to install (docs/deploy.md); the sandbox is not in it.
+wheel: install
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here),
 # Redis for the test of several portal hosts sharing their sessions, Node.js for the unit tests of

@@ -109,7 +109,7 @@ def main() -> None:
     try:
         wait_for(f"{sandbox_url}/healthz")
         wait_for(f"{portal_url}/healthz")
-        notebook = f"  The public notebook may show the sandbox's login from {framing} (README).\n" if framing else ""
+        notebook = f"  The public notebook may show the sandbox's login from {framing} (docs/notebook.md).\n" if framing else ""
         print(f"\n  Portal:   {portal_url}/\n  Log in as demo / demo   (repovizz2 sandbox at {sandbox_url})\n"
               f"{notebook}  Ctrl-C stops both.\n", flush=True)
         while all(child.poll() is None for child in children):
