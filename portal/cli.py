@@ -13,7 +13,9 @@ import argparse
 import os
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Callable, Sequence
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -154,6 +156,7 @@ def check(report: Report, env) -> None:
     attempt(report, "pages", lambda: "templates in {}, static files in {}".format(
         site_folder("templates"), site_folder("static")))
     attempt(report, "datatypes", lambda: datatypes_summary(settings["DATATYPES_DIR"]))
+    attempt(report, "sessions", lambda: sessions_summary(settings))
 
     base = settings["REPOVIZZ2_URL"]
     if not base.startswith(("http://", "https://")):
@@ -204,6 +207,37 @@ def attempt(report: Report, topic: str, find: Callable[[], str]) -> None:
         report.ok(topic, find())
     except ConfigError as problem:
         report.problem(topic, str(problem))
+
+
+def sessions_summary(settings: dict) -> str:
+    """Where logins will be kept, and whether the portal can keep them there."""
+    if settings["REDIS_URL"]:
+        return redis_summary(settings["REDIS_URL"], settings["CONNECT_TIMEOUT"])
+    folder = Path(settings["SESSION_DIR"]).resolve()
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"PORTAL_SESSION_DIR: {folder} cannot be made: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"PORTAL_SESSION_DIR: {folder} cannot be written by this user ({existing} is not writable)")
+    return f"in files under {folder}" + ("" if existing == folder else " (made at the first login)")
+
+
+def redis_summary(url: str, timeout: float) -> str:
+    parts = urlsplit(url)
+    shown = f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    try:
+        import redis
+    except ImportError:
+        raise ConfigError("PORTAL_REDIS_URL is set but the redis package is not installed: "
+                          "pip install 'repovizz2-portal[redis]'") from None
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout) as connection:
+            connection.ping()
+    except (redis.RedisError, ValueError) as failure:
+        raise ConfigError(f"PORTAL_REDIS_URL: {shown} cannot be reached ({failure})") from None
+    return f"in Redis at {shown}"
 
 
 def datatypes_summary(lab_folder: str) -> str:

@@ -10,6 +10,8 @@ from flask import Flask
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
+from .config import ConfigError
+
 csrf = CSRFProtect()
 
 # A login that was started (its OAuth state and PKCE verifier stored) but never finished is kept as long
@@ -75,7 +77,11 @@ def _configure_sessions(app: Flask) -> None:
     if app.config.get("SESSION_TYPE"):
         return
     if app.config.get("REDIS_URL"):
-        import redis  # the optional extra: pip install '.[redis]'
+        try:
+            import redis  # the optional extra
+        except ImportError:
+            raise ConfigError("PORTAL_REDIS_URL is set but the redis package is not installed: "
+                              "pip install 'repovizz2-portal[redis]'") from None
 
         app.config["SESSION_TYPE"] = "redis"
         app.config["SESSION_REDIS"] = redis.Redis.from_url(app.config["REDIS_URL"])

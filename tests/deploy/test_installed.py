@@ -56,7 +56,8 @@ def installed(tmp_path_factory, request):
     assert len(list(wheels.glob("repovizz2_sandbox-*.whl"))) == 1
 
     run(sys.executable, "-m", "venv", "--without-pip", venv)
-    wheelhouse = request.config.cache.mkdir("deploy-wheelhouse")
+    cache = getattr(request.config, "cache", None)  # none under `-p no:cacheprovider`: fetched every run then
+    wheelhouse = cache.mkdir("deploy-wheelhouse") if cache else top / "wheelhouse"
     install = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--quiet", "--no-index",
                "--find-links", wheelhouse, portal_wheel]
     first = subprocess.run([str(part) for part in install], capture_output=True, text=True)

@@ -135,3 +135,29 @@ def test_a_setting_that_is_not_a_number_stops_the_rest(settings, capsys):
     status, output = run_check(capsys)
     assert status == 1
     assert problems(output) == ["PROBLEM  settings: PORTAL_MAX_FILES must be a whole number, not 'lots'"]
+
+
+def test_the_session_folder_is_named(settings, capsys, tmp_path):
+    settings.setenv("PORTAL_SESSION_DIR", str(tmp_path / "sessions"))
+    status, output = run_check(capsys)
+    assert status == 0, output
+    assert f"ok       sessions: in files under {tmp_path / 'sessions'} (made at the first login)" in output
+
+
+def test_a_session_folder_that_cannot_be_made_is_named(settings, capsys, tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    settings.setenv("PORTAL_SESSION_DIR", str(tmp_path / "taken" / "sessions"))
+    status, output = run_check(capsys)
+    assert status == 1
+    assert problems(output) == [f"PROBLEM  sessions: PORTAL_SESSION_DIR: {tmp_path / 'taken' / 'sessions'} cannot be "
+                                f"made: {tmp_path / 'taken'} is a file"]
+
+
+def test_a_redis_that_does_not_answer_is_named_without_its_password(settings, capsys):
+    port = free_port()
+    settings.setenv("PORTAL_REDIS_URL", f"redis://:hunter2@127.0.0.1:{port}/0")
+    status, output = run_check(capsys)
+    assert status == 1
+    (line,) = problems(output)
+    assert line.startswith(f"PROBLEM  sessions: PORTAL_REDIS_URL: redis://127.0.0.1:{port}/0 cannot be reached (")
+    assert "hunter2" not in output
