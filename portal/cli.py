@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 from dotenv import load_dotenv
 
 from . import create_app, load_datatypes, site_folder
-from .config import ConfigError, require_secrets, settings_from_env
-from .datatype_catalog import BUILT_IN_DIR, load_catalog
-from .repovizz2_client import Repovizz2Error, probe_api, probe_client
+from .rules.config import ConfigError, require_secrets, settings_from_env
+from .rules.datatype_catalog import BUILT_IN_DIR, load_catalog
+from .services.repovizz2_client import Repovizz2Error, probe_api, probe_client
 
 DISTRIBUTION = "repovizz2-portal"
 CHECK_READ_TIMEOUT = 15.0  # seconds: the check's calls are small; a slower answer is itself worth knowing

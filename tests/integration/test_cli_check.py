@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from portal import cli
-from portal.datatype_catalog import BUILT_IN_DIR
+from portal.rules.datatype_catalog import BUILT_IN_DIR
 from tests.live_portal import free_port
 
 

@@ -6,7 +6,7 @@ import pytest
 
 import portal
 from portal import create_app, site_folder
-from portal.config import ConfigError
+from portal.rules.config import ConfigError
 
 SETTINGS = {"TESTING": True, "SECRET_KEY": "k", "CLIENT_ID": "id", "CLIENT_SECRET": "s"}
 

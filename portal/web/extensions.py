@@ -10,7 +10,7 @@ from flask import Flask
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
-from .config import ConfigError
+from ..rules.config import ConfigError
 
 csrf = CSRFProtect()
 
