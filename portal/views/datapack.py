@@ -18,12 +18,14 @@ from ..assets import human_size, size_problem
 from ..datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, control_character_reason, \
     is_uploaded, normalize_path, readable_copy, reference_id, strict_json, to_json_text, walk_data_nodes, walk_nodes
 from ..document_builder import guess_mime, readable_name
-from ..forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, ReplaceForm
+from ..forms import AddNodeForm, ConfirmForm, NodeFileForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, \
+    ReplaceForm
 from ..media_types import CONTENT_CSP, base_mime, content_disposition, download_name, header_mime, \
     safe_filename, served_type
 from ..repovizz2_client import Repovizz2Error
 from ..request_files import asset_from_storage, chosen_assets, limits
 from ..sent_files import recall, remember
+from ..services.node_files import send_to_node, slot_problem
 from ..tokens import repovizz2
 from ..tree_edits import EditError, add_node, data_node, describe, free_link, node_at, node_fingerprint, put_node, \
     removal_summary, remove_node, set_info, set_node_fields, set_node_link, set_node_mime, set_node_type, shares_link
@@ -47,7 +49,10 @@ def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), sta
     document = item.get("structure") or {}
     nodes = list(walk_nodes(document))
     pending = [node for node in nodes if node.is_data and not node.uploaded]
+    # Nodes a chosen file cannot be matched to by name: each takes its file from its own box.
+    by_box = {node.place: slot_problem(document, node.place) for node in pending}
     return render_template("datapack.html", item=item, datapack_id=datapack_id, nodes=nodes, pending=pending,
+                           by_box={place: why for place, why in by_box.items() if why},
                            form=form, problems=list(problems), limits=limits()), status
 
 
@@ -355,6 +360,23 @@ def add(datapack_id: str):
     if error is not None:
         raise error  # the node exists, waiting for its file: the error page links to the datapack
     flash(f'Added the data node "{name}" at {place} and uploaded {link} ({human_size(asset.size)}).', "ok")
+    return _back(datapack_id, place)
+
+
+@bp.route("/<datapack_id>/nodes/send", methods=["POST"])
+@login_required
+def send_node_file(datapack_id: str):
+    """The file for one pending data node, chosen on its box: it goes to that node whatever its link says."""
+    form = NodeFileForm()
+    _checked_form(datapack_id, form)
+    place = form.place.data
+    storage = form.file.data
+    with _or_nothing_was("sent", datapack_id):
+        asset = _checked_asset(storage)
+        asset.mime = guess_mime(asset.path, storage.mimetype or "")
+        _, ref = send_to_node(repovizz2(), datapack_id, place, asset, expect=form.expect.data, user=_username())
+    flash(f"Sent {asset.path} ({human_size(asset.size)}) to the node at {place}"
+          + (f": it is now {ref}." if ref else "."), "ok")
     return _back(datapack_id, place)
 
 
