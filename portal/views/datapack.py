@@ -25,6 +25,7 @@ from ..media_types import CONTENT_CSP, base_mime, content_disposition, download_
 from ..repovizz2_client import Repovizz2Error
 from ..request_files import asset_from_storage, chosen_assets, limits
 from ..sent_files import recall, remember
+from ..services.example_calls import example_calls
 from ..services.node_files import send_to_node, slot_problem
 from ..tokens import repovizz2
 from ..tree_edits import EditError, add_node, data_node, describe, free_link, node_at, node_fingerprint, put_node, \
@@ -44,7 +45,7 @@ def _username() -> str:
 
 # --- The page, finishing pending files, the result page, the document --------------------------------
 
-def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), status: int = 200):
+def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), status: int = 200, teaching=None):
     item = readable_copy(item)  # whatever repovizz2 holds, the page can show (a lone surrogate cannot be sent)
     document = item.get("structure") or {}
     nodes = list(walk_nodes(document))
@@ -52,13 +53,18 @@ def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), sta
     # Nodes a chosen file cannot be matched to by name: each takes its file from its own box.
     by_box = {node.place: slot_problem(document, node.place) for node in pending}
     return render_template("datapack.html", item=item, datapack_id=datapack_id, nodes=nodes, pending=pending,
-                           by_box={place: why for place, why in by_box.items() if why},
+                           by_box={place: why for place, why in by_box.items() if why}, teaching=teaching,
                            form=form, problems=list(problems), limits=limits()), status
 
 
 @bp.route("/<datapack_id>")
 @login_required
 def show(datapack_id: str):
+    """The datapack's page; for the example opened again (``?example=again``) with the calls shown, the
+    calls panel too, rebuilt from what repovizz2 holds (services/example_calls.py)."""
+    if request.args.get("example") == "again" and current_app.config["SHOW_API_CALLS"]:
+        item, calls, names, refs = example_calls(repovizz2(), datapack_id)
+        return _page(datapack_id, item, PendingFilesForm(), teaching={"calls": calls, "names": names, "refs": refs})
     item = repovizz2().datapack(datapack_id)
     return _page(datapack_id, item, PendingFilesForm())
 
