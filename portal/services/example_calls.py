@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import os
 
-from .. import api_calls
-from ..datapack_rules import walk_data_nodes
-from ..repovizz2_client import Repovizz2Client
+from ..rules import api_calls
+from ..rules.datapack_rules import walk_data_nodes
+from .repovizz2_client import Repovizz2Client
 
 EXAMPLE_DOCUMENT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "example", "datapack.json")
 

@@ -9,11 +9,11 @@ file goes to it. Should the sending fail, the node gets its old link back (best 
 """
 from __future__ import annotations
 
-from ..assets import Asset
-from ..datapack_rules import is_uploaded, link_reason
-from ..repovizz2_client import Repovizz2Client, Repovizz2Error
-from ..tree_edits import EditError, free_link, node_at, node_fingerprint, put_node, set_node_link, shares_link
-from ..upload_pipeline import send_file
+from ..rules.assets import Asset
+from ..rules.datapack_rules import is_uploaded, link_reason
+from .repovizz2_client import Repovizz2Client, Repovizz2Error
+from ..rules.tree_edits import EditError, free_link, node_at, node_fingerprint, put_node, set_node_link, shares_link
+from .upload_pipeline import send_file
 
 
 class NodeChanged(EditError):

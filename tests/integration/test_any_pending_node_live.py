@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from portal.datapack_rules import walk_data_nodes
-from portal.tree_edits import node_at
+from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.tree_edits import node_at
 
 from .test_unusual_datapack_live import csrf, expect, structure
 
