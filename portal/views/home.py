@@ -14,10 +14,17 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from ..services.datapack_summaries import MAX_QUERY, listed_ids, page_of_summaries, search_summaries
+from ..services.sent_files import known_size
 from ..services.tokens import repovizz2
 from ..web.access import current_user
 
 bp = Blueprint("home", __name__)
+
+
+def _with_sizes(lines: list[dict]) -> list[dict]:
+    """Each readable line with its total size, where this session knows it (repovizz2 lists none)."""
+    return [line if line.get("unreadable") else {**line, "size": known_size(line["id"], line["assets"])}
+            for line in lines]
 
 SEARCH_PAGES = 10  # pages' worth of datapacks one search request looks through at most
 
@@ -33,7 +40,7 @@ def home():
     if unsafe_query:
         start = min(max(request.args.get("from", 0, type=int), 0), len(ids))
         found = search_summaries(ids, unsafe_query, start, size, chunk=size, most=size * SEARCH_PAGES)
-        return render_template("home.html", user=user, query=unsafe_query, found=found, datapacks=found.matches,
+        return render_template("home.html", user=user, query=unsafe_query, found=found, datapacks=_with_sizes(found.matches),
                                total=len(ids), page=1, pages=1)
     pages = max(1, -(-len(ids) // size))
     page = request.args.get("page", 1, type=int)
@@ -41,6 +48,6 @@ def home():
         nearest = min(max(page, 1), pages)
         return redirect(url_for("home.home", page=nearest if nearest > 1 else None))
     first = (page - 1) * size
-    datapacks = page_of_summaries(ids[first:first + size])
+    datapacks = _with_sizes(page_of_summaries(ids[first:first + size]))
     return render_template("home.html", user=user, query="", datapacks=datapacks, page=page, pages=pages,
                            first=first + 1, last=first + len(datapacks), total=len(ids))

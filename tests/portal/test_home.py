@@ -411,3 +411,14 @@ def test_each_row_says_its_files_and_its_state(client, auth, api):
     text = client.get("/").get_data(as_text=True)
     assert "3 files pending" in text and "4 files</td>" in text and "1 file</td>" in text
     assert "in the order repovizz2 lists them" in text
+
+
+def test_a_rows_size_is_shown_when_this_login_sent_its_files(client, auth, api):
+    auth.login()
+    Upstream(api, ["d0", "d1"], answers={"d1": (200, item("d1", pending=1))})
+    with client.session_transaction() as session:
+        session["sent_files"] = {"d1": {"children[0]": ["f0", "f0.bin", 1500], "children[1]": ["done", "x", 500]}}
+    text = client.get("/").get_data(as_text=True)
+    rows = re.findall(r"<tr>.*?</tr>", text, re.S)[1:]
+    assert "not known" in rows[0]
+    assert "2.0 KB" in rows[1], rows[1]
