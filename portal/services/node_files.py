@@ -9,8 +9,10 @@ file goes to it. Should the sending fail, the node gets its old link back (best 
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from ..rules.assets import Asset
-from ..rules.datapack_rules import is_uploaded, link_reason
+from ..rules.datapack_rules import is_uploaded, link_reason, walk_data_nodes
 from .repovizz2_client import Repovizz2Client, Repovizz2Error
 from ..rules.tree_edits import EditError, free_link, node_at, node_fingerprint, put_node, set_node_link, shares_link
 from .upload_pipeline import send_file
@@ -20,17 +22,34 @@ class NodeChanged(EditError):
     """The node at the place is not the one the form was made for any more."""
 
 
-def slot_problem(document: dict, place: str) -> str | None:
-    """Why the node's own link cannot take its file as it is (None when it can)."""
-    link = node_at(document, place).get("link")
+def _link_problem(link, shared: bool) -> str | None:
     if not isinstance(link, str) or not link.strip():
         return "its link is empty"
     reason = link_reason(link)
     if reason:
         return f"its link {reason}"
-    if shares_link(document, place):
+    if shared:
         return "another data node has the same link"
     return None
+
+
+def slot_problem(document: dict, place: str) -> str | None:
+    """Why the node's own link cannot take its file as it is (None when it can)."""
+    return _link_problem(node_at(document, place).get("link"), shares_link(document, place))
+
+
+def slot_problems(document: dict) -> dict[str, str]:
+    """For every pending data node whose link cannot take its file as it is: place → why."""
+    nodes = walk_data_nodes(document)
+    counts = Counter(repr(node.node.get("link")) for node in nodes)
+    problems = {}
+    for node in nodes:
+        if node.uploaded:
+            continue
+        problem = _link_problem(node.node.get("link"), counts[repr(node.node.get("link"))] > 1)
+        if problem:
+            problems[node.place] = problem
+    return problems
 
 
 def pending_node(document: dict, place: str, expect: str | None = None) -> dict:

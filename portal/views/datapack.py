@@ -25,7 +25,7 @@ from ..services.repovizz2_client import Repovizz2Error
 from ..services.request_files import asset_from_storage, chosen_assets, limits
 from ..services.sent_files import recall, remember
 from ..services.example_calls import example_calls
-from ..services.node_files import send_to_node, slot_problem
+from ..services.node_files import send_to_node, slot_problems
 from ..services.tokens import repovizz2
 from ..services.upload_pipeline import plan_upload, recorded_outcome, send_file, sizes_of, upload_files
 from ..web.access import login_required
@@ -51,9 +51,8 @@ def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), sta
     nodes = list(walk_nodes(document))
     pending = [node for node in nodes if node.is_data and not node.uploaded]
     # Nodes a chosen file cannot be matched to by name: each takes its file from its own box.
-    by_box = {node.place: slot_problem(document, node.place) for node in pending}
     return render_template("datapack.html", item=item, datapack_id=datapack_id, nodes=nodes, pending=pending,
-                           by_box={place: why for place, why in by_box.items() if why}, teaching=teaching,
+                           by_box=slot_problems(document), teaching=teaching,
                            form=form, problems=list(problems), limits=limits()), status
 
 
