@@ -207,3 +207,28 @@ def test_the_example_opened_again_shows_no_panel_unless_shown(client, auth, repo
     client.post("/upload/example")
     again = client.post("/upload/example")
     assert "What happened in repovizz2" not in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("made", "said"), [
+    ({"method": "GET", "path": f"{API}/user"}, "1. Ask who you are (and your datapacks)"),
+    ({"method": "POST", "path": f"{API}/datapacks/d-1"}, "1. Save the datapack's document"),
+    ({"method": "POST", "path": f"{API}/datapacks/d-1/content/a%2Fb%20c.csv"}, "1. Send the file for a/b c.csv"),
+    ({"method": "PUT", "path": f"{API}/elsewhere"}, f"1. PUT {API}/elsewhere"),
+])
+def test_each_call_has_plain_words(made, said):
+    assert api_calls.labels([made], {}) == [said]
+
+
+def test_an_upload_rebuilt_from_what_repovizz2_holds_claims_no_more_than_it_holds():
+    original = {"info": {"name": "x"}, "children": [
+        {"class": "data", "name": "A", "text": "", "link": "a.csv"},
+        {"class": "data", "name": "B", "text": "", "link": "b.csv"}]}
+    calls = api_calls.rebuilt_upload(original, {"id": "d-1", "name": "x", "owner": 2, "structure": {}},
+                                     [("children[0]", "a.csv", "A", "repovizz:" + "1" * 40),
+                                      ("children[1]", "b.csv", "B", "b.csv")])
+    assert [(made["method"], made["path"]) for made in calls] == [
+        ("POST", f"{API}/datapacks"), ("GET", f"{API}/datapacks/d-1/content"),
+        ("POST", f"{API}/datapacks/d-1/content/a.csv")]  # b.csv is still pending: no sending is claimed
+    assert all(made["rebuilt"] for made in calls)
+    assert api_calls.new_reference(calls[2]) == "repovizz:" + "1" * 40
+    assert api_calls.labels(calls, {"a.csv": "A"})[2] == "3. Send A (a.csv)"
