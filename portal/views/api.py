@@ -10,7 +10,7 @@ from wtforms import ValidationError
 
 from ..assets import Asset, size_problem
 from ..body_relay import request_source
-from ..datapack_rules import DatapackInvalid, JSONRefused, Problem, is_uploaded, not_a_datapack, nesting_problem, \
+from ..datapack_rules import DatapackInvalid, JSONRefused, Problem, bounded_problems, is_uploaded, not_a_datapack, nesting_problem, \
     strict_json, to_json_text, walk_data_nodes
 from ..extensions import csrf
 from ..request_files import limits
@@ -116,7 +116,7 @@ def _described_files(body: dict) -> list[Asset]:
 def _problems_answer(error: str, problems: list, status: int = 422):
     """Problems as the page's script shows them (`problems`, one line each) and with their parts
     (`problem_details`: kind, where, place, message)."""
-    problems = [problem if isinstance(problem, Problem) else Problem(str(problem)) for problem in problems]
+    problems = bounded_problems(problems)
     return {"error": error, "problems": [str(problem) for problem in problems],
             "problem_details": [problem.as_dict() for problem in problems]}, status
 

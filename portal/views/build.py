@@ -7,7 +7,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..access import login_required
 from ..assets import is_ignored
-from ..datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, nesting_problem, strict_json, to_json_text, \
+from ..datapack_rules import MAX_DEPTH, DatapackInvalid, bounded_problems, JSONRefused, nesting_problem, strict_json, to_json_text, \
     tree_depth, upload_problems, walk_nodes
 from ..document_builder import Proposal, apply_action, apply_edits, propose
 from ..media_types import content_disposition, safe_filename
@@ -26,7 +26,7 @@ def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200
     document = proposal.document if proposal else None
     nodes = list(walk_nodes(document)) if document else []
     return render_template("build.html", document=document, folder=proposal.folder if proposal else "",
-                           skipped=proposal.skipped if proposal else [], nodes=nodes, problems=list(problems),
+                           skipped=proposal.skipped if proposal else [], nodes=nodes, problems=bounded_problems(problems),
                            step=step if document else "choose", limits=limits(), username=_username()), status
 
 
@@ -112,7 +112,7 @@ def build_document():
     problems = _draft_problems(proposal.document)
     if problems:
         if request.accept_mimetypes.best == "application/json":
-            return {"error": "The datapack has problems", "problems": problems}, 422
+            return {"error": "The datapack has problems", "problems": bounded_problems(problems)}, 422
         return _build_page(proposal, problems, 422)
     body = to_json_text(proposal.document, indent=2)
     filename = f"{proposal.document['info']['name'] or 'datapack'}.json"

@@ -15,7 +15,7 @@ from werkzeug.http import parse_options_header
 from .. import api_calls
 from ..access import login_required
 from ..assets import human_size, size_problem
-from ..datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, control_character_reason, \
+from ..datapack_rules import UPLOADED_PREFIX, DatapackInvalid, bounded_problems, JSONRefused, TreeNode, control_character_reason, \
     is_uploaded, normalize_path, readable_copy, reference_id, strict_json, to_json_text, walk_data_nodes, walk_nodes
 from ..document_builder import guess_mime, readable_name
 from ..forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, ReplaceForm
@@ -48,7 +48,7 @@ def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), sta
     nodes = list(walk_nodes(document))
     pending = [node for node in nodes if node.is_data and not node.uploaded]
     return render_template("datapack.html", item=item, datapack_id=datapack_id, nodes=nodes, pending=pending,
-                           form=form, problems=list(problems), limits=limits()), status
+                           form=form, problems=bounded_problems(problems), limits=limits()), status
 
 
 @bp.route("/<datapack_id>")
