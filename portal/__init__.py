@@ -16,6 +16,7 @@ from .datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, load_catalog
 from .extensions import init_extensions
 from .security import PathSegment, PortalRequest, SecureCookiesOverHttps, limit_request_body, refuse_anonymous_bodies, \
     security_headers
+from .services import script_logins
 from .views import register_views
 
 # templates/ and static/ sit beside the package, at the top of the checkout the portal runs from.
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(refuse_anonymous_bodies)
     init_extensions(app)
     tokens.init_app(app)
+    script_logins.init_app(app)
     register_views(app)
     error_pages.init_app(app)
     template_helpers.init_app(app)

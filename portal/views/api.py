@@ -44,7 +44,9 @@ def require_login():
 
 
 def _owner() -> dict:
-    return session["user"] if not g.get("script_token") else repovizz2().user()
+    if not g.get("script_token"):
+        return session["user"]
+    return g.get("script_user") or repovizz2().user()
 
 
 def request_body():
