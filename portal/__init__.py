@@ -14,8 +14,8 @@ from .body_timeout import BodyReadTimeoutMiddleware
 from .config import MIB, ConfigError, require_secrets, settings_from_env, with_derived_urls
 from .datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, load_catalog
 from .extensions import init_extensions
-from .security import PathSegment, PortalRequest, SecureCookiesOverHttps, limit_request_body, refuse_anonymous_bodies, \
-    security_headers
+from .security import PathSegment, PortalRequest, SecureCookiesOverHttps, close_after_unread_body, limit_request_body, \
+    refuse_anonymous_bodies, security_headers
 from .services import script_logins
 from .views import register_views
 
@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     error_pages.init_app(app)
     template_helpers.init_app(app)
     app.after_request(security_headers)
+    app.after_request(close_after_unread_body)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     app.wsgi_app = BodyReadTimeoutMiddleware(app.wsgi_app, app.config["BODY_READ_TIMEOUT"])
     if app.config["BEHIND_PROXY"]:

@@ -9,6 +9,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import UnicodeConverter, ValidationError
 
 from .access import current_user
+from .body_timeout import discard_unread_body
 from .config import MIB
 from .error_pages import not_logged_in
 from .services.script_logins import script_user
@@ -51,7 +52,9 @@ def refuse_anonymous_bodies():
             raise RequestEntityTooLarge()  # a limit before any work, a call to repovizz2 included
         # Checked with repovizz2 first: a token it does not accept is answered 401 (NotAuthorized,
         # error_pages) before the document is looked at or the body read.
+        g.body_refused_unread = True
         g.script_user = script_user(token)
+        g.body_refused_unread = False
         return None
     if current_user() is not None:
         return None
@@ -60,7 +63,15 @@ def refuse_anonymous_bodies():
             raise RequestEntityTooLarge()
         request.max_content_length = LOGIN_FORM_BYTES
         return None
+    g.body_refused_unread = True
     return not_logged_in()
+
+
+def close_after_unread_body(response):
+    """A body refused unread is not drained for long: see `body_timeout.discard_unread_body`."""
+    if g.get("body_refused_unread") and request.content_length:
+        response.call_on_close(lambda environ=request.environ: discard_unread_body(environ))
+    return response
 
 
 class MalformedBody(BadRequest):
