@@ -15,8 +15,9 @@ from werkzeug.http import parse_options_header
 from .. import api_calls
 from ..access import login_required
 from ..assets import human_size, size_problem
-from ..datapack_rules import UPLOADED_PREFIX, DatapackInvalid, bounded_problems, JSONRefused, TreeNode, control_character_reason, \
-    is_uploaded, normalize_path, readable_copy, reference_id, strict_json, to_json_text, walk_data_nodes, walk_nodes
+from ..datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, bounded_problems, \
+    control_character_reason, is_uploaded, normalize_path, readable_copy, reference_id, schema_problems, strict_json, \
+    to_json_text, walk_data_nodes, walk_nodes
 from ..document_builder import guess_mime, readable_name
 from ..forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, ReplaceForm
 from ..media_types import CONTENT_CSP, base_mime, content_disposition, download_name, header_mime, \
@@ -48,7 +49,14 @@ def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), sta
     nodes = list(walk_nodes(document))
     pending = [node for node in nodes if node.is_data and not node.uploaded]
     return render_template("datapack.html", item=item, datapack_id=datapack_id, nodes=nodes, pending=pending,
-                           form=form, problems=bounded_problems(problems), limits=limits()), status
+                           form=form, problems=bounded_problems(problems), limits=limits(),
+                           stored_problems=stored_shape_problems(document)), status
+
+
+def stored_shape_problems(document) -> list:
+    """What a stored document's shape has that the public schema does not allow, a few lines at most:
+    the page still shows it, and says why parts of it are missing or odd."""
+    return bounded_problems(schema_problems(document), max_bytes=8 * 1024)
 
 
 @bp.route("/<datapack_id>")
