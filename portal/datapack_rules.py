@@ -418,6 +418,7 @@ def _schema_pass(document: dict) -> tuple[list[Problem], set[int]]:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def control_character_reason(value, *, multiline: bool = False) -> str | None:
@@ -671,7 +672,9 @@ def strict_json(text: str | bytes):
         raise JSONRefused("is nested too deeply to read") from None
     except ValueError as exc:  # an integer of more digits than Python converts
         raise JSONRefused(f"is not valid JSON ({exc})") from None
-    surrogate = _first_surrogate(value)
+    # A lone surrogate comes from the text itself or from a \\uD800-\\uDFFF escape: without either (as in
+    # almost every document) the parsed value is not walked for one.
+    surrogate = _first_surrogate(value) if _SURROGATE.search(text) or _SURROGATE_ESCAPE.search(text) else None
     if surrogate:
         raise JSONRefused(f"contains a lone surrogate (\\u{ord(surrogate):04x}), which is not text")
     return value

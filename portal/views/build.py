@@ -40,9 +40,21 @@ def _chosen_paths() -> list[tuple[str, str]]:
             raise BadRequest(f"The list of files was not readable (it {refused.reason}): choose them again.") from None
         if not isinstance(items, list):
             raise BadRequest("The list of files was not readable: choose them again.")
+        if len(items) > limits().max_files:
+            raise TooManyFiles(len(items))  # counted only: nothing else is done with them
         return [(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items
                 if isinstance(item, dict)]
-    return [(storage.filename or "", storage.mimetype or "") for storage in chosen_files("files", "folder")]
+    chosen = chosen_files("files", "folder")
+    if len(chosen) > limits().max_files:
+        raise TooManyFiles(len(chosen))
+    return [(storage.filename or "", storage.mimetype or "") for storage in chosen]
+
+
+class TooManyFiles(Exception):
+    """More files were chosen than a datapack may have: refused before anything is proposed."""
+
+    def __init__(self, count: int):
+        super().__init__(f"{count} files were chosen; the limit is {limits().max_files} per datapack")
 
 
 def _info_fields() -> dict:
@@ -85,13 +97,14 @@ def build():
 def build_step():
     """Step 1 (propose from the chosen files) or an edit of the draft (apply, move, drop, get ready)."""
     if request.form.get("step") != "edit":
-        paths = _chosen_paths()
+        try:
+            paths = _chosen_paths()
+        except TooManyFiles as too_many:
+            return _build_page(None, [str(too_many)], 413)
         proposal = propose(paths, _info_fields(), default_author=_username())
         problems = [problem for problem in upload_problems(proposal.document) if problem.place.startswith("info")]
         if not proposal.document["children"]:
             problems.append("choose some files or a folder: none could be used")
-        elif len(paths) > limits().max_files:
-            problems.append(f"{len(paths)} files were chosen; the limit is {limits().max_files} per datapack")
         if problems:
             return _build_page(None, problems, 422)
         return _build_page(proposal)
