@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
+from .. import api_calls
 from ..assets import Asset, size_problem
 from ..body_relay import request_source
 from ..datapack_rules import DatapackInvalid, JSONRefused, Problem, bounded_problems, is_uploaded, not_a_datapack, nesting_problem, \
@@ -164,7 +165,9 @@ def _recording(client):
 
 def _calls(client) -> dict:
     """``{"api_calls": [...]}`` for the browser to post back to the result page, when recorded."""
-    return {"api_calls": client.calls} if client.calls is not None else {}
+    if client.calls is None:
+        return {}
+    return {"api_calls": api_calls.signed(client.calls, api_calls.signing_key(current_app.secret_key))}
 
 
 def _upload_list(datapack_id: str, plan: dict[str, Asset], document: dict) -> list[dict]:

@@ -117,7 +117,7 @@ def result(datapack_id: str):
     reported = []
     if current_app.config["SHOW_API_CALLS"]:
         client.record_calls()
-        reported = api_calls.from_browser(request.form.get("api_calls"))
+        reported = api_calls.from_browser(request.form.get("api_calls"), api_calls.signing_key(current_app.secret_key))
     result = recorded_outcome(client, datapack_id, original, sizes, earlier=recall(datapack_id))
     result.calls = reported + result.calls
     return render_template("result.html", outcome=result)
