@@ -4,13 +4,14 @@ from __future__ import annotations
 import copy
 import html
 import json
+import os
 import re
 
 import pytest
 
 from portal import create_app
 from portal.config import ConfigError
-from portal.datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, datatype_from, load_catalog
+from portal.datatype_catalog import BUILT_IN_DIR, MAX_DATATYPE_BYTES, DatatypeInvalid, datatype_from, load_catalog
 
 ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
 LAB_DATATYPE = {
@@ -87,7 +88,7 @@ def test_a_bad_datatype_file_stops_the_portal_naming_it(tmp_path):
     folder = tmp_path / "datatypes"
     folder.mkdir()
     (folder / "broken.json").write_text("{not json")
-    with pytest.raises(ConfigError, match=r"PORTAL_DATATYPES_DIR: .*broken\.json: is not readable JSON"):
+    with pytest.raises(ConfigError, match=r"PORTAL_DATATYPES_DIR: .*broken\.json: is not valid JSON"):
         _app(tmp_path, folder)
     with pytest.raises(ConfigError, match="is not a folder of datatype files"):
         _app(tmp_path, tmp_path / "missing")
@@ -134,3 +135,26 @@ def test_an_untyped_file_whose_type_says_nothing_may_be_charted_by_its_content(c
     maybe = re.search(r'<figure class="chart maybe" ' + re.escape(src) + r' data-chart-name="Stream" data-chart-maybe>', page)
     chart = f'<figure class="chart" {src}' in page
     assert (bool(maybe), chart) == (figure == "maybe", figure == "chart")
+
+
+def _lab_text(resolution: str) -> str:
+    return json.dumps(LAB_DATATYPE).replace('"resolution": 1000', f'"resolution": {resolution}')
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda path: os.mkfifo(path), "is not a regular file"),
+    (lambda path: os.symlink("/dev/zero", path), "is not a regular file"),
+    (lambda path: path.write_bytes(b" " * (MAX_DATATYPE_BYTES + 1)), "is larger than 256 KB"),
+    (lambda path: path.write_text("[" * 100_000 + "]" * 100_000), "is nested too deeply to read"),
+    (lambda path: path.write_text(_lab_text("NaN")), "NaN is not a JSON number"),
+    (lambda path: path.write_text(_lab_text("1e400")), "1e400 is too large a number"),
+    (lambda path: path.write_text(_lab_text("-Infinity")), "-Infinity is not a JSON number"),
+], ids=["fifo", "link to /dev/zero", "too large", "100k deep", "NaN", "1e400", "-Infinity"])
+def test_a_datatype_file_that_is_not_a_small_strict_json_file_stops_the_start_naming_it(tmp_path, make, message):
+    """Never a hang (a FIFO, a link to /dev/zero), never a bare RecursionError, never NaN as a rate."""
+    folder = tmp_path / "datatypes"
+    folder.mkdir()
+    make(folder / "lab.json")
+    with pytest.raises(ConfigError) as refused:
+        _app(tmp_path, folder)
+    assert f"{folder / 'lab.json'}: " in str(refused.value) and message in str(refused.value)
