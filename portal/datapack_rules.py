@@ -421,6 +421,15 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+# Bidirectional embeddings, overrides and isolates: they make text display differently from what it is.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
+def neutralised(text: str) -> str:
+    """`text` with each bidirectional control written as its code (``[U+202E]``), for a page to show."""
+    return _BIDI.sub(lambda found: f"[U+{ord(found.group()):04X}]", text)
+
+
 def control_character_reason(value, *, multiline: bool = False) -> str | None:
     """Why a name (or, with `multiline`, a text) cannot be stored as it is, or None."""
     if not isinstance(value, str):
@@ -428,6 +437,10 @@ def control_character_reason(value, *, multiline: bool = False) -> str | None:
     found = (_CONTROL_IN_TEXT if multiline else _CONTROL).search(value)
     if found:
         return f"contains a control character (U+{ord(found.group()):04X}); remove it"
+    found = _BIDI.search(value)
+    if found:
+        return (f"contains a bidirectional control (U+{ord(found.group()):04X}), which makes it display "
+                "differently from what it is; remove it")
     if _SURROGATE.search(value):
         return "contains a lone surrogate (half of a character); remove it"
     return None
@@ -585,6 +598,9 @@ def unsafe_link_reason(link) -> str | None:
         return f"contains a control character (U+{ord(control.group()):04X})"
     if _SURROGATE.search(link):
         return "contains a lone surrogate (half of a character)"
+    bidi = _BIDI.search(link)
+    if bidi:
+        return f"contains a bidirectional control (U+{ord(bidi.group()):04X})"
     if link.startswith(("/", "\\")) or (len(link) > 1 and link[0].isalpha() and link[1] == ":"):
         return "is an absolute path"
     parts = link.replace("\\", "/").split("/")

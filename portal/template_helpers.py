@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
 from .api_calls import python_snippet
 from .assets import human_size
-from .datapack_rules import TreeNode, reference_id, to_json_text
+from .datapack_rules import TreeNode, neutralised, reference_id, to_json_text
 from .media_types import may_hold_numbers, preview_kind
 from .security import is_safe_path_segment
 from .tree_edits import container_places, node_fingerprint, removal_summary
@@ -41,7 +42,17 @@ def pretty_json(value) -> str:
     return to_json_text(value, indent=2)  # strict JSON, never raising, however deep or odd the value
 
 
+def shown(value):
+    """Every value a page writes: a bidirectional control (which repovizz2 may hold in a name) shown as
+    its code, never obeyed."""
+    if not isinstance(value, str):
+        return value
+    text = neutralised(value)
+    return Markup(text) if isinstance(value, Markup) else text
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.finalize = shown
     app.add_template_filter(human_size, "filesize")
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_global(preview_kind)

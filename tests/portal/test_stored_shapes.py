@@ -102,3 +102,14 @@ def test_the_page_names_what_is_wrong_with_the_stored_shape(client, auth, repovi
 def test_any_stored_structure_gives_no_500_on_any_route(client, auth, repovizz2, structure):
     auth.login()
     _check(client, repovizz2, structure)
+
+
+def test_a_bidirectional_control_repovizz2_holds_is_shown_neutralised(client, auth, repovizz2):
+    auth.login()
+    datapack_id = seed(repovizz2)
+    stored = repovizz2.datapacks[datapack_id]["structure"]
+    stored["children"][0]["name"] = "invoice\u202efdp.mp4"
+    stored["info"]["name"] = "MYO\u2067"
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    assert "\u202e" not in page and "\u2067" not in page
+    assert "invoice[U+202E]fdp.mp4" in page
