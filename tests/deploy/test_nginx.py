@@ -266,3 +266,14 @@ def test_without_nginx_the_same_slow_clients_starve_gunicorn(site, sandbox):
     for thread in threads:  # the slow clients hang up by themselves; gunicorn gets its threads back
         thread.join(max(0.0, stop_at - time.monotonic()) + 1)
     assert requests.get(portal.url + "/healthz", timeout=10).status_code == 200
+
+
+# Last in the module: it spends this address's logins for a while.
+def test_nginx_limits_how_many_logins_one_address_starts(site):
+    """Each click on "Log in" starts an OAuth login: past a burst, one address gets 429 from nginx."""
+    http = browser(site)
+    statuses = [http.get(site.url + "/portal/auth/login?next=/portal/", allow_redirects=False, timeout=10).status_code
+                for _ in range(100)]
+    assert statuses[:10] == [302] * 10  # (other tests of this module log in from the same address)
+    assert statuses.count(429) >= 30
+    assert http.get(site.url + "/portal/", timeout=10).status_code == 200  # pages are not limited
