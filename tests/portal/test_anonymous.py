@@ -277,3 +277,38 @@ def test_only_expired_sessions_are_swept(tmp_path, monkeypatch):
     assert store.get("login") == {"token": {"access_token": "a"}}
     assert not os.path.exists(store._get_filename("old visitor"))
     assert os.path.exists(store._get_filename("new visitor"))
+
+
+# --- (c) A login not yet finished is kept in a signed cookie, not on the server -------------------------
+
+def test_a_thousand_anonymous_login_clicks_leave_no_session_file(csrf_app):
+    client = csrf_app.test_client(use_cookies=False)
+    for _ in range(1000):
+        answer = client.get("/auth/login?next=/upload")
+        assert answer.status_code == 302 and "state=" in answer.headers["Location"]
+        assert not any(cookie.startswith("portal_session=") for cookie in answer.headers.getlist("Set-Cookie"))
+    assert session_files(csrf_app) == []
+
+
+def test_a_login_finishes_from_its_cookie_and_goes_back_where_it_started(csrf_app, api):
+    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
+    client = csrf_app.test_client()
+    location = client.get("/auth/login?next=/build").headers["Location"]
+    state = location.split("state=", 1)[1].split("&", 1)[0]
+    cookie = client.get_cookie("portal_login", domain="portal.test", path="/auth/")
+    assert cookie is not None and cookie.http_only
+    answer = client.get(f"/auth/callback?code=abc&state={state}")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/build"
+    assert client.get_cookie("portal_login", domain="portal.test", path="/auth/") is None  # spent
+    assert len(session_files(csrf_app)) == 1  # the login itself
+
+
+@pytest.mark.parametrize("cookie", ["", "not signed", "eyJ4IjoxfQ.forged.signature"])
+def test_a_login_state_cookie_that_is_not_ours_finishes_no_login(csrf_app, api, cookie):
+    client = csrf_app.test_client()
+    client.get("/auth/login")
+    client.set_cookie("portal_login", cookie, domain="portal.test", path="/auth/")
+    answer = client.get("/auth/callback?code=abc&state=anything")
+    assert answer.status_code == 400 and len(api.calls) == 0
+    assert session_files(csrf_app) == []
