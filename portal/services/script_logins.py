@@ -15,8 +15,8 @@ from collections import OrderedDict
 import requests
 from flask import current_app
 
-from ..repovizz2_client import Repovizz2Client
-from ..tokens import _connect
+from .repovizz2_client import Repovizz2Client
+from .tokens import _connect
 
 # How long a token repovizz2 accepted is taken as good without asking again, and how many are kept.
 ACCEPTED_SECONDS = 60.0

@@ -9,10 +9,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.assets import Asset, Limits
-from portal.datapack_rules import MAX_PROBLEMS_BYTES, SHOWN_PER_PROBLEM, DatapackInvalid, Problem, \
+from portal.rules.assets import Asset, Limits
+from portal.rules.datapack_rules import MAX_PROBLEMS_BYTES, SHOWN_PER_PROBLEM, DatapackInvalid, Problem, \
     bounded_problems, match_links_to_files, quoted
-from portal.upload_pipeline import plan_upload
+from portal.services.upload_pipeline import plan_upload
 
 MB = 1024 * 1024
 

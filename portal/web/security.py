@@ -8,12 +8,12 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import UnicodeConverter, ValidationError
 
+from ..rules.config import MIB
+from ..services.body_timeout import discard_unread_body
+from ..services.script_logins import script_user
+from ..services.tokens import bearer_token
 from .access import current_user
-from .body_timeout import discard_unread_body
-from .config import MIB
 from .error_pages import not_logged_in
-from .services.script_logins import script_user
-from .tokens import bearer_token
 
 # Methods that carry no body a view reads, and so need no login to be received.
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

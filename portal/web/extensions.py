@@ -9,7 +9,7 @@ from flask import Flask
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
-from .services.login_state import CookieStateOAuth, save_login_states
+from ..services.login_state import CookieStateOAuth, save_login_states
 
 csrf = CSRFProtect()
 
