@@ -107,7 +107,7 @@ def test_a_bad_datatype_file_is_named(settings, capsys, tmp_path):
     status, output = run_check(capsys)
     assert status == 1
     (line,) = problems(output)
-    assert line.startswith(f"PROBLEM  datatypes: PORTAL_DATATYPES_DIR: {folder / 'broken.json'}: is not readable JSON")
+    assert line.startswith(f"PROBLEM  datatypes: PORTAL_DATATYPES_DIR: {folder / 'broken.json'}: is not valid JSON")
 
 
 def test_a_good_datatypes_folder_is_counted(settings, capsys, tmp_path):
