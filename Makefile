@@ -3,19 +3,23 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
-VENDOR_STAMP := static/vendor/.copied
 
-.PHONY: install test demo test-deps node-tools vendor bench bench-home bench-timeline load-hostile clean
+.PHONY: install wheel test demo test-deps node-tools vendor bench bench-home bench-timeline load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]'
+# The portal and the sandbox, two distributions of this repository, both editable.
+$(STAMP): pyproject.toml setup.py sandbox/pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]' -e ./sandbox
 	touch $(STAMP)
 
-install: $(STAMP) $(VENDOR_STAMP)
+install: $(STAMP) vendor
+
+# The portal's wheel in dist/, for a lab to install (docs/deploy.md); the sandbox is not in it.
+wheel: install
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here),
 # Redis for the test of several portal hosts sharing their sessions, Node.js for the unit tests of
@@ -51,11 +55,8 @@ $(NODE_STAMP): package.json package-lock.json | node-tools
 
 # The browser libraries copied from node_modules/ into static/vendor/ (git-ignored), each with its
 # licence: the list of files per package is in scripts/vendor_static.py.
-$(VENDOR_STAMP): $(NODE_STAMP) scripts/vendor_static.py
-	python3 scripts/vendor_static.py
-	touch $(VENDOR_STAMP)
-
-vendor: $(VENDOR_STAMP)
+vendor: $(NODE_STAMP)
+	@python3 scripts/vendor_static.py --check 2>/dev/null || python3 scripts/vendor_static.py
 
 # pytest, then the Node unit tests of static/ (both run; either failing fails the target).
 test: install test-deps
@@ -81,4 +82,4 @@ load-hostile: install test-deps
 	$(PY) benchmarks/load.py --hostile
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info node_modules static/vendor
+	rm -rf $(VENV) instance build dist *.egg-info sandbox/build sandbox/*.egg-info node_modules static/vendor
