@@ -349,6 +349,9 @@ Track.prototype.draw = function () {
     plot.setScale("x", { min: view[0], max: view[1] });
     Object.keys(shown.y || {}).forEach(function (key) { plot.setScale(key, shown.y[key]); });
   });
+  if (plot.scales.x.min !== view[0] || plot.scales.x.max !== view[1]) {
+    drawSoon(this);  // uPlot kept its former range (it was busy): again on the next frame
+  }
   this.figure.setAttribute("data-view", plot.scales.x.min + " " + plot.scales.x.max);
   this.figure.setAttribute("data-draw-ms", (now() - started).toFixed(2));
   this.box.setAttribute("aria-valuemax", String(timeline.end));
@@ -479,11 +482,11 @@ MediaKind.prototype.duration = function () {
 
 MediaKind.prototype.setup = function () {
   return { height: 56, series: [{ label: "span", stroke: "transparent", points: { show: false } }],
-           axes: [blankAxis()], scales: { y: { auto: false, range: [0, 1] } }, empty: [[0], [null]] };
+           axes: [blankAxis()], scales: { y: { auto: false, range: [0, 1] } }, empty: [[0, 1], [0.5, 0.5]] };
 };
 
 MediaKind.prototype.data = function (t0, t1) {
-  return { data: [[t0, t1], [null, null]], y: {} };
+  return { data: [[t0, t1], [0.5, 0.5]], y: {} };  // an invisible line across the view: the x scale follows it
 };
 
 MediaKind.prototype.paint = function (plot) {
@@ -785,11 +788,11 @@ EventsKind.prototype.duration = function () {
 
 EventsKind.prototype.setup = function () {
   return { height: 72, series: [{ label: "events", stroke: "transparent", points: { show: false } }],
-           axes: [blankAxis()], scales: { y: { auto: false, range: [0, 1] } }, empty: [[0], [null]] };
+           axes: [blankAxis()], scales: { y: { auto: false, range: [0, 1] } }, empty: [[0, 1], [0.5, 0.5]] };
 };
 
 EventsKind.prototype.data = function (t0, t1) {
-  return { data: [[t0, t1], [null, null]], y: {} };
+  return { data: [[t0, t1], [0.5, 0.5]], y: {} };  // an invisible line across the view: the x scale follows it
 };
 
 EventsKind.prototype.paint = function (plot) {
