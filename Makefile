@@ -3,8 +3,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
+VENDOR_STAMP := static/vendor/.copied
 
-.PHONY: install test demo test-deps bench bench-home load-hostile clean
+.PHONY: install test demo test-deps vendor bench bench-home load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(VENDOR_STAMP)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here),
 # Redis for the test of several portal hosts sharing their sessions, Node.js for the unit tests of
@@ -37,11 +38,19 @@ $(NODE_STAMP): package.json package-lock.json | test-deps
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# The browser libraries package.json pins (fflate: reading a .zip in the page), copied into the
+# git-ignored static/vendor/ with their LICENSE files (scripts/vendor_static.py).
+$(VENDOR_STAMP): $(NODE_STAMP) scripts/vendor_static.py | $(PY)
+	$(PY) scripts/vendor_static.py
+	touch $(VENDOR_STAMP)
+
+vendor: $(VENDOR_STAMP)
+
 # pytest, then the Node unit tests of static/ (both run; either failing fails the target).
-test: install test-deps $(NODE_STAMP)
+test: install test-deps $(NODE_STAMP) $(VENDOR_STAMP)
 	status=0; $(PY) -m pytest -q || status=$$?; node --test tests/js/ || status=1; exit $$status
 
-demo: install
+demo: install $(VENDOR_STAMP)
 	$(PY) scripts/demo.py
 
 bench: install

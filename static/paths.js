@@ -45,6 +45,27 @@ export function isIgnored(path) {
   return normal.indexOf("__MACOSX/") === 0 || IGNORED_NAMES.indexOf(name) >= 0 || name.indexOf("._") === 0;
 }
 
+/**
+ * Why a path cannot name a file safely, or null when it can (portal/datapack_rules.py
+ * unsafe_link_reason, with the same words): empty, control characters, absolute, "..", too long.
+ */
+export function unsafePathReason(path) {
+  if (typeof path !== "string") return "is not a string";
+  if (!path.trim()) return "is empty";
+  if (path.indexOf("\u0000") >= 0) return "contains a NUL character";
+  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(path);
+  if (control) {
+    return "contains a control character (U+" + control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") + ")";
+  }
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/.test(path)) {
+    return "contains a lone surrogate (half of a character)";
+  }
+  if (/^[\/\\]/.test(path) || /^[A-Za-z]:/.test(path)) return "is an absolute path";
+  if (path.replace(/\\/g, "/").split("/").indexOf("..") >= 0) return "goes up a folder with '..'";
+  if (path.length > 1024) return "is longer than 1024 characters";
+  return null;
+}
+
 /** The path the browser gives a chosen file: relative to the chosen folder, or its name. */
 export function chosenPath(file) {
   return file.webkitRelativePath || file.name;
