@@ -20,8 +20,20 @@ def test_upload_page_needs_login(client):
 def test_upload_page_states_limits(client, auth):
     auth.login()
     page = client.get("/upload").get_data(as_text=True)
-    assert "up to 1000 files per datapack" in page
+    pickers = page.split("<legend>Document and files</legend>", 1)[1].split("</fieldset>", 1)[0]
+    assert "Up to 1000 files" in " ".join(pickers.split())  # beside the pickers, not by the button
+    archive = page.split("<legend>Or an archive</legend>", 1)[1].split("</fieldset>", 1)[0]
+    assert "may unpack to at most" in archive
     assert "Upload the example" in page
+    assert "Choose the files again" not in page
+
+
+def test_after_a_problem_the_plain_form_says_the_files_must_be_chosen_again(client, auth, repovizz2):
+    auth.login()
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES[:1])},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "<strong>Choose the files again</strong>" in page.get_data(as_text=True)
 
 
 def test_good_upload_shows_every_reference(client, auth, repovizz2):
