@@ -27,15 +27,22 @@ export class ChosenList {
     this.root.hidden = true;
   }
 
-  /** A line while the files are being read or checked (the list drawn before stays). */
+  /**
+   * A line while the files are being read or checked (the list drawn before stays). The line keeps
+   * its place when empty, so nothing on the page moves under a pointer as it comes and goes.
+   */
   busy(text) {
     this.root.hidden = false;
+    this.busyLine().textContent = text;
+  }
+
+  busyLine() {
     let line = this.root.querySelector(".chosen-busy");
     if (!line) {
       line = el("p", {className: "chosen-busy muted"});
-      this.root.insertBefore(line, this.root.firstChild);
+      this.root.appendChild(line);
     }
-    line.textContent = text;
+    return line;
   }
 
   removeButton(path) {
@@ -82,6 +89,7 @@ export class ChosenList {
       restore.addEventListener("click", () => this.onRestore());
       root.appendChild(el("p", {}, [restore]));
     }
+    this.busyLine();
   }
 
   matchesTable(matches) {

@@ -87,8 +87,8 @@ class UploadPage {
     for (const input of [this.documentInput, this.filesInput, this.folderInput, this.archiveInput]) {
       if (input) input.addEventListener("change", () => { this.removed.clear(); this.refresh(); });
     }
-    if (this.nameInput) this.nameInput.addEventListener("change", () => this.refresh());
     form.addEventListener("submit", (event) => this.submitted(event));
+    if (this.anythingChosen()) this.refresh();  // chosen before the script ran (or kept by the browser)
   }
 
   anythingChosen() {
