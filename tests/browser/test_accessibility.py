@@ -138,5 +138,9 @@ def test_a_phone_gets_no_folder_picker_nor_drop_zone_and_targets_a_finger_can_hi
             assert phone.locator(f'input[name="{name}"]').is_visible()
         assert_no_serious_violations(phone, "the upload page on a touch screen")
         assert_tap_targets(phone, "the upload page on a touch screen", minimum=44)
+        # The list of what was chosen, with its Remove buttons, is for fingers too.
+        phone.set_input_files('input[name="files"]', [str(path) for path in EXAMPLE.rglob("*") if path.is_file()])
+        phone.locator("#chosen .chosen-summary").wait_for()
+        assert_tap_targets(phone, "the list of chosen files on a touch screen", minimum=44)
     finally:
         context.close()

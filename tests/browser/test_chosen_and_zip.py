@@ -85,6 +85,7 @@ def test_a_zip_is_sent_with_progress_and_a_cancel_that_asks_first(page, login, u
     dialog = page.get_by_role("dialog", name="Stop the upload?")
     assert "3 of 4 files uploaded so far; they stay" in dialog.inner_text()
     assert page.evaluate("() => document.activeElement.textContent") == "Keep uploading"
+    assert_no_serious_violations(page, "the question before a cancel")
     dialog.get_by_role("button", name="Keep uploading").click()
     assert dialog.count() == 0
     assert page.locator('#transfer li[data-link="audio/tone.wav"]').get_attribute("data-state") == "sending"
