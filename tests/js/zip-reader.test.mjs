@@ -99,6 +99,58 @@ test("a zip compressed in a way the page cannot read is left to the portal", asy
   assert.deepEqual(await readZip(asBlob(patched), LIMITS), {unreadable: true});
 });
 
+/** A zip written the ZIP64 way (sizes, offset and counts in the 64-bit records), as tools write multi-GB ones. */
+function zip64(name, data) {
+  const nameBytes = strToU8(name);
+  const bytes = [];
+  const push = (size, write) => {
+    const view = new DataView(new ArrayBuffer(size));
+    write(view);
+    bytes.push(new Uint8Array(view.buffer));
+  };
+  const ALL = 0xffffffff;
+  push(30, (v) => {
+    v.setUint32(0, 0x04034b50, true); v.setUint16(4, 45, true); v.setUint32(18, ALL, true);
+    v.setUint32(22, ALL, true); v.setUint16(26, nameBytes.length, true); v.setUint16(28, 20, true);
+  });
+  bytes.push(nameBytes);
+  push(20, (v) => {
+    v.setUint16(0, 1, true); v.setUint16(2, 16, true);
+    v.setBigUint64(4, BigInt(data.length), true); v.setBigUint64(12, BigInt(data.length), true);
+  });
+  bytes.push(data);
+  const directoryAt = bytes.reduce((sum, part) => sum + part.length, 0);
+  push(46, (v) => {
+    v.setUint32(0, 0x02014b50, true); v.setUint16(4, 45, true); v.setUint16(6, 45, true);
+    v.setUint32(20, ALL, true); v.setUint32(24, ALL, true); v.setUint16(28, nameBytes.length, true);
+    v.setUint16(30, 28, true); v.setUint32(42, ALL, true);
+  });
+  bytes.push(nameBytes);
+  push(28, (v) => {
+    v.setUint16(0, 1, true); v.setUint16(2, 24, true); v.setBigUint64(4, BigInt(data.length), true);
+    v.setBigUint64(12, BigInt(data.length), true); v.setBigUint64(20, 0n, true);
+  });
+  const recordAt = bytes.reduce((sum, part) => sum + part.length, 0);
+  const directorySize = recordAt - directoryAt;
+  push(56, (v) => {
+    v.setUint32(0, 0x06064b50, true); v.setBigUint64(4, 44n, true); v.setUint16(12, 45, true); v.setUint16(14, 45, true);
+    v.setBigUint64(24, 1n, true); v.setBigUint64(32, 1n, true);
+    v.setBigUint64(40, BigInt(directorySize), true); v.setBigUint64(48, BigInt(directoryAt), true);
+  });
+  push(20, (v) => { v.setUint32(0, 0x07064b50, true); v.setBigUint64(8, BigInt(recordAt), true); v.setUint32(16, 1, true); });
+  push(22, (v) => {
+    v.setUint32(0, 0x06054b50, true); v.setUint16(8, 0xffff, true); v.setUint16(10, 0xffff, true);
+    v.setUint32(12, ALL, true); v.setUint32(16, ALL, true);
+  });
+  return new Blob(bytes);
+}
+
+test("a ZIP64 archive is read from its 64-bit records", async () => {
+  const read = await readZip(zip64("pack/big.bin", strToU8("stored bytes")), LIMITS);
+  assert.deepEqual(read.entries.map((entry) => [entry.path, entry.file.size]), [["pack/big.bin", 12]]);
+  assert.equal(await read.entries[0].file.text(), "stored bytes");
+});
+
 test("the unsafe-path rule speaks as the portal's", () => {
   assert.equal(unsafePathReason("a/b.csv"), null);
   assert.equal(unsafePathReason(""), "is empty");
