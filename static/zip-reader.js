@@ -64,7 +64,6 @@ async function readDirectory(blob, directory) {
     const extraLength = view.getUint16(at + 30, true);
     const commentLength = view.getUint16(at + 32, true);
     const entry = {
-      madeBy: view.getUint16(at + 4, true) >> 8,
       flags,
       method: view.getUint16(at + 10, true),
       compressedSize: view.getUint32(at + 20, true),
@@ -100,7 +99,7 @@ function readZip64Extra(view, start, length, entry) {
 }
 
 const isFolder = (entry) => entry.name.endsWith("/");
-const isSymlink = (entry) => entry.madeBy === 3 && ((entry.external >>> 16) & 0o170000) === 0o120000;
+const isSymlink = (entry) => ((entry.external >>> 16) & 0o170000) === 0o120000;
 
 /** The problems of an entry, as portal/zip_archive.py words them (an empty list when it is fine). */
 function entryProblems(entry) {
@@ -196,6 +195,6 @@ async function inflated(archive, start, end, size, damaged) {
   } catch (error) {
     throw damaged();
   }
-  if (!finished && size > 0 || produced !== size) throw damaged();
+  if ((!finished && size > 0) || produced !== size) throw damaged();
   return new Blob(parts);
 }
