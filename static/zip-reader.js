@@ -13,6 +13,7 @@ export const MAX_COMPRESSION_RATIO = 200;
 const STORED = 0;
 const DEFLATED = 8;
 const CHUNK = 1024 * 1024;
+const HAND_OVER = 16 * 1024 * 1024;
 const CP437_HIGH = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0";
 
 /** The bytes [start, end) of a Blob as a DataView. */
@@ -176,25 +177,37 @@ export class ZipEntryFile {
   }
 }
 
-/** Inflate [start, end) of the archive a chunk at a time; never more than `size` bytes come out. */
+/**
+ * Inflate [start, end) of the archive a chunk at a time; never more than `size` bytes come out.
+ * What came out is handed to a Blob every few MB (the browser keeps large Blobs on disk), so the
+ * page holds little of a large file at any time.
+ */
 async function inflated(archive, start, end, size, damaged) {
-  const parts = [];
+  let unpacked = new Blob([]);
+  let parts = [];
+  let held = 0;
   let produced = 0;
   let finished = false;
   const inflate = new Inflate((data, final) => {
     produced += data.length;
     if (produced > size) throw damaged();
     parts.push(data);
+    held += data.length;
     if (final) finished = true;
   });
   try {
     for (let at = start; at < end; at += CHUNK) {
       const chunk = new Uint8Array(await archive.slice(at, Math.min(end, at + CHUNK)).arrayBuffer());
       inflate.push(chunk, at + CHUNK >= end);
+      if (held >= HAND_OVER) {
+        unpacked = new Blob([unpacked, ...parts]);
+        parts = [];
+        held = 0;
+      }
     }
   } catch (error) {
     throw damaged();
   }
   if ((!finished && size > 0) || produced !== size) throw damaged();
-  return new Blob(parts);
+  return new Blob([unpacked, ...parts]);
 }

@@ -40,6 +40,16 @@ test("a folder's zip reads like the folder: paths, sizes, contents, stored or de
   assert.equal((await read.entries[1].file.blob()).size, 16000);
 });
 
+test("a file larger than what the page holds at once comes out whole", async () => {
+  const data = new Uint8Array(17 * 1024 * 1024);  // more than is handed over at once; random: no bomb
+  for (let at = 0; at < data.length; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
+  data.fill(7, 0, 1024 * 1024);  // a stretch that deflates, so the stream is not only stored blocks
+  const read = await readZip(asBlob(zipSync({"big.bin": [data, {level: 1}]})), LIMITS);
+  const out = new Uint8Array(await (await read.entries[0].file.blob()).arrayBuffer());
+  assert.equal(out.length, data.length);
+  assert.ok(Buffer.from(out).equals(Buffer.from(data)));
+});
+
 test("names without the UTF-8 flag are read as code page 437, as the portal reads them", async () => {
   const zip = zipSync({"cafX.csv": strToU8("1,2")});  // an ASCII name: no UTF-8 flag
   const named = zip.map((byte, at) => (byte === 0x58 && zip[at - 1] === 0x66 ? 0x82 : byte));  // X → 0x82, "é" in cp437
