@@ -50,6 +50,14 @@ def test_pure_modules_import_no_flask_and_no_service(name):
     assert portal <= {f"portal.{pure}" for pure in PURE}, f"{name} imports {portal - {f'portal.{p}' for p in PURE}}"
 
 
+@pytest.mark.parametrize("path", sorted((PORTAL / "rules").glob("*.py")), ids=lambda path: path.stem)
+def test_the_rules_package_imports_no_flask_no_service_and_no_other_layer(path):
+    imports = imported_modules(path)
+    web = {module for module in imports if module.split(".")[0] in WEB_OR_SERVICE}
+    portal = {module for module in imports if module.startswith("portal.") and not module.startswith("portal.rules")}
+    assert not web and not portal, f"{path.name} imports {web | portal}"
+
+
 def test_every_portal_module_is_described_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     layout = readme[readme.index("## Layout"):]
