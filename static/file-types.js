@@ -30,7 +30,7 @@ export function chartHint(type) {
 
 /**
  * Whether a file of this type may be a table of numbers worth a look, its content deciding (as
- * may_hold_numbers in portal/media_types.py): no type, an unknown one, any text, JSON or CSV.
+ * may_hold_numbers in portal/rules/media_types.py): no type, an unknown one, any text, JSON or CSV.
  */
 export function mayHoldNumbersType(type) {
   var base = (type || "").split(";")[0].trim().toLowerCase();

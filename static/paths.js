@@ -6,7 +6,7 @@
 var IGNORED_NAMES = [".DS_Store", "Thumbs.db", "desktop.ini"];
 
 /**
- * A file's relative path with forward slashes and no "./" (portal/datapack.py normalize_path:
+ * A file's relative path with forward slashes and no "./" (portal/rules/datapack_rules.py normalize_path:
  * posixpath.normpath, then the leading slashes dropped): "pack\\a.json" → "pack/a.json",
  * "/pack//./a.json" → "pack/a.json", "a/../b" → "b", "" → "".
  * With `composed`, also in composed unicode (NFC), as the portal compares paths (macOS hands
@@ -36,7 +36,7 @@ export function baseName(path) {
 }
 
 /**
- * Files a desktop adds on its own, never meant as assets (portal/archive.py is_ignored, which the
+ * Files a desktop adds on its own, never meant as assets (portal/rules/assets.py is_ignored, which the
  * portal applies to normalised paths): __MACOSX/…, .DS_Store, Thumbs.db, desktop.ini, ._name.
  */
 export function isIgnored(path) {
@@ -46,7 +46,7 @@ export function isIgnored(path) {
 }
 
 /**
- * Why a path cannot name a file safely, or null when it can (portal/datapack_rules.py
+ * Why a path cannot name a file safely, or null when it can (portal/rules/datapack_rules.py
  * unsafe_link_reason, with the same words): empty, control characters, absolute, "..", too long.
  */
 export function unsafePathReason(path) {

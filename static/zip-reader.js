@@ -1,6 +1,6 @@
 /*
  * A .zip read in the browser, so that its files go through the progress path like a folder's.
- * The central directory is read first and judged as portal/zip_archive.py judges it (entry count and
+ * The central directory is read first and judged as portal/rules/zip_archive.py judges it (entry count and
  * unpacked size before anything is extracted, paths leaving the folder, links, encryption, the
  * compression ratio); each file is unpacked only when it is sent (fflate's streaming inflate, the
  * output bounded by the size the directory gave). Needs Blob only: Node runs it too.
@@ -102,7 +102,7 @@ function readZip64Extra(view, start, length, entry) {
 const isFolder = (entry) => entry.name.endsWith("/");
 const isSymlink = (entry) => ((entry.external >>> 16) & 0o170000) === 0o120000;
 
-/** The problems of an entry, as portal/zip_archive.py words them (an empty list when it is fine). */
+/** The problems of an entry, as portal/rules/zip_archive.py words them (an empty list when it is fine). */
 function entryProblems(entry) {
   const name = "archive entry '" + entry.name + "'";
   const problems = [];

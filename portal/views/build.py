@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request, session
 from werkzeug.exceptions import BadRequest
 
-from ..access import login_required
-from ..assets import document_paths, is_ignored
-from ..datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, nesting_problem, strict_json, to_json_text, \
+from ..rules.assets import document_paths, is_ignored
+from ..rules.datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, nesting_problem, strict_json, to_json_text, \
     tree_depth, upload_problems, walk_nodes
-from ..document_builder import Proposal, apply_action, apply_edits, propose
-from ..media_types import content_disposition, safe_filename
-from ..request_files import asset_from_storage, chosen_assets, chosen_files, limits, stream_channels
-from ..tokens import repovizz2
-from ..upload_pipeline import create_and_upload, plan_upload
+from ..rules.document_builder import Proposal, apply_action, apply_edits, propose
+from ..rules.media_types import content_disposition, safe_filename
+from ..services.request_files import asset_from_storage, chosen_assets, chosen_files, limits, stream_channels
+from ..services.tokens import repovizz2
+from ..services.upload_pipeline import create_and_upload, plan_upload
+from ..web.access import login_required
 
 bp = Blueprint("build", __name__)
 MAX_CHANNELS = 10_000  # more than any stream has: a carried count beyond it is not one

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import responses
 from werkzeug.formparser import parse_form_data
 
-from portal.datapack_rules import copy_json, schema_problems, to_json_text
+from portal.rules.datapack_rules import copy_json, schema_problems, to_json_text
 from tests.portal.samples import REPOVIZZ2, USER
 
 API = f"{REPOVIZZ2}/api/v1.0"

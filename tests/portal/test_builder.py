@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.document_builder import (apply_action, apply_edits, guess_mime, keywords_from, propose, propose_document,
+from portal.rules.document_builder import (apply_action, apply_edits, guess_mime, keywords_from, propose, propose_document,
                             readable_name)
-from portal.datapack_rules import MAX_DEPTH, document_problems, link_problems, walk_data_nodes, walk_nodes
-from portal.assets import Asset, Limits
-from portal.upload_pipeline import plan_upload
+from portal.rules.datapack_rules import MAX_DEPTH, document_problems, link_problems, walk_data_nodes, walk_nodes
+from portal.rules.assets import Asset, Limits
+from portal.services.upload_pipeline import plan_upload
 
 EXAMPLE = [
     ("pack/setup.png", "image/png"),

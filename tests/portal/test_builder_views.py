@@ -9,7 +9,7 @@ import re
 import pytest
 
 
-from portal.datapack_rules import document_problems, walk_data_nodes
+from portal.rules.datapack_rules import document_problems, walk_data_nodes
 from tests.portal.samples import assert_csp_clean
 
 FOLDER = [("pack/setup.png", b"\x89PNG...."), ("pack/audio/tone.wav", b"RIFF...."),

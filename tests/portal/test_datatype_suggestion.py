@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.datatype_catalog import BUILT_IN_DIR, load_catalog
+from portal.rules.datatype_catalog import BUILT_IN_DIR, load_catalog
 from portal.rules import datatype_suggestion
 from portal.rules.datatype_suggestion import count_channels, suggest_datatype
 

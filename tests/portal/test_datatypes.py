@@ -9,8 +9,8 @@ import re
 import pytest
 
 from portal import create_app
-from portal.config import ConfigError
-from portal.datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, datatype_from, load_catalog
+from portal.rules.config import ConfigError
+from portal.rules.datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, datatype_from, load_catalog
 
 ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
 LAB_DATATYPE = {

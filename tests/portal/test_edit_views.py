@@ -8,15 +8,15 @@ import re
 
 import pytest
 
-from portal.datapack_rules import walk_data_nodes
-from portal.media_types import content_disposition, download_name, extension_for, preview_kind
+from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.media_types import content_disposition, download_name, extension_for, preview_kind
 from tests.portal.samples import EMG, STORED_DOCUMENT, STORED_FILES, VIDEO, WAV, assert_csp_clean, seed, structure
 
 
 def page_expect(fake, datapack_id, place):
     """The `expect` the datapack page puts in the forms of the node at `place`."""
-    from portal.tree_edits import node_fingerprint
-    from portal.tree_edits import node_at
+    from portal.rules.tree_edits import node_fingerprint
+    from portal.rules.tree_edits import node_at
     return node_fingerprint(node_at(structure(fake, datapack_id), place))
 
 
@@ -340,7 +340,7 @@ def test_replace_the_file_of_one_of_two_nodes_sharing_it(client, auth, repovizz2
     assert answer.status_code == 302
     # The chosen node got a pending link of its own first, and the file went to that link.
     assert repovizz2.uploads == ["tone.mp3"]
-    from portal.tree_edits import node_at
+    from portal.rules.tree_edits import node_at
     chosen = node_at(structure(repovizz2, datapack_id), place)
     kept = node_at(structure(repovizz2, datapack_id), "children[2]" if place == "children[3]" else "children[3]")
     assert kept["link"] == f"repovizz:{WAV}" and kept["mime"] == "audio/wav"
@@ -412,7 +412,7 @@ class SlowUpstream:
 
 def test_download_is_passed_on_chunk_by_chunk(client, auth, repovizz2, datapack_id, monkeypatch):
     upstream = SlowUpstream(chunks=1000)  # 64 MB, never held whole
-    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
+    monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}", buffered=False)
     assert answer.headers["Content-Length"] == str(1000 * 64 * 1024)
@@ -496,7 +496,7 @@ def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(cl
     structure(repovizz2, datapack_id)["children"][0]["mime"] = mime
     upstream = SlowUpstream(chunks=2)
     upstream.headers["Content-Type"] = "application/octet-stream"
-    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
+    monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1")
     assert answer.status_code == 200
@@ -508,7 +508,7 @@ def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(cl
 
 def test_upstream_is_closed_when_the_answer_cannot_be_made(client, auth, repovizz2, datapack_id, monkeypatch):
     upstream = SlowUpstream(chunks=2)
-    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
+    monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
     monkeypatch.setattr("portal.views.datapack.download_name", lambda *args: 1 / 0)
     auth.login()
     with pytest.raises(ZeroDivisionError):
@@ -615,7 +615,7 @@ def test_the_confirmation_names_a_data_node(client, auth, repovizz2, datapack_id
 
 
 def test_an_empty_container_says_so():
-    from portal.tree_edits import removal_summary
+    from portal.rules.tree_edits import removal_summary
 
     assert removal_summary({"class": "container", "name": "Empty", "text": "", "children": []}) == 'the empty container "Empty"'
     one = {"class": "container", "name": "One", "text": "", "children": [

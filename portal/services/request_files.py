@@ -8,10 +8,10 @@ import os
 from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
-from .assets import READ_ERRORS, Asset, Limits
-from .config import MIB
-from .datapack_rules import normalize_path
-from .rules.datatype_suggestion import HEAD_BYTES, count_channels
+from ..rules.assets import READ_ERRORS, Asset, Limits
+from ..rules.config import MIB
+from ..rules.datapack_rules import normalize_path
+from ..rules.datatype_suggestion import HEAD_BYTES, count_channels
 
 
 def limits() -> Limits:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-BUILT_IN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "datatypes")
+# The public examples live in the portal package, beside `example/`.
+BUILT_IN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "datatypes")
 MEDIA = ("video", "audio")  # what ``extra.media`` may name
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

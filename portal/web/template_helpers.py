@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from .api_calls import python_snippet
-from .assets import human_size
-from .datapack_rules import TreeNode, reference_id, to_json_text
-from .media_types import may_hold_numbers, preview_kind
-from .rules.datatype_suggestion import UPLOADED, suggest_datatype
+from ..rules.api_calls import python_snippet
+from ..rules.assets import human_size
+from ..rules.datapack_rules import TreeNode, reference_id, to_json_text
+from ..rules.media_types import may_hold_numbers, preview_kind
+from ..rules.tree_edits import container_places, node_fingerprint, removal_summary
+from ..rules.datatype_suggestion import UPLOADED, suggest_datatype
 from .security import is_safe_path_segment
-from .tree_edits import container_places, node_fingerprint, removal_summary
 
 
 def node_mime(node: dict) -> str:
