@@ -11,7 +11,7 @@
  *      time, retried with exponential backoff when the portal or repovizz2 fails;
  *   3. the browser lands on the server-rendered result page (or the datapack page, when resuming).
  * A .zip is read in the page (zip-reader.js) and its files go the same way; one compressed in a way
- * only the portal reads is posted as the plain form posts it.
+ * only the portal reads (or when the reader cannot load) is posted as the plain form posts it.
  * The builder (builder.js) sends its files through the same startTransfer.
  * No inline script or style: the page can run under a Content-Security-Policy without 'unsafe-inline'.
  */
@@ -23,7 +23,6 @@ import { clearMessages, showFailure } from "./messages.js";
 import { baseName, chosenPath, isIgnored, normalizePath } from "./paths.js";
 import { startTransfer } from "./transfer.js";
 import { filesByPath, transferSettings } from "./transfer-rules.js";
-import { readZip } from "./zip-reader.js";
 
 const FOUND_WHY = 'the .json file with "info" and "children" nearest the top of the folder';
 const CHOSEN_WHY = "chosen as the document";
@@ -96,9 +95,17 @@ class UploadPage {
       .some((input) => filesOf(input).length) || Boolean(this.zone && this.zone.items.length);
   }
 
-  /** The archive input's .zip read in the page (once per file chosen): {entries} | {problems} | {unreadable}. */
+  /**
+   * The archive input's .zip read in the page (once per file chosen): {entries} | {problems} |
+   * {unreadable}. The reader (and the unzip library under it) loads only once a .zip is chosen.
+   */
   readArchive(file) {
-    if (!this.zipRead || this.zipRead.file !== file) this.zipRead = {file, reading: readZip(file, this.zipLimits)};
+    if (!this.zipRead || this.zipRead.file !== file) {
+      // Should the reader not load, the plain form sends the .zip and the portal reads it.
+      const reading = import("./zip-reader.js").then(({readZip}) => readZip(file, this.zipLimits),
+        () => ({unreadable: true}));
+      this.zipRead = {file, reading};
+    }
     return this.zipRead.reading;
   }
 

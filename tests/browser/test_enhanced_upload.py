@@ -118,6 +118,7 @@ def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, artifa
     page.get_by_role("button", name="Check and upload").click()
     retry = page.get_by_role("button", name="Retry example/audio/tone.wav")
     retry.wait_for()
+    page.locator(".transfer-failed").wait_for()  # every other file is done too
     assert len(attempts) == 4  # the first try and three retries with backoff
     assert page.locator("li[data-state=failed]").count() == 1
     assert page.locator("li[data-state=uploaded]").count() == 3
@@ -225,6 +226,7 @@ def test_a_zip_goes_through_the_progress_path_and_a_taken_name_points_to_the_exi
     datapack_id = page.locator("#datapack-id").inner_text()
 
     page.get_by_role("link", name="Upload", exact=True).click()
+    page.locator("#drop-zone").wait_for()  # the page's script is running: the form is enhanced
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
     page.get_by_role("button", name="Check and upload").click()
     taken = page.locator("section.problems")
