@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 API = "/api/v1.0"
 MAX_STRING = 160          # characters of a string kept before "…"
@@ -138,3 +138,85 @@ def python_snippet(calls: list[dict], base_url: str) -> str:
             body = f", json={_pretty(sent)}" if sent is not None else ""
             lines.append(f"print(session.request({json.dumps(method)}, {url}{body}).json())")
     return "\n".join(lines) + "\n"
+
+
+# --- The panel's plain words: a label per call, the listings before and after, a rebuilt upload --------
+
+_CONTENT = re.compile(r"^/api/v1\.0/datapacks/[^/]+/content$")
+_SEND = re.compile(r"^/api/v1\.0/datapacks/[^/]+/content/(.+)$")
+_DATAPACK = re.compile(r"^/api/v1\.0/datapacks/[^/]+$")
+
+
+def _is_listing(made: dict) -> bool:
+    return made.get("method") == "GET" and bool(_CONTENT.match(made.get("path", "")))
+
+
+def sent_link(made: dict) -> str | None:
+    """The link a file was sent to, for a call that sent one (else None)."""
+    found = _SEND.match(made.get("path", "")) if made.get("method") == "POST" else None
+    return unquote(found.group(1)) if found else None
+
+
+def new_reference(made: dict) -> str | None:
+    """``repovizz:<id>`` from a file sending's answer ``{"id": …}`` (None for an answer of only "OK")."""
+    answer = made.get("answer")
+    if isinstance(answer, dict) and isinstance(answer.get("id"), str) and (made.get("status") or 0) < 300:
+        return "repovizz:" + answer["id"]
+    return None
+
+
+def labels(calls: list[dict], names: dict[str, str]) -> list[str]:
+    """Each call in plain words, numbered: "1. Create the datapack", "3. Send Set-up (setup.png)"…
+    `names` gives a data node's name by the link its file was sent to."""
+    said, listed = [], 0
+    for number, made in enumerate(calls, 1):
+        method, path = made.get("method"), made.get("path", "")
+        link = sent_link(made)
+        if method == "POST" and path == f"{API}/datapacks":
+            words = "Create the datapack"
+        elif link is not None:
+            name = names.get(link)
+            words = f"Send {name} ({link})" if name else f"Send the file for {link}"
+        elif _is_listing(made):
+            words = "List its content: the links still waiting for a file" if not listed \
+                else "List its content again: each key is now repovizz:<id>"
+            listed += 1
+        elif method == "GET" and _DATAPACK.match(path):
+            words = "Read the datapack back"
+        elif method == "POST" and _DATAPACK.match(path):
+            words = "Save the datapack's document"
+        elif method == "GET" and path == f"{API}/user":
+            words = "Ask who you are (and your datapacks)"
+        else:
+            words = f"{method} {path}"
+        said.append(f"{number}. {words}")
+    return said
+
+
+def listings(calls: list[dict]) -> tuple[dict | None, dict | None]:
+    """The numbers of the first and the last content listing, before and after the files were sent
+    (None when there are not two)."""
+    found = [(number, made) for number, made in enumerate(calls, 1) if _is_listing(made)]
+    if len(found) < 2:
+        return None, None
+    (first, before), (last, after) = found[0], found[-1]
+    return {"number": first, "answer": before.get("answer")}, {"number": last, "answer": after.get("answer")}
+
+
+def rebuilt_upload(original: dict, stored: dict, place_links: list[tuple[str, str, str, str]]) -> list[dict]:
+    """The calls that made a datapack, rebuilt from the document it was made from (`original`), what
+    repovizz2 holds of it now (`stored`: its id, name, owner) and, per data node, (place, original link,
+    name, stored link): create, list the content, send each file that has its ``repovizz:<id>`` now.
+    Each is marked ``"rebuilt": True``; no answer is invented beyond what repovizz2 holds."""
+    datapack_id = str(stored.get("id", ""))
+    here = f"{API}/datapacks/{datapack_id}"
+    item = {key: stored.get(key) for key in ("id", "name", "owner", "folder") if key in stored}
+    calls = [call("POST", f"{API}/datapacks", {"name": stored.get("name"), "owner": stored.get("owner"),
+                                                "structure": original}, 200, {"result": "OK", "item": item})]
+    listing = {link: {"class": "data", "link": link, "name": name} for _, link, name, _ in place_links if link}
+    calls.append(call("GET", f"{here}/content", None, 200, listing))
+    for _, link, _, now in place_links:
+        if link and isinstance(now, str) and now.startswith("repovizz:"):
+            calls.append(call("POST", f"{here}/content/{quote(link, safe='')}",
+                              {"file": {"filename": link.rsplit("/", 1)[-1]}}, 200, {"id": now[len("repovizz:"):]}))
+    return [{**made, "rebuilt": True} for made in calls]

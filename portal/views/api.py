@@ -1,6 +1,7 @@
 """JSON endpoints for the enhanced upload page and for scripts: plan and create, then stream each file."""
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 
 from flask import Blueprint, current_app, g, request, session, url_for
@@ -11,8 +12,9 @@ from wtforms import ValidationError
 from ..rules.assets import Asset, size_problem
 from ..rules.datapack_rules import DatapackInvalid, JSONRefused, Problem, is_uploaded, not_a_datapack, nesting_problem, \
     strict_json, to_json_text, walk_data_nodes
-from ..rules.tree_edits import EditError, node_at
+from ..rules.tree_edits import EditError, NodeNotFound, node_at
 from ..services.body_relay import request_source
+from ..services.node_files import NodeChanged, send_to_node
 from ..services.request_files import limits
 from ..services.sent_files import remember
 from ..services.tokens import bearer_token, repovizz2
@@ -257,6 +259,34 @@ def put_asset(datapack_id: str, link: str):
     if ref is None:  # repovizz2 answered only "OK": the node at the URL's place says what it is now
         ref = _reference_at(client, datapack_id, request.args.get("place", ""))
     return {"link": link, "ref": ref, "size": size, **_calls(client)}
+
+
+@bp.route("/api/datapacks/<datapack_id>/nodes/<place>", methods=["PUT"])
+def put_node_file(datapack_id: str, place: str):
+    """Stream the raw body (one file) to the pending data node at `place` (``children[2].children[0]``),
+    whatever its link says: a link no URL can name, or one another node shares, is first replaced by
+    a pending link of the node's own, made from ``?name=`` (the file's name; default: the old link's
+    last part). ``?mime=`` gives the file's type; ``?expect=`` (optional) the node's fingerprint as a
+    form showed it, to refuse a node that changed meanwhile."""
+    size = request.content_length
+    if size is None:
+        return {"error": "send the file as the body, with a Content-Length"}, 411
+    name = request.args.get("name", "")
+    problem = size_problem(name or place, size, limits())
+    if problem:
+        return {"error": problem}, 422 if size == 0 else 413
+    mime = request.args.get("mime") or mimetypes.guess_type(name)[0] or ""
+    asset = Asset(name, size, lambda: contextlib.nullcontext(request_body()), mime)
+    client = _recording(repovizz2())
+    try:
+        link, ref = send_to_node(client, datapack_id, place, asset, expect=request.args.get("expect"),
+                                 user=_username())
+    except EditError as error:
+        status = 404 if isinstance(error, NodeNotFound) else 409 if isinstance(error, NodeChanged) else 422
+        return {"error": f"nothing was sent: {error}"}, status
+    except IncompleteBody as error:
+        raise BadRequest(f"the body did not match its Content-Length; {error.message}") from None
+    return {"place": place, "link": link, "ref": ref, "size": size, **_calls(client)}
 
 
 def _reference_at(client, datapack_id: str, place: str) -> str | None:

@@ -157,3 +157,78 @@ def test_a_failure_and_the_resume_show_their_calls(client, auth, repovizz2, show
     # Only the pending file is sent; the calls start with reading the datapack the resume is for.
     assert call_lines(page) == [f"GET {here}", f"GET {here}/content", f"POST {here}/content/emg%202.json",
                                 f"GET {here}/content", f"GET {here}"]
+
+
+def call_labels(page: str) -> list[str]:
+    return [re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", label))).strip()
+            for label in re.findall(r'<h3 class="api-call-label">(.*?)</h3>', panel(page), re.S)]
+
+
+def test_the_panel_says_each_call_in_plain_words_near_the_top(client, auth, repovizz2, shown):
+    auth.login()
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    labels = call_labels(page)
+    assert labels[:2] == ["1. Create the datapack", "2. List its content: the links still waiting for a file"]
+    assert re.fullmatch(r"3\. Send Video \(video\.mp4\) → repovizz:\S+", labels[2])
+    assert re.fullmatch(r"4\. Send EMG \(emg 2\.json\) → repovizz:\S+", labels[3])
+    assert labels[4:] == ["5. List its content again: each key is now repovizz:<id>", "6. Read the datapack back"]
+    # The listings before and after side by side, above the calls; the panel before the table of files,
+    # the rewritten document folded.
+    before = re.search(r'aria-label="The content listed before the files">([^<]*)</pre>', page)
+    after = re.search(r'aria-label="The content listed after the files">([^<]*)</pre>', page)
+    assert sorted(json.loads(html.unescape(before.group(1)))) == ["emg 2.json", "video.mp4"]
+    assert all(key.startswith("repovizz:") for key in json.loads(html.unescape(after.group(1))))
+    assert page.index('<section class="api-calls"') < page.index('<table class="result')
+    assert "<details><summary>View the rewritten document</summary>" in page
+
+
+def test_the_example_opened_again_shows_the_panel_rebuilt_from_repovizz2(client, auth, repovizz2, shown):
+    auth.login()
+    first = client.post("/upload/example").get_data(as_text=True)
+    first_labels = call_labels(first)
+    again = client.post("/upload/example")
+    assert again.status_code == 303
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    labels = call_labels(page)
+    # The same story as the first time: create, list, send each file with its new id, list again.
+    assert labels[:2] == first_labels[:2]
+    sends = [label for label in labels if ". Send " in label]
+    assert sends == [label for label in first_labels if ". Send " in label]
+    assert any(re.fullmatch(r"\d+\. Send Set-up \(setup\.png\) → repovizz:\S+", label) for label in sends)
+    assert labels[-2:] == [f"{len(labels) - 1}. Read the datapack back",
+                           f"{len(labels)}. List its content again: each key is now repovizz:<id>"]
+    assert panel(page).count("(rebuilt)") == len(labels) - 2
+    assert "The content listed before the files" in page and "The content listed after the files" in page
+
+
+def test_the_example_opened_again_shows_no_panel_unless_shown(client, auth, repovizz2):
+    auth.login()
+    client.post("/upload/example")
+    again = client.post("/upload/example")
+    assert "What happened in repovizz2" not in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("made", "said"), [
+    ({"method": "GET", "path": f"{API}/user"}, "1. Ask who you are (and your datapacks)"),
+    ({"method": "POST", "path": f"{API}/datapacks/d-1"}, "1. Save the datapack's document"),
+    ({"method": "POST", "path": f"{API}/datapacks/d-1/content/a%2Fb%20c.csv"}, "1. Send the file for a/b c.csv"),
+    ({"method": "PUT", "path": f"{API}/elsewhere"}, f"1. PUT {API}/elsewhere"),
+])
+def test_each_call_has_plain_words(made, said):
+    assert api_calls.labels([made], {}) == [said]
+
+
+def test_an_upload_rebuilt_from_what_repovizz2_holds_claims_no_more_than_it_holds():
+    original = {"info": {"name": "x"}, "children": [
+        {"class": "data", "name": "A", "text": "", "link": "a.csv"},
+        {"class": "data", "name": "B", "text": "", "link": "b.csv"}]}
+    calls = api_calls.rebuilt_upload(original, {"id": "d-1", "name": "x", "owner": 2, "structure": {}},
+                                     [("children[0]", "a.csv", "A", "repovizz:" + "1" * 40),
+                                      ("children[1]", "b.csv", "B", "b.csv")])
+    assert [(made["method"], made["path"]) for made in calls] == [
+        ("POST", f"{API}/datapacks"), ("GET", f"{API}/datapacks/d-1/content"),
+        ("POST", f"{API}/datapacks/d-1/content/a.csv")]  # b.csv is still pending: no sending is claimed
+    assert all(made["rebuilt"] for made in calls)
+    assert api_calls.new_reference(calls[2]) == "repovizz:" + "1" * 40
+    assert api_calls.labels(calls, {"a.csv": "A"})[2] == "3. Send A (a.csv)"
