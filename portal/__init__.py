@@ -10,14 +10,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .rules.config import MIB, ConfigError, require_secrets, settings_from_env, with_derived_urls
 from .rules.datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, load_catalog
-from .services import tokens
+from .services import script_logins, tokens
 from .services.body_timeout import BodyReadTimeoutMiddleware
 from .views import register_views
 from .web import error_pages, template_helpers
 from .web.access import end_expired_login
 from .web.extensions import init_extensions
-from .web.security import PathSegment, PortalRequest, SecureCookiesOverHttps, limit_request_body, refuse_anonymous_bodies, \
-    security_headers
+from .web.security import PathSegment, PortalRequest, SecureCookiesOverHttps, close_after_unread_body, \
+    limit_request_body, refuse_anonymous_bodies, security_headers
 
 # templates/ and static/ sit beside the package, at the top of the checkout the portal runs from.
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,10 +65,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(refuse_anonymous_bodies)
     init_extensions(app)
     tokens.init_app(app)
+    script_logins.init_app(app)
     register_views(app)
     error_pages.init_app(app)
     template_helpers.init_app(app)
     app.after_request(security_headers)
+    app.after_request(close_after_unread_body)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     app.wsgi_app = BodyReadTimeoutMiddleware(app.wsgi_app, app.config["BODY_READ_TIMEOUT"])
     if app.config["BEHIND_PROXY"]:

@@ -9,8 +9,9 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
+from ..rules import api_calls
 from ..rules.assets import Asset, size_problem
-from ..rules.datapack_rules import DatapackInvalid, JSONRefused, Problem, is_uploaded, not_a_datapack, nesting_problem, \
+from ..rules.datapack_rules import DatapackInvalid, JSONRefused, Problem, bounded_problems, is_uploaded, not_a_datapack, nesting_problem, \
     strict_json, to_json_text, walk_data_nodes
 from ..rules.tree_edits import EditError, NodeNotFound, node_at
 from ..services.body_relay import request_source
@@ -46,7 +47,9 @@ def require_login():
 
 
 def _owner() -> dict:
-    return session["user"] if not g.get("script_token") else repovizz2().user()
+    if not g.get("script_token"):
+        return session["user"]
+    return g.get("script_user") or repovizz2().user()
 
 
 def request_body():
@@ -118,7 +121,7 @@ def _described_files(body: dict) -> list[Asset]:
 def _problems_answer(error: str, problems: list, status: int = 422):
     """Problems as the page's script shows them (`problems`, one line each) and with their parts
     (`problem_details`: kind, where, place, message)."""
-    problems = [problem if isinstance(problem, Problem) else Problem(str(problem)) for problem in problems]
+    problems = bounded_problems(problems)
     return {"error": error, "problems": [str(problem) for problem in problems],
             "problem_details": [problem.as_dict() for problem in problems]}, status
 
@@ -203,7 +206,9 @@ def _recording(client):
 
 def _calls(client) -> dict:
     """``{"api_calls": [...]}`` for the browser to post back to the result page, when recorded."""
-    return {"api_calls": client.calls} if client.calls is not None else {}
+    if client.calls is None:
+        return {}
+    return {"api_calls": api_calls.signed(client.calls, api_calls.signing_key(current_app.secret_key))}
 
 
 def _upload_list(datapack_id: str, plan: dict[str, Asset], document: dict) -> list[dict]:

@@ -14,8 +14,9 @@ from werkzeug.http import parse_options_header
 
 from ..rules import api_calls
 from ..rules.assets import human_size, size_problem
-from ..rules.datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, control_character_reason, \
-    is_uploaded, normalize_path, readable_copy, reference_id, strict_json, to_json_text, walk_data_nodes, walk_nodes
+from ..rules.datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, bounded_problems, \
+    control_character_reason, is_uploaded, normalize_path, readable_copy, reference_id, schema_problems, strict_json, \
+    to_json_text, walk_data_nodes, walk_nodes
 from ..rules.document_builder import guess_mime, readable_name
 from ..rules.media_types import CONTENT_CSP, base_mime, content_disposition, download_name, header_mime, \
     safe_filename, served_type
@@ -53,7 +54,14 @@ def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), sta
     # Nodes a chosen file cannot be matched to by name: each takes its file from its own box.
     return render_template("datapack.html", item=item, datapack_id=datapack_id, nodes=nodes, pending=pending,
                            by_box=slot_problems(document), teaching=teaching,
-                           form=form, problems=list(problems), limits=limits()), status
+                           form=form, problems=bounded_problems(problems), limits=limits(),
+                           stored_problems=stored_shape_problems(document)), status
+
+
+def stored_shape_problems(document) -> list:
+    """What a stored document's shape has that the public schema does not allow, a few lines at most:
+    the page still shows it, and says why parts of it are missing or odd."""
+    return bounded_problems(schema_problems(document), max_bytes=8 * 1024)
 
 
 @bp.route("/<datapack_id>")
@@ -120,7 +128,7 @@ def result(datapack_id: str):
     reported = []
     if current_app.config["SHOW_API_CALLS"]:
         client.record_calls()
-        reported = api_calls.from_browser(request.form.get("api_calls"))
+        reported = api_calls.from_browser(request.form.get("api_calls"), api_calls.signing_key(current_app.secret_key))
     result = recorded_outcome(client, datapack_id, original, sizes, earlier=recall(datapack_id))
     result.calls = reported + result.calls
     result.left_out = _left_out(request.form.get("left_out"))

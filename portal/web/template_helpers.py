@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
 from ..rules.api_calls import labels, listings, new_reference, python_snippet, sent_link
 from ..rules.assets import human_size
-from ..rules.datapack_rules import TreeNode, reference_id, to_json_text
+from ..rules.datapack_rules import TreeNode, neutralised, reference_id, to_json_text
 from ..rules.media_types import may_hold_numbers, preview_kind
 from ..rules.tree_edits import container_places, node_fingerprint, removal_summary
 from ..rules.datatype_suggestion import UPLOADED, suggest_datatype
@@ -60,6 +61,15 @@ def pretty_json(value) -> str:
     return to_json_text(value, indent=2)  # strict JSON, never raising, however deep or odd the value
 
 
+def shown(value):
+    """Every value a page writes: a bidirectional control (which repovizz2 may hold in a name) shown as
+    its code, never obeyed."""
+    if not isinstance(value, str):
+        return value
+    text = neutralised(value)
+    return Markup(text) if isinstance(value, Markup) else text
+
+
 def names_and_references(rows) -> tuple[dict[str, str], dict[str, str]]:
     """For the calls panel, from a result page's rows: each node's name, and its ``repovizz:<id>``,
     by the link its file was sent to."""
@@ -69,6 +79,7 @@ def names_and_references(rows) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.finalize = shown
     app.add_template_filter(human_size, "filesize")
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_global(preview_kind)

@@ -64,7 +64,7 @@ def test_the_result_page_shows_the_calls_in_order(page, login, user, artifacts):
     assert len(listing) == 4 and all(key.startswith("repovizz:") for key in listing)
     panel.get_by_text("The same in Python").click()
     snippet = panel.get_by_role("region", name="The same calls in Python").inner_text()
-    assert "Bearer YOUR_ACCESS_TOKEN" in snippet and 'datapack_id = answer.json()["item"]["id"]' in snippet
+    assert "Bearer YOUR_ACCESS_TOKEN" in snippet and "datapack_id = answer.json()['item']['id']" in snippet
     panel.screenshot(path=str(artifacts / "api-calls-panel.png"))
     assert_no_serious_violations(page, "the result page with the calls to repovizz2")
     page.set_viewport_size({"width": 390, "height": 844})

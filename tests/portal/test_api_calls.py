@@ -3,6 +3,7 @@ made for an upload, in order, with what was sent and answered, never a token; th
 the browser's report of its own requests checked; off by default."""
 from __future__ import annotations
 
+import ast
 import html
 import json
 import re
@@ -14,6 +15,35 @@ from portal.rules.config import settings_from_env
 from tests.portal.samples import DOCUMENT, GOOD_FILES, doc_file, files
 
 API = "/api/v1.0"
+
+# Where a value goes in the snippet, only these: literals, the few variables it sets, and BASE + ... .
+SNIPPET_NAMES = {"json", "requests", "BASE", "session", "answer", "datapack_id", "document", "structure", "file",
+                 "open", "print"}
+SNIPPET_CALLS = {"requests.Session", "json.load", "json.dumps", "session.post", "session.get", "session.request",
+                 "session.get.json", "session.request.json", "answer.json", "answer.raise_for_status", "open", "print"}
+
+
+def _dotted(node) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return _dotted(node.func) + "()"
+    return type(node).__name__
+
+
+def assert_only_literals(snippet: str) -> None:
+    """The snippet parses, calls nothing but requests, json, open and print, and names nothing else:
+    every value in it is a literal."""
+    tree = ast.parse(snippet)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            assert _dotted(node.func).replace("()", "") in SNIPPET_CALLS, ast.unparse(node)
+        elif isinstance(node, ast.Name):
+            assert node.id in SNIPPET_NAMES, ast.unparse(node)
+        assert not isinstance(node, (ast.Lambda, ast.JoinedStr, ast.Subscript)) or (
+            isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)), ast.unparse(node)
 
 
 @pytest.fixture
@@ -70,12 +100,12 @@ def test_the_result_page_lists_the_calls_in_order(client, auth, repovizz2, shown
     assert "access-1" not in page and "refresh-1" not in page
     snippet = html.unescape(re.search(r'<pre class="api-json snippet"[^>]*><code>(.*?)</code></pre>',
                                       page, re.S).group(1))
-    assert 'session.headers["Authorization"] = "Bearer YOUR_ACCESS_TOKEN"' in snippet
-    assert 'BASE = "http://repovizz2.test/api/v1.0"' in snippet
-    assert 'datapack_id = answer.json()["item"]["id"]' in snippet
-    assert 'with open("emg 2.json", "rb") as file:' in snippet
-    assert 'session.post(f"{BASE}/datapacks/{datapack_id}/content/emg%202.json"' in snippet
-    compile(snippet, "snippet", "exec")
+    assert "session.headers['Authorization'] = 'Bearer YOUR_ACCESS_TOKEN'" in snippet
+    assert "BASE = 'http://repovizz2.test/api/v1.0'" in snippet
+    assert "datapack_id = answer.json()['item']['id']" in snippet
+    assert "with open('emg 2.json', 'rb') as file:" in snippet
+    assert "session.post(BASE + '/datapacks/' + datapack_id + '/content/emg%202.json'" in snippet
+    assert_only_literals(snippet)
 
 
 def test_the_api_answers_its_calls_and_the_result_page_shows_them_as_reported(client, auth, repovizz2, shown):
@@ -119,13 +149,34 @@ def test_no_calls_in_the_api_answers_unless_shown(client, auth, repovizz2):
     "[" + " " * api_calls.MAX_REPORTED_BYTES + "]",
 ])
 def test_a_bad_report_from_the_browser_is_left_out(reported):
-    assert api_calls.from_browser(reported) == []
+    assert api_calls.from_browser(reported, KEY) == []
+
+
+KEY = api_calls.signing_key("test")
+INJECTION = '/api/v1.0/x"+__import__("os").system("id")+"'
+
+
+@pytest.mark.parametrize("made", [
+    {"method": "GET", "path": "/api/v1.0/user", "status": 200},  # a call the portal never signed
+    {"method": "GET", "path": INJECTION, "status": 200},
+])
+def test_a_call_the_portal_did_not_make_is_left_out(made):
+    assert api_calls.from_browser(json.dumps([made]), KEY) == []
+    forged = api_calls.signed([made], api_calls.signing_key("another secret"))
+    assert api_calls.from_browser(json.dumps(forged), KEY) == []
+
+
+def test_a_signed_call_changed_on_its_way_is_left_out():
+    (made,) = api_calls.signed([{"method": "GET", "path": "/api/v1.0/user", "sent": None, "status": 200,
+                                 "answer": {"id": 1}}], KEY)
+    assert len(api_calls.from_browser(json.dumps([made]), KEY)) == 1
+    assert api_calls.from_browser(json.dumps([{**made, "answer": {"id": 2}}]), KEY) == []
 
 
 def test_a_report_is_shortened_and_marked():
-    (call,) = api_calls.from_browser(json.dumps([{"method": "POST", "path": "/api/v1.0/datapacks", "status": 200,
-                                                  "sent": {"structure": {"children": list(range(50))}},
-                                                  "answer": "x" * 10_000, "reported": False}]))
+    (call,) = api_calls.from_browser(json.dumps(api_calls.signed([{
+        "method": "POST", "path": "/api/v1.0/datapacks", "status": 200,
+        "sent": {"structure": {"children": list(range(50))}}, "answer": "x" * 10_000, "reported": False}], KEY)), KEY)
     assert call["reported"] is True
     assert call["sent"]["structure"]["children"] == [0, 1, 2, 3, 4, 5, "… 44 more"]
     assert len(call["answer"]) < 200 and call["answer"].endswith("(10000 characters)")
@@ -157,6 +208,31 @@ def test_a_failure_and_the_resume_show_their_calls(client, auth, repovizz2, show
     # Only the pending file is sent; the calls start with reading the datapack the resume is for.
     assert call_lines(page) == [f"GET {here}", f"GET {here}/content", f"POST {here}/content/emg%202.json",
                                 f"GET {here}/content", f"GET {here}"]
+
+
+HOSTILE = '"); __import__("os").system("id"); ("'
+
+
+def test_the_snippet_writes_every_value_as_a_literal_and_leaves_out_a_path_that_is_not_plain():
+    """The injection case of a hostile review, and hostile values wherever the snippet shows one."""
+    calls = [
+        {"method": "POST", "path": f"{API}/datapacks", "status": 200, "sent": {"name": HOSTILE, "owner": HOSTILE},
+         "answer": {"item": {"id": "d-1"}}},
+        {"method": "POST", "path": f"{API}/datapacks/d-1/content/{HOSTILE}", "status": 200,
+         "sent": {"file": {"content_type": HOSTILE}}},
+        {"method": "POST", "path": f"{API}/datapacks/d-1/content/a%22%29%3B%20x", "status": 200,
+         "sent": {"file": {"content_type": HOSTILE, "filename": HOSTILE}}},
+        {"method": "GET", "path": INJECTION, "status": 200},
+        {"method": "DELETE", "path": f"{API}/datapacks/d-1", "status": 200,
+         "sent": {"x": [HOSTILE, None, True, float("nan"), {"k": HOSTILE}]}},
+        {"method": "GET", "path": f"{API}/datapacks/d-1", "status": HOSTILE},
+    ]
+    snippet = api_calls.python_snippet(calls, 'http://x"+__import__("os")+"')
+    assert_only_literals(snippet)
+    assert "__import__" not in snippet.replace(repr(HOSTILE), "").replace(repr('http://x"+__import__("os")+"/api/v1.0'), "") \
+        .replace(repr('a"); x'), "")
+    assert "# 2. (left out: not a plain call to repovizz2's API)" in snippet
+    assert "# 4. (left out: not a plain call to repovizz2's API)" in snippet
 
 
 def call_labels(page: str) -> list[str]:
