@@ -141,7 +141,7 @@ def main() -> None:
         wait_for(f"{portal_url}/healthz")
         framed = f"; the sandbox's login may be framed by {framing}" if framing else ""
         print(f"\n  Portal:   {portal_url}/\n  Log in as {LOGIN_HINT}   (repovizz2 sandbox at {sandbox_url})\n"
-              f"  Public notebook (README): RepoVizzClient(client_id=\"{notebook_client['client_id']}\",\n"
+              f"  Public notebook (docs/notebook.md): RepoVizzClient(client_id=\"{notebook_client['client_id']}\",\n"
               f"      client_secret=\"{notebook_client['client_secret']}\", repovizz_url=\"{sandbox_url}\")\n"
               f"      redirect URI {NOTEBOOK_REDIRECT_URI} (the client's own one-shot server){framed}\n"
               f"  Ctrl-C stops both.\n", flush=True)

@@ -12,7 +12,7 @@ read side is shut, so gunicorn does not wait again to drain the rest of the body
 
 Only HTTP/1.x requests under gunicorn are wrapped; other servers, and gunicorn's HTTP/2 streams
 (bounded by its own ``--timeout``), are left as they are. Headers are read by gunicorn before the app
-runs: this cannot bound a client that dribbles its request header (see README, "Slow clients").
+runs: this cannot bound a client that dribbles its request header (see docs/deploy.md, "Slow clients").
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
+from ..rules.config import ConfigError
 from ..services.login_state import CookieStateOAuth, save_login_states
 
 csrf = CSRFProtect()
@@ -77,7 +78,11 @@ def _configure_sessions(app: Flask) -> None:
     if app.config.get("SESSION_TYPE"):
         return
     if app.config.get("REDIS_URL"):
-        import redis  # the optional extra: pip install '.[redis]'
+        try:
+            import redis  # the optional extra
+        except ImportError:
+            raise ConfigError("PORTAL_REDIS_URL is set but the redis package is not installed: "
+                              "pip install 'repovizz2-portal[redis]'") from None
 
         app.config["SESSION_TYPE"] = "redis"
         app.config["SESSION_REDIS"] = redis.Redis.from_url(app.config["REDIS_URL"])
