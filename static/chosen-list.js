@@ -68,7 +68,7 @@ export class ChosenList {
     root.appendChild(el("p", {className: "chosen-summary", role: "status", "aria-live": "polite",
       text: summary + "."}));
     if (view.archive) {
-      root.appendChild(el("p", {}, ["Read from ", el("code", {text: view.archive}), " in this browser."]));
+      root.appendChild(el("p", {}, ["The files of ", el("code", {text: view.archive}), ", read in this browser."]));
     }
     root.appendChild(view.document
       ? el("p", {className: "chosen-document"}, ["The document: ", el("code", {text: view.document.path}),
