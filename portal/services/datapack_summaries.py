@@ -2,7 +2,7 @@
 
 repovizz2 lists only a user's datapack ids (`GET /user`, in the order they were created); each
 datapack's name and files take one more call. These calls run on worker threads without Flask's
-request context: they get plain clients from `tokens.worker_clients()`, made in the request thread.
+request context: they get plain clients from `Login.worker_clients()`, made in the request thread.
 A datapack whose answer cannot be read gets an "unreadable" line with the reason.
 """
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Callable
 from flask import current_app
 
 from ..rules.datapack_rules import walk_data_nodes
-from .repovizz2_client import Forbidden, NotAuthorized, NotFound, Repovizz2Client, Repovizz2Error, ServerError
-from .tokens import renew_login, worker_clients
+from ..rules.errors import Forbidden, NotAuthorized, NotFound, Repovizz2Error, ServerError
+from .login import Login
+from .repovizz2_client import Repovizz2Client
 
 logger = logging.getLogger(__name__)
 
@@ -83,19 +84,26 @@ def fetch_summaries(ids: list, clients: Callable[[], Repovizz2Client], fetches: 
     return lines
 
 
-def page_of_summaries(ids: list) -> list[dict]:
+def page_of_summaries(login: Login, ids: list) -> list[dict]:
     """The lines of `ids`; when repovizz2 refused the token to some calls, renew it once and ask again."""
     fetches = current_app.config["HOME_FETCHES"]
-    lines = fetch_summaries(ids, worker_clients(), fetches)
+    lines = fetch_summaries(ids, login.worker_clients(), fetches)
     refused = [index for index, line in enumerate(lines) if isinstance(line, NotAuthorized)]
     if refused:
-        renew_login()
-        again = fetch_summaries([ids[index] for index in refused], worker_clients(), fetches)
+        login.renew()
+        again = fetch_summaries([ids[index] for index in refused], login.worker_clients(), fetches)
         for index, line in zip(refused, again):
             if isinstance(line, NotAuthorized):
+                login.forget()
                 raise line
             lines[index] = line
     return lines
+
+
+def your_datapacks(login: Login) -> tuple[dict, list]:
+    """Who the login is, as repovizz2 answers it, and the ids of their datapacks, newest first."""
+    user = login.client().user()
+    return user, newest_first(user)
 
 
 def newest_first(user: dict) -> list:

@@ -2,24 +2,32 @@
 you edit it, then upload it through the usual checks or download it."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request, session
+from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from ..rules.assets import is_ignored
-from ..rules.datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, nesting_problem, strict_json, to_json_text, \
-    tree_depth, upload_problems, walk_nodes
+from ..rules.datapack_rules import (
+    MAX_DEPTH,
+    nesting_problem,
+    tree_depth,
+    upload_problems,
+    walk_nodes,
+)
+from ..rules.datapack_rules import (
+    DatapackInvalid,
+    JSONRefused,
+    strict_json,
+    to_json_text,
+)
 from ..rules.document_builder import Proposal, apply_action, apply_edits, propose
 from ..rules.media_types import content_disposition, safe_filename
+from ..services import datapacks
+from ..services.login import current_login
 from ..services.request_files import chosen_assets, chosen_files, limits
-from ..services.tokens import repovizz2
-from ..services.upload_pipeline import create_and_upload, plan_upload
+from ..services.upload_pipeline import plan_upload
 from ..web.access import login_required
 
 bp = Blueprint("build", __name__)
-
-
-def _username() -> str:
-    return (session.get("user") or {}).get("username", "")
 
 
 def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200, step: str = "edit"):
@@ -27,7 +35,7 @@ def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200
     nodes = list(walk_nodes(document)) if document else []
     return render_template("build.html", document=document, folder=proposal.folder if proposal else "",
                            skipped=proposal.skipped if proposal else [], nodes=nodes, problems=list(problems),
-                           step=step if document else "choose", limits=limits(), username=_username()), status
+                           step=step if document else "choose", limits=limits(), username=current_login().username), status
 
 
 def _chosen_paths() -> list[tuple[str, str]]:
@@ -86,7 +94,7 @@ def build_step():
     """Step 1 (propose from the chosen files) or an edit of the draft (apply, move, drop, get ready)."""
     if request.form.get("step") != "edit":
         paths = _chosen_paths()
-        proposal = propose(paths, _info_fields(), default_author=_username())
+        proposal = propose(paths, _info_fields(), default_author=current_login().username)
         problems = [problem for problem in upload_problems(proposal.document) if problem.place.startswith("info")]
         if not proposal.document["children"]:
             problems.append("choose some files or a folder: none could be used")
@@ -140,7 +148,7 @@ def build_upload():
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return _build_page(proposal, invalid.problems, 422, step="ready")
-    result = create_and_upload(repovizz2(), session["user"], document, plan,
-                               show_calls=current_app.config["SHOW_API_CALLS"])
+    result = datapacks.create_and_upload(current_login(), document, plan,
+                                         show_calls=current_app.config["SHOW_API_CALLS"])
     return render_template("result.html", outcome=result), 502 if result.error else 200
 

@@ -9,7 +9,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import UnicodeConverter, ValidationError
 
 from ..rules.config import MIB
-from ..services.tokens import bearer_token
+from ..services.login import bearer_token
 from .access import current_user
 from .error_pages import not_logged_in
 
