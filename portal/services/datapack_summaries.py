@@ -13,7 +13,7 @@ from typing import Callable
 
 from flask import current_app
 
-from ..rules.datapack_rules import walk_data_nodes
+from ..rules.datapack_tree import walk_data_nodes
 from ..rules.errors import Forbidden, NotAuthorized, NotFound, Repovizz2Error, ServerError
 from .login import Login
 from .repovizz2_client import Repovizz2Client

@@ -14,17 +14,13 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..rules.assets import Asset, size_problem
-from ..rules.datapack_rules import (
-    TreeNode,
-    control_character_reason,
-    is_uploaded,
-    walk_data_nodes,
-)
-from ..rules.datapack_rules import normalize_path
-from ..rules.datapack_rules import DatapackInvalid
+from ..rules.characters import control_character_reason
+from ..rules.datapack_tree import TreeNode, is_uploaded, walk_data_nodes
 from ..rules.document_builder import guess_mime, readable_name
 from ..rules.errors import NameTaken, Repovizz2Error
+from ..rules.links import normalize_path
 from ..rules.media_types import base_mime
+from ..rules.problems import DatapackInvalid
 from ..rules.tree_edits import EditError, add_node, data_node, free_link, node_at, node_fingerprint, put_node, \
     remove_node, set_info, set_node_fields, set_node_link, set_node_mime, set_node_type, shares_link
 from .datapack_summaries import newest_first, page_of_summaries

@@ -8,7 +8,7 @@ import re
 from flask import Response, abort
 from werkzeug.http import parse_options_header
 
-from ..rules.datapack_rules import UPLOADED_PREFIX, reference_id, walk_data_nodes
+from ..rules.datapack_tree import UPLOADED_PREFIX, reference_id, walk_data_nodes
 from ..rules.media_types import CONTENT_CSP, content_disposition, download_name, header_mime, served_type
 from .login import Login
 

@@ -14,7 +14,7 @@ from authlib.integrations.base_client import OAuthError
 from werkzeug.http import parse_options_header
 
 from ..rules import api_calls
-from ..rules.datapack_rules import UPLOADED_PREFIX
+from ..rules.datapack_tree import UPLOADED_PREFIX
 from ..rules.errors import Forbidden, NameTaken, NotAuthorized, NotFound, Rejected, Repovizz2Error, ServerError, \
     TimedOut, Unreachable
 from .body_relay import multipart_body

@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..rules.assets import Asset, Limits
 from ..rules.config import MIB
-from ..rules.datapack_rules import normalize_path
+from ..rules.links import normalize_path
 
 
 def limits() -> Limits:

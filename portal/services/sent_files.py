@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import session
 
-from ..rules.datapack_rules import is_uploaded, walk_data_nodes
+from ..rules.datapack_tree import is_uploaded, walk_data_nodes
 from .login import Login
 
 KEY = "sent_files"

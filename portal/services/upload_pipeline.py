@@ -13,21 +13,14 @@ from urllib.parse import quote
 from werkzeug.exceptions import ClientDisconnected
 
 from ..rules.assets import READ_ERRORS, Asset, Limits, size_problem
-from ..rules.datapack_rules import (
-    TreeNode,
-    broken_places,
-    container_names,
-    is_uploaded,
-    pending_links,
-    reference_id,
-    upload_problems,
-    walk_data_nodes,
-)
-from ..rules.datapack_rules import link_reason, match_links_to_files, normalize_path
-from ..rules.datapack_rules import DatapackInvalid, Problem, readable_copy
+from ..rules.creation_rules import broken_places, upload_problems
+from ..rules.datapack_tree import TreeNode, container_names, is_uploaded, pending_links, reference_id, walk_data_nodes
 from ..rules.errors import IncompleteBody, UnreadableFile
 from ..rules.errors import NotAuthorized, Repovizz2Error
+from ..rules.links import link_reason, match_links_to_files, normalize_path
 from ..rules.multipart_body import BodyLengthMismatch
+from ..rules.problems import DatapackInvalid, Problem
+from ..rules.strict_json import readable_copy
 from .repovizz2_client import Repovizz2Client
 
 logger = logging.getLogger(__name__)

@@ -9,16 +9,11 @@ from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
 from ..rules.assets import Asset, size_problem
-from ..rules.datapack_rules import (
-    DatapackInvalid,
-    JSONRefused,
-    Problem,
-    nesting_problem,
-    not_a_datapack,
-    strict_json,
-    to_json_text,
-    walk_data_nodes,
-)
+from ..rules.creation_rules import nesting_problem
+from ..rules.datapack_tree import walk_data_nodes
+from ..rules.problems import DatapackInvalid, Problem
+from ..rules.repovizz2_rules import not_a_datapack
+from ..rules.strict_json import JSONRefused, strict_json, to_json_text
 from ..services import datapacks
 from ..services.body_relay import request_source
 from ..services.login import bearer_token, current_login, script_login

@@ -6,21 +6,12 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from ..rules.assets import is_ignored
-from ..rules.datapack_rules import (
-    MAX_DEPTH,
-    nesting_problem,
-    tree_depth,
-    upload_problems,
-    walk_nodes,
-)
-from ..rules.datapack_rules import (
-    DatapackInvalid,
-    JSONRefused,
-    strict_json,
-    to_json_text,
-)
+from ..rules.creation_rules import MAX_DEPTH, nesting_problem, upload_problems
+from ..rules.datapack_tree import tree_depth, walk_nodes
 from ..rules.document_builder import Proposal, apply_action, apply_edits, propose
 from ..rules.media_types import content_disposition, safe_filename
+from ..rules.problems import DatapackInvalid
+from ..rules.strict_json import JSONRefused, strict_json, to_json_text
 from ..services import datapacks
 from ..services.login import current_login
 from ..services.request_files import chosen_assets, chosen_files, limits

@@ -9,16 +9,11 @@ from flask_wtf import FlaskForm
 
 from ..rules import api_calls
 from ..rules.assets import human_size
-from ..rules.datapack_rules import walk_nodes
-from ..rules.datapack_rules import (
-    DatapackInvalid,
-    JSONRefused,
-    readable_copy,
-    strict_json,
-    to_json_text,
-)
+from ..rules.datapack_tree import walk_nodes
 from ..rules.errors import NameTaken
 from ..rules.media_types import content_disposition, safe_filename
+from ..rules.problems import DatapackInvalid
+from ..rules.strict_json import JSONRefused, readable_copy, strict_json, to_json_text
 from ..rules.tree_edits import describe, removal_summary
 from ..services import datapacks
 from ..services.datapacks import EditRefused

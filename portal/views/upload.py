@@ -9,9 +9,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 
 from ..rules.assets import Asset, find_document, is_ignored
 from ..rules.config import MIB
-from ..rules.datapack_rules import load_document, parse_document
-from ..rules.datapack_rules import DatapackInvalid, normalize_path
+from ..rules.creation_rules import load_document, parse_document
 from ..rules.errors import NameTaken
+from ..rules.links import normalize_path
+from ..rules.problems import DatapackInvalid
 from ..rules.zip_archive import zip_assets
 from ..services import datapacks
 from ..services.login import current_login

@@ -5,9 +5,9 @@ from flask import Flask, current_app
 
 from ..rules.api_calls import python_snippet
 from ..rules.assets import human_size
-from ..rules.datapack_rules import TreeNode, reference_id
-from ..rules.datapack_rules import to_json_text
+from ..rules.datapack_tree import TreeNode, reference_id
 from ..rules.media_types import may_hold_numbers, preview_kind
+from ..rules.strict_json import to_json_text
 from ..rules.tree_edits import container_places, node_fingerprint, removal_summary
 from .security import is_safe_path_segment
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.datapack_tree import walk_data_nodes
 from portal.rules.media_types import content_disposition, download_name, extension_for, preview_kind
 from tests.portal.samples import EMG, STORED_DOCUMENT, STORED_FILES, VIDEO, WAV, assert_csp_clean, seed, structure
 

@@ -1,0 +1,27 @@
+"""Characters a name, a text or a link cannot hold as they are: control characters (a text may keep
+its line breaks and tabs) and lone surrogates (half of a character, which no page can encode)."""
+from __future__ import annotations
+
+import re
+
+# C0 and C1 control characters and DEL; a text (a node's text, a description) may hold line breaks and tabs.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def control_character_reason(value, *, multiline: bool = False) -> str | None:
+    """Why a name (or, with `multiline`, a text) cannot be stored as it is, or None."""
+    if not isinstance(value, str):
+        return None
+    found = (CONTROL_IN_TEXT if multiline else CONTROL).search(value)
+    if found:
+        return f"contains a control character (U+{ord(found.group()):04X}); remove it"
+    if SURROGATE.search(value):
+        return "contains a lone surrogate (half of a character); remove it"
+    return None
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD (the replacement character)."""
+    return SURROGATE.sub("\ufffd", text)
