@@ -12,7 +12,8 @@
  * Without JavaScript the same forms work as plain posts (the files are chosen again at the end).
  * The page script of build.html. No inline script or style anywhere (CSP).
  */
-import { dataLinks } from "./datapack-document.js";
+import { dataLinks, documentPaths } from "./datapack-document.js";
+import { headOfFile, offerSuggestions } from "./datatype-picker.js";
 import { csrfToken } from "./dom.js";
 import { normalizePath } from "./paths.js";
 import { showPreview } from "./preview.js";
@@ -105,6 +106,10 @@ function enhance() {
     var file = fileFor(slot.getAttribute("data-link"));
     if (file) cleanups.push(showPreview(slot, file, slot.getAttribute("data-kind")));
   });
+  offerSuggestions(root, function (slot) {
+    var file = fileFor(slot.getAttribute("data-link"));
+    return file ? headOfFile(file) : null;
+  });
   var ready = root.querySelector("#build-ready");
   if (ready && held) ready.textContent = "Upload to repovizz2";
 }
@@ -187,10 +192,14 @@ function start() {
     if (form.id === "build-choose") {
       event.preventDefault();
       held = chosenFiles(form);
-      var list = [];
-      held.forEach(function (file, path) { list.push({ path: path, type: file.type || "", size: file.size }); });
       busy(form, true);
-      postAndSwap(form.getAttribute("action"), fields(form, null, { files_json: JSON.stringify(list) }));
+      documentPaths(held, (parseInt(root.getAttribute("data-max-json-kb"), 10) || 1024) * 1024).then(function (documents) {
+        var list = [];
+        held.forEach(function (file, path) {
+          list.push({ path: path, type: file.type || "", size: file.size, document: documents.has(path) });
+        });
+        postAndSwap(form.getAttribute("action"), fields(form, null, { files_json: JSON.stringify(list) }));
+      });
     } else if (form.id === "build-editor" && held) {
       event.preventDefault();
       if (submitter && submitter.id === "build-download") downloadJson(form);

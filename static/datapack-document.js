@@ -29,6 +29,20 @@ export function parseDocument(text) {
 }
 
 /**
+ * The paths (keys of `files`, a Map of path to File) of the .json files that are datapack documents,
+ * read up to `maxJsonBytes`: the builder proposes them as no data node (as document_paths does).
+ */
+export function documentPaths(files, maxJsonBytes) {
+  var checks = [];
+  files.forEach(function (file, path) {
+    if (!/\.json$/i.test(path) || file.size > maxJsonBytes) return;
+    checks.push(readText(file).then(function (text) { return parseDocument(text) ? path : null; },
+                                    function () { return null; }));
+  });
+  return Promise.all(checks).then(function (paths) { return new Set(paths.filter(Boolean)); });
+}
+
+/**
  * The datapack document among `entries` ([{path, file}]): a .json object with "info" and
  * "children"; the shallowest wins and two at the same depth are ambiguous (portal/archive.py
  * find_document, with the same messages). Files are read one folder level at a time, shallowest

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import BadRequest
 
-from ..rules.assets import is_ignored
+from ..rules.assets import document_paths, is_ignored
 from ..rules.creation_rules import MAX_DEPTH, nesting_problem, upload_problems
 from ..rules.datapack_tree import tree_depth, walk_nodes
 from ..rules.document_builder import Proposal, apply_action, apply_edits, propose
@@ -14,23 +14,27 @@ from ..rules.problems import DatapackInvalid
 from ..rules.strict_json import JSONRefused, strict_json, to_json_text
 from ..services import datapacks
 from ..services.login import current_login
-from ..services.request_files import chosen_assets, chosen_files, limits
+from ..services.request_files import asset_from_storage, chosen_assets, chosen_files, limits, stream_channels
 from ..services.upload_pipeline import plan_upload
 from ..web.access import login_required
 
 bp = Blueprint("build", __name__)
+MAX_CHANNELS = 10_000  # more than any stream has: a carried count beyond it is not one
 
 
 def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200, step: str = "edit"):
     document = proposal.document if proposal else None
     nodes = list(walk_nodes(document)) if document else []
     return render_template("build.html", document=document, folder=proposal.folder if proposal else "",
+                           channels=proposal.channels if proposal else {},
                            skipped=proposal.skipped if proposal else [], nodes=nodes, problems=list(problems),
                            step=step if document else "choose", limits=limits(), username=current_login().username), status
 
 
-def _chosen_paths() -> list[tuple[str, str]]:
-    """(path, type) of what step 1 chose: described by the script (``files_json``), or the files themselves."""
+def _chosen_paths() -> tuple[list[tuple[str, str]], set[str], dict[str, int]]:
+    """(path, type) of what step 1 chose, the paths of the datapack documents among them and the channels
+    of its numeric streams: described by the script (``files_json``, a document marked ``"document": true``;
+    the script counts channels itself), or the files themselves."""
     described = request.form.get("files_json")
     if described:
         try:
@@ -39,9 +43,13 @@ def _chosen_paths() -> list[tuple[str, str]]:
             raise BadRequest(f"The list of files was not readable (it {refused.reason}): choose them again.") from None
         if not isinstance(items, list):
             raise BadRequest("The list of files was not readable: choose them again.")
-        return [(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items
-                if isinstance(item, dict)]
-    return [(storage.filename or "", storage.mimetype or "") for storage in chosen_files("files", "folder")]
+        items = [item for item in items if isinstance(item, dict)]
+        return ([(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items],
+                {str(item.get("path", "")) for item in items if item.get("document") is True}, {})
+    storages = chosen_files("files", "folder")
+    assets = [asset_from_storage(storage) for storage in storages]
+    documents = document_paths(assets, current_app.config["MAX_JSON_KB"] * 1024)
+    return [(storage.filename or "", storage.mimetype or "") for storage in storages], documents, stream_channels(assets)
 
 
 def _info_fields() -> dict:
@@ -66,7 +74,21 @@ def _draft() -> Proposal:
     if too_deep:
         raise BadRequest(f"The draft datapack {too_deep.message}: start again from the files.")
     known = [datatype_id for datatype_id, _ in current_app.extensions["datatypes"].choices()]
-    return Proposal(apply_edits(document, request.form, known), request.form.get("folder", ""))
+    return Proposal(apply_edits(document, request.form, known), request.form.get("folder", ""),
+                    channels=_carried_channels())
+
+
+def _carried_channels() -> dict[str, int]:
+    """The channels counted at step 1 (hidden ``channels``: link -> count), for the suggestions; a
+    damaged value only loses them."""
+    try:
+        carried = strict_json(request.form.get("channels") or "{}")
+    except JSONRefused:
+        return {}
+    if not isinstance(carried, dict):
+        return {}
+    return {link: count for link, count in carried.items()
+            if isinstance(count, int) and not isinstance(count, bool) and 0 < count <= MAX_CHANNELS}
 
 
 def _draft_problems(document: dict) -> list:
@@ -84,8 +106,9 @@ def build():
 def build_step():
     """Step 1 (propose from the chosen files) or an edit of the draft (apply, move, drop, get ready)."""
     if request.form.get("step") != "edit":
-        paths = _chosen_paths()
-        proposal = propose(paths, _info_fields(), default_author=current_login().username)
+        paths, documents, channels = _chosen_paths()
+        proposal = propose(paths, _info_fields(), default_author=current_login().username, documents=documents,
+                           channels=channels)
         problems = [problem for problem in upload_problems(proposal.document) if problem.place.startswith("info")]
         if not proposal.document["children"]:
             problems.append("choose some files or a folder: none could be used")
