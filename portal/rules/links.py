@@ -7,9 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
-from .characters import CONTROL, SURROGATE
+from .characters import BIDI, CONTROL, SURROGATE
 from .datapack_tree import TreeNode, walk_data_nodes
-from .problems import PORTAL, Problem
+from .problems import PORTAL, Problem, listed, quoted
 
 
 def unsafe_link_reason(link) -> str | None:
@@ -26,6 +26,9 @@ def unsafe_link_reason(link) -> str | None:
         return f"contains a control character (U+{ord(control.group()):04X})"
     if SURROGATE.search(link):
         return "contains a lone surrogate (half of a character)"
+    bidi = BIDI.search(link)
+    if bidi:
+        return f"contains a bidirectional control (U+{ord(bidi.group()):04X})"
     if link.startswith(("/", "\\")) or (len(link) > 1 and link[0].isalpha() and link[1] == ":"):
         return "is an absolute path"
     parts = link.replace("\\", "/").split("/")
@@ -56,7 +59,7 @@ def link_problems(document, skip: set[str] = frozenset()) -> list[Problem]:
     for node in nodes:
         reason = link_reason(node.link)
         if reason:
-            problems.append(Problem(f"link {node.link!r} {reason}", where=node.where, place=node.place,
+            problems.append(Problem(f"link {quoted(node.link)} {reason}", where=node.where, place=node.place,
                                     kind=PORTAL))
         else:
             safe.append(node)
@@ -65,8 +68,8 @@ def link_problems(document, skip: set[str] = frozenset()) -> list[Problem]:
         by_link.setdefault(node.link, []).append(node)
     for link, group in by_link.items():
         if len(group) > 1:
-            nodes_text = ", ".join(f"{node.where} ({node.place})" for node in group)
-            problems.append(Problem(f"link {link!r} is used by {len(group)} data nodes: {nodes_text}; "
+            nodes_text = listed(group, quote=lambda node: f"{node.where} ({node.place})")
+            problems.append(Problem(f"link {quoted(link)} is used by {len(group)} data nodes: {nodes_text}; "
                                     "each file can be uploaded once", kind=PORTAL))
     return problems
 
@@ -88,15 +91,11 @@ class FileMatch:
 
     @property
     def problems(self) -> list[Problem]:
-        problems = [Problem(f"no file was sent for link {link!r}") for link in self.missing]
-        problems += [
-            Problem(f"link {link!r} matches several files: {', '.join(map(repr, paths))}")
-            for link, paths in self.ambiguous.items()
-        ]
-        problems += [
-            Problem(f"file {path!r} is matched by several links: {', '.join(map(repr, links))}")
-            for path, links in self.contested.items()
-        ]
+        problems = [Problem(f"no file was sent for link {quoted(link)}") for link in self.missing]
+        problems += [Problem(f"link {quoted(link)} matches several files: {listed(paths)}")
+                     for link, paths in self.ambiguous.items()]
+        problems += [Problem(f"file {quoted(path)} is matched by several links: {listed(links)}")
+                     for path, links in self.contested.items()]
         return problems
 
 

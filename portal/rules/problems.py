@@ -66,11 +66,75 @@ def as_problem(value) -> Problem:
     return value if isinstance(value, Problem) else Problem(str(value))
 
 
+# What one answer may carry, whatever was sent: the files or nodes one problem names, the characters
+# of a path or link it quotes, and the problems of one answer (their JSON parts, summed).
+SHOWN_PER_PROBLEM = 5
+SHOWN_CHARS = 200
+MAX_PROBLEMS_BYTES = 256 * 1024
+
+
+def quoted(text) -> str:
+    """A path or link as a message quotes it (``repr``-style), its first SHOWN_CHARS characters only."""
+    text = str(text)
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}… ({len(text)} characters)"
+
+
+def listed(items, shown: int = SHOWN_PER_PROBLEM, quote=quoted) -> str:
+    """The first `shown` items, quoted and joined, then "… and 997 more" for the rest."""
+    items = list(items)
+    text = ", ".join(quote(item) for item in items[:shown])
+    return text + (f" … and {len(items) - shown} more" if len(items) > shown else "")
+
+
+def _problem_bytes(problem: Problem) -> int:
+    """The size of a problem's parts as the API writes them (JSON, non-ASCII escaped)."""
+    return len(json.dumps(problem.as_dict()))
+
+
+class MoreProblems(Problem):
+    """The last line of a bounded list: how many problems were left out of it."""
+
+    def __new__(cls, count: int):
+        self = super().__new__(cls, f"… and {count} more {'problem' if count == 1 else 'problems'}, not listed here")
+        self.left_out = count
+        return self
+
+    def __reduce__(self):
+        return (MoreProblems, (self.left_out,))
+
+
+def bounded_problems(problems, max_bytes: int = MAX_PROBLEMS_BYTES) -> list[Problem]:
+    """`problems` without repeats, in order, as many as fit in `max_bytes`; the rest counted in a last
+    line (a list bounded before stays as it is)."""
+    seen: set[str] = set()
+    kept: list[Problem] = []
+    used = left = 0
+    for problem in map(as_problem, problems):
+        if isinstance(problem, MoreProblems):
+            left += problem.left_out
+            continue
+        if problem in seen:
+            continue
+        seen.add(problem)
+        size = _problem_bytes(problem)
+        if left or used + size > max_bytes:
+            left += 1
+            continue
+        used += size
+        kept.append(problem)
+    if left:
+        kept.append(MoreProblems(left))
+    return kept
+
+
 class DatapackInvalid(ValueError):
-    """The document (or the files sent with it) breaks the rules; `problems` lists every one."""
+    """The document (or the files sent with it) breaks the rules; `problems` lists them (repeats
+    dropped, bounded in size: see `bounded_problems`)."""
 
     def __init__(self, problems: list):
-        self.problems: list[Problem] = [as_problem(problem) for problem in problems]
+        self.problems: list[Problem] = bounded_problems(problems)
         super().__init__("; ".join(self.problems))
 
     @property

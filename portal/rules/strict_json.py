@@ -7,7 +7,7 @@ import json
 import math
 from typing import Iterator
 
-from .characters import SURROGATE, without_surrogates
+from .characters import SURROGATE, SURROGATE_ESCAPE, without_surrogates
 
 
 class JSONRefused(ValueError):
@@ -50,7 +50,9 @@ def strict_json(text: str | bytes):
         raise JSONRefused("is nested too deeply to read") from None
     except ValueError as exc:  # an integer of more digits than Python converts
         raise JSONRefused(f"is not valid JSON ({exc})") from None
-    surrogate = first_surrogate(value)
+    # A lone surrogate comes from the text itself or from a \\uD800-\\uDFFF escape: without either (as in
+    # almost every document) the parsed value is not walked for one.
+    surrogate = first_surrogate(value) if SURROGATE.search(text) or SURROGATE_ESCAPE.search(text) else None
     if surrogate:
         raise JSONRefused(f"contains a lone surrogate (\\u{ord(surrogate):04x}), which is not text")
     return value

@@ -23,7 +23,9 @@ from ..rules.media_types import base_mime
 from ..rules.problems import DatapackInvalid
 from ..rules.tree_edits import EditError, add_node, data_node, free_link, node_at, node_fingerprint, put_node, \
     remove_node, set_info, set_node_fields, set_node_link, set_node_mime, set_node_type, shares_link
-from .datapack_summaries import newest_first, page_of_summaries
+from . import node_files
+from .datapack_summaries import listed_ids, page_of_summaries
+from .example_calls import example_calls
 from .login import Login
 from .repovizz2_client import Repovizz2Client
 from .request_files import limits
@@ -117,6 +119,34 @@ def send_one(login: Login, datapack_id: str, link: str, source: BinaryIO, size: 
     return ref, client.calls
 
 
+def send_to_node(login: Login, datapack_id: str, place: str, asset: Asset, *, expect: str | None = None,
+                 show_calls: bool = False) -> tuple[str, str | None, list | None]:
+    """Send one file to the pending data node at `place`, whatever its link says (see `node_files`):
+    the link it went to, the node's new ``repovizz:<id>``, and the calls made when they are shown."""
+    client = _client(login, show_calls)
+    link, ref = node_files.send_to_node(client, datapack_id, place, asset, expect=expect, user=login.username)
+    return link, ref, client.calls
+
+
+def send_chosen_to_node(login: Login, datapack_id: str, place: str, expect: str, asset: Asset) -> str | None:
+    """The file chosen on a pending node's own box, sent to that node whatever its link says: the
+    node's new ``repovizz:<id>`` (None when repovizz2 answered only "OK"); EditRefused when the file
+    or the node will not do (nothing sent)."""
+    try:
+        _checked(asset)
+        asset.mime = guess_mime(asset.path, asset.mime)
+        _, ref, _ = send_to_node(login, datapack_id, place, asset, expect=expect)
+    except (EditError, DatapackInvalid) as error:
+        raise _nothing_was("sent", error) from None
+    return ref
+
+
+def example_again(login: Login, datapack_id: str):
+    """The user's copy of the example, with the calls that made it rebuilt from what repovizz2 holds
+    (see `example_calls`): the item, the calls, and each link's file name and new reference."""
+    return example_calls(login.client(), datapack_id)
+
+
 def _reference_at(client: Repovizz2Client, datapack_id: str, place: str) -> str | None:
     """The ``repovizz:<id>`` link of the data node at `place`, or None (no place given, or no uploaded
     data node there)."""
@@ -142,7 +172,7 @@ def outcome(login: Login, datapack_id: str, original: dict | None, sizes: dict[s
 
 # --- A taken name -------------------------------------------------------------------------------------
 
-NAME_LOOKUPS = 50  # the user's newest datapacks whose names a suggested name must not take
+NAME_LOOKUPS = 50  # the user's last-listed datapacks whose names a suggested name must not take
 
 
 def explained(login: Login, taken: NameTaken) -> NameTaken:
@@ -167,7 +197,7 @@ def pending_files(login: Login, datapack_id: str | None) -> int | None:
 def free_name(login: Login, name: str) -> str:
     """The next numbered name ("… (2)", "… (3)", …) that none of the user's newest datapacks has."""
     try:
-        summaries = page_of_summaries(login, newest_first(login.client().user())[:NAME_LOOKUPS])
+        summaries = page_of_summaries(login, listed_ids(login.client().user())[-NAME_LOOKUPS:])
         taken = {line.get("name") for line in summaries}
     except Repovizz2Error:
         taken = set()  # the suggestion is only a suggestion: a taken one meets the same page again

@@ -223,7 +223,11 @@ class Login:
         if not self.is_script:
             return session[USER]
         if self._script_user is None:
-            self._script_user = self.client().user()
+            accepted = current_app.extensions["accepted_tokens"]
+            self._script_user = accepted.get(self.script_token)
+            if self._script_user is None:
+                self._script_user = self.client().user()  # NotAuthorized when repovizz2 refuses the token
+                accepted.add(self.script_token, self._script_user)
         return self._script_user
 
     @property
@@ -283,7 +287,8 @@ def current_login() -> Login:
 
 def script_login(token: str) -> Login:
     """From now on in this request, the login of a script that sent ``Authorization: Bearer <token>``."""
-    g.login = Login(script_token=token)
+    if g.get("login") is None or g.login.script_token != token:
+        g.login = Login(script_token=token)
     return g.login
 
 
@@ -361,20 +366,6 @@ def _connect(http: requests.Session, adapter: HTTPAdapter, environment: dict) ->
 
 
 # --- Login and logout -----------------------------------------------------------------------------------
-
-LOGIN_STATE_PREFIX = "_state_repovizz2_"
-LOGIN_STATES_KEPT = 3  # logins started in other tabs that can still be finished
-
-
-def forget_old_login_states(keep: int = LOGIN_STATES_KEPT - 1) -> None:
-    """Before a new login starts: keep only the newest `keep` OAuth states Authlib stored for earlier
-    clicks on "Log in" (each one ~500 bytes of state and PKCE verifier, which Authlib never prunes
-    until a login completes)."""
-    states = sorted((key for key in session if key.startswith(LOGIN_STATE_PREFIX)),
-                    key=lambda key: (session[key] or {}).get("exp", 0) if isinstance(session[key], dict) else 0)
-    for key in states[:max(len(states) - keep, 0)]:
-        session.pop(key, None)
-
 
 @dataclass
 class Revocation:

@@ -15,11 +15,10 @@ from werkzeug.exceptions import ClientDisconnected
 from ..rules.assets import READ_ERRORS, Asset, Limits, size_problem
 from ..rules.creation_rules import broken_places, upload_problems
 from ..rules.datapack_tree import TreeNode, container_names, is_uploaded, pending_links, reference_id, walk_data_nodes
-from ..rules.errors import IncompleteBody, UnreadableFile
-from ..rules.errors import NotAuthorized, Repovizz2Error
+from ..rules.errors import IncompleteBody, NotAuthorized, Repovizz2Error, UnreadableFile
 from ..rules.links import link_reason, match_links_to_files, normalize_path
 from ..rules.multipart_body import BodyLengthMismatch
-from ..rules.problems import DatapackInvalid, Problem
+from ..rules.problems import DatapackInvalid, Problem, listed, quoted
 from ..rules.strict_json import readable_copy
 from .repovizz2_client import Repovizz2Client
 
@@ -67,16 +66,16 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
     for node in pending:
         first.setdefault(node.link, node)
     if not resume:
-        problems += [Problem(f"no file was sent for link {link!r}", where=first[link].where,
+        problems += [Problem(f"no file was sent for link {quoted(link)}", where=first[link].where,
                              place=first[link].place) for link in match.missing]
-    problems += [Problem(f"link {link!r} matches several files: {', '.join(map(repr, paths))}",
+    problems += [Problem(f"link {quoted(link)} matches several files: {listed(paths)}",
                          where=first[link].where, place=first[link].place) for link, paths in match.ambiguous.items()]
-    problems += [Problem(f"file {path!r} is matched by several links: {', '.join(map(repr, links))}")
+    problems += [Problem(f"file {quoted(path)} is matched by several links: {listed(links)}")
                  for path, links in match.contested.items()]
     for link, path in match.matched.items():
         node = first[link]
         if path in twice:
-            problems.append(Problem(f"file {path!r} was sent twice", where=node.where, place=node.place))
+            problems.append(Problem(f"file {quoted(path)} was sent twice", where=node.where, place=node.place))
         problem = size_problem(path, by_path[path].size, limits)
         if problem:
             problems.append(Problem(problem, where=node.where, place=node.place))
@@ -141,7 +140,7 @@ def upload_files(client: Repovizz2Client, datapack_id: str, plan: dict[str, Asse
         except (Repovizz2Error, UnreadableFile) as error:
             return sent, error
         except READ_ERRORS as exc:  # the file could not even be opened
-            return sent, UnreadableFile(f"{asset.path!r} could not be read ({exc}); it was not stored",
+            return sent, UnreadableFile(f"{quoted(asset.path)} could not be read ({exc}); it was not stored",
                                          datapack_id=datapack_id, link=link)
         sent[link] = asset.size
     return sent, None
@@ -160,12 +159,12 @@ def send_file(client: Repovizz2Client, datapack_id: str, link: str, source: Bina
         ref = client.upload_asset(datapack_id, link, source, size, mime)
     except (BodyLengthMismatch, ClientDisconnected) as exc:
         log_upload(datapack_id, link, size, started, "incomplete", user)
-        raise IncompleteBody(f"the file for {link!r} did not arrive whole ({exc}): nothing was stored",
+        raise IncompleteBody(f"the file for {quoted(link)} did not arrive whole ({exc}): nothing was stored",
                              datapack_id=datapack_id, link=link) from None
     except READ_ERRORS as exc:
         log_upload(datapack_id, link, size, started, "failed: unreadable", user)
-        raise UnreadableFile(f"the file for {link!r} could not be read to the end ({exc}); it was not stored",
-                              datapack_id=datapack_id, link=link) from None
+        raise UnreadableFile(f"the file for {quoted(link)} could not be read to the end ({exc}); it was not stored",
+                             datapack_id=datapack_id, link=link) from None
     except Repovizz2Error as error:
         log_upload(datapack_id, link, size, started, f"failed: {type(error).__name__}", user)
         raise

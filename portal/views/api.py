@@ -1,6 +1,7 @@
 """JSON endpoints for the enhanced upload page and for scripts: plan and create, then stream each file."""
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 
 from flask import Blueprint, current_app, request, url_for
@@ -8,15 +9,18 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
+from ..rules import api_calls
 from ..rules.assets import Asset, size_problem
 from ..rules.creation_rules import nesting_problem
 from ..rules.datapack_tree import walk_data_nodes
-from ..rules.problems import DatapackInvalid, Problem
+from ..rules.problems import DatapackInvalid, Problem, bounded_problems
 from ..rules.repovizz2_rules import not_a_datapack
 from ..rules.strict_json import JSONRefused, strict_json, to_json_text
+from ..rules.tree_edits import EditError, NodeNotFound
 from ..services import datapacks
 from ..services.body_relay import request_source
 from ..services.login import bearer_token, current_login, script_login
+from ..services.node_files import NodeChanged
 from ..services.request_files import limits
 from ..services.upload_pipeline import IncompleteBody, plan_upload
 from ..web.extensions import csrf
@@ -110,7 +114,7 @@ def _described_files(body: dict) -> list[Asset]:
 def _problems_answer(error: str, problems: list, status: int = 422):
     """Problems as the page's script shows them (`problems`, one line each) and with their parts
     (`problem_details`: kind, where, place, message)."""
-    problems = [problem if isinstance(problem, Problem) else Problem(str(problem)) for problem in problems]
+    problems = bounded_problems(problems)
     return {"error": error, "problems": [str(problem) for problem in problems],
             "problem_details": [problem.as_dict() for problem in problems]}, status
 
@@ -146,7 +150,9 @@ def create():
 
 def _calls(calls: list | None) -> dict:
     """``{"api_calls": [...]}`` for the browser to post back to the result page, when recorded."""
-    return {"api_calls": calls} if calls is not None else {}
+    if calls is None:
+        return {}
+    return {"api_calls": api_calls.signed(calls, api_calls.signing_key(current_app.secret_key))}
 
 
 def _upload_list(datapack_id: str, plan: dict[str, Asset], document: dict) -> list[dict]:
@@ -200,3 +206,31 @@ def put_asset(datapack_id: str, link: str):
         raise BadRequest(f"the body did not match its Content-Length; {error.message}") from None
     return {"link": link, "ref": ref, "size": size, **_calls(calls)}
 
+
+
+@bp.route("/api/datapacks/<datapack_id>/nodes/<place>", methods=["PUT"])
+def put_node_file(datapack_id: str, place: str):
+    """Stream the raw body (one file) to the pending data node at `place` (``children[2].children[0]``),
+    whatever its link says: a link no URL can name, or one another node shares, is first replaced by
+    a pending link of the node's own, made from ``?name=`` (the file's name; default: the old link's
+    last part). ``?mime=`` gives the file's type; ``?expect=`` (optional) the node's fingerprint as a
+    form showed it, to refuse a node that changed meanwhile."""
+    size = request.content_length
+    if size is None:
+        return {"error": "send the file as the body, with a Content-Length"}, 411
+    name = request.args.get("name", "")
+    problem = size_problem(name or place, size, limits())
+    if problem:
+        return {"error": problem}, 422 if size == 0 else 413
+    mime = request.args.get("mime") or mimetypes.guess_type(name)[0] or ""
+    asset = Asset(name, size, lambda: contextlib.nullcontext(request_body()), mime)
+    try:
+        link, ref, calls = datapacks.send_to_node(current_login(), datapack_id, place, asset,
+                                                  expect=request.args.get("expect"),
+                                                  show_calls=current_app.config["SHOW_API_CALLS"])
+    except EditError as error:
+        status = 404 if isinstance(error, NodeNotFound) else 409 if isinstance(error, NodeChanged) else 422
+        return {"error": f"nothing was sent: {error}"}, status
+    except IncompleteBody as error:
+        raise BadRequest(f"the body did not match its Content-Length; {error.message}") from None
+    return {"place": place, "link": link, "ref": ref, "size": size, **_calls(calls)}

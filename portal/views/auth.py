@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from authlib.integrations.base_client import OAuthError
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from ..services.login import forget_old_login_states, log_in, log_out, provider
+from ..services.login import log_in, log_out, provider
+from ..services.login_state import login_next
 from ..web.access import current_user, login_url, safe_next
 from ..web.extensions import csrf
 
@@ -15,12 +16,12 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 @bp.route("/login")
 def login():
-    """Start the authorization-code flow; Authlib keeps state and the PKCE verifier in the session.
+    """Start the authorization-code flow; its state and PKCE verifier, and the page to go back to,
+    live in a short-lived signed cookie (services/login_state.py): nothing is stored on the server.
 
     ``prompt=login`` asks repovizz2 to show its login page even when this browser is still logged in
     there: on a shared computer the next person must not land in the previous one's account."""
-    forget_old_login_states()
-    session["after_login"] = safe_next(request.args.get("next"))
+    g.login_next = safe_next(request.args.get("next"))
     return provider().authorize_redirect(url_for("auth.callback", _external=True), prompt="login")
 
 
@@ -28,12 +29,13 @@ def login():
 def callback():
     if request.args.get("error"):
         return _login_failed(request.args["error"], request.args.get("error_description"))
+    g.login_back_to = login_next(request.args.get("state"))
     try:
         token = provider().authorize_access_token()
     except OAuthError as exc:
         return _login_failed(exc.error, exc.description)
     log_in(token)
-    return redirect(safe_next(session.pop("after_login", None)))
+    return redirect(safe_next(g.get("login_back_to")))
 
 
 def _login_failed(error: str, description: str | None):
@@ -45,7 +47,7 @@ def _login_failed(error: str, description: str | None):
             denied=denied,
             error=error,
             description=description,
-            retry=login_url(session.get("after_login")),
+            retry=login_url(login_next(request.args.get("state"))),
         ),
         403 if denied else 400,
     )

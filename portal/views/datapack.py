@@ -12,33 +12,50 @@ from ..rules.assets import human_size
 from ..rules.datapack_tree import walk_nodes
 from ..rules.errors import NameTaken
 from ..rules.media_types import content_disposition, safe_filename
-from ..rules.problems import DatapackInvalid
+from ..rules.problems import DatapackInvalid, bounded_problems
+from ..rules.repovizz2_rules import schema_problems
 from ..rules.strict_json import JSONRefused, readable_copy, strict_json, to_json_text
 from ..rules.tree_edits import describe, removal_summary
 from ..services import datapacks
 from ..services.datapacks import EditRefused
 from ..services.downloads import stored_file
 from ..services.login import current_login
+from ..services.node_files import slot_problems
 from ..services.request_files import asset_from_storage, chosen_assets, limits
 from ..web.access import login_required
-from ..web.forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, ReplaceForm
+from ..web.forms import AddNodeForm, ConfirmForm, NodeFileForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, \
+    ReplaceForm
 
 bp = Blueprint("datapack", __name__, url_prefix="/datapacks")
 
 # --- The page, finishing pending files, the result page, the document --------------------------------
 
-def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), status: int = 200):
+def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), status: int = 200, teaching=None):
     item = readable_copy(item)  # whatever repovizz2 holds, the page can show (a lone surrogate cannot be sent)
     document = item.get("structure") or {}
     nodes = list(walk_nodes(document))
     pending = [node for node in nodes if node.is_data and not node.uploaded]
+    # Nodes a chosen file cannot be matched to by name: each takes its file from its own box.
     return render_template("datapack.html", item=item, datapack_id=datapack_id, nodes=nodes, pending=pending,
-                           form=form, problems=list(problems), limits=limits()), status
+                           by_box=slot_problems(document), teaching=teaching,
+                           form=form, problems=bounded_problems(problems), limits=limits(),
+                           stored_problems=stored_shape_problems(document)), status
+
+
+def stored_shape_problems(document) -> list:
+    """What a stored document's shape has that the public schema does not allow, a few lines at most:
+    the page still shows it, and says why parts of it are missing or odd."""
+    return bounded_problems(schema_problems(document), max_bytes=8 * 1024)
 
 
 @bp.route("/<datapack_id>")
 @login_required
 def show(datapack_id: str):
+    """The datapack's page; for the example opened again (``?example=again``) with the calls shown, the
+    calls panel too, rebuilt from what repovizz2 holds (services/example_calls.py)."""
+    if request.args.get("example") == "again" and current_app.config["SHOW_API_CALLS"]:
+        item, calls, names, refs = datapacks.example_again(current_login(), datapack_id)
+        return _page(datapack_id, item, PendingFilesForm(), teaching={"calls": calls, "names": names, "refs": refs})
     item = datapacks.datapack(current_login(), datapack_id)
     return _page(datapack_id, item, PendingFilesForm())
 
@@ -85,7 +102,7 @@ def result(datapack_id: str):
         return redirect(url_for("datapack.show", datapack_id=datapack_id))
     sizes = {str(link): size for link, size in sizes.items() if isinstance(size, int)}
     show_calls = current_app.config["SHOW_API_CALLS"]
-    reported = api_calls.from_browser(request.form.get("api_calls")) if show_calls else []
+    reported = api_calls.from_browser(request.form.get("api_calls"), api_calls.signing_key(current_app.secret_key)) if show_calls else []
     result = datapacks.outcome(current_login(), datapack_id, original, sizes, reported, show_calls=show_calls)
     return render_template("result.html", outcome=result)
 
@@ -199,6 +216,20 @@ def add(datapack_id: str):
     flash(f'Added the data node "{added.name}" at {added.place} and uploaded {added.link} '
           f'({human_size(added.size)}).', "ok")
     return _back(datapack_id, added.place)
+
+
+@bp.route("/<datapack_id>/nodes/send", methods=["POST"])
+@login_required
+def send_node_file(datapack_id: str):
+    """The file for one pending data node, chosen on its box: it goes to that node whatever its link says."""
+    form = NodeFileForm()
+    _checked_form(form)
+    place = form.place.data
+    asset = asset_from_storage(form.file.data)
+    ref = datapacks.send_chosen_to_node(current_login(), datapack_id, place, form.expect.data, asset)
+    flash(f"Sent {asset.path} ({human_size(asset.size)}) to the node at {place}"
+          + (f": it is now {ref}." if ref else "."), "ok")
+    return _back(datapack_id, place)
 
 
 @bp.route("/<datapack_id>/nodes/replace", methods=["POST"])

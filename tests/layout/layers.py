@@ -72,6 +72,10 @@ def imported_names(path: Path, root: Path) -> set[str]:
     return names
 
 
+# Modules at the top of the package that put the layers together: the app factory and the command.
+ENTRY_POINTS = {"portal", "portal.cli"}
+
+
 def layer_of(name: str) -> str | None:
     """The layer of a portal module's full name (``portal.web.forms.UploadForm`` → ``web``); None for
     names outside the portal. The package itself and the factory (``portal``, ``portal.create_app``)
@@ -87,8 +91,8 @@ def violations(path: Path, root: Path) -> list[str]:
     name = module_name(path, root)
     layer = layer_of(name)
     if layer == "portal":
-        if name == "portal":
-            return []  # the factory wires every layer together
+        if name in ENTRY_POINTS:
+            return []  # the factory and the command wire every layer together
         return [f"{name} lives outside the layer packages ({', '.join(f'portal/{each}/' for each in LAYERS)})"]
     found = []
     for imported in sorted(imported_names(path, root)):
