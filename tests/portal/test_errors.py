@@ -120,7 +120,8 @@ def test_401_after_a_refresh_means_log_in_again(client, auth, api):
 
 def test_a_scripts_refused_token_leaves_the_browser_login_alone(client, auth, api):
     auth.login()
-    api.get(DATAPACK_URL, status=401, json={"error": "invalid_token"})
+    api.get(USER_URL, status=401, json={"error": "invalid_token"},
+            match=[responses.matchers.header_matcher({"Authorization": "Bearer someone-elses"})])
     answer = client.post("/api/datapacks/d-1/pending", json={"files": []},
                          headers={"Authorization": "Bearer someone-elses"})
     assert answer.status_code == 401
