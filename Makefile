@@ -3,8 +3,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
+VENDOR_STAMP := static/vendor/.copied
 
-.PHONY: install wheel test demo test-deps bench bench-home load-hostile clean
+.PHONY: install wheel test demo test-deps vendor bench bench-home load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml setup.py sandbox/pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]' -e ./sandbox
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(VENDOR_STAMP)
 
 # The portal's wheel in dist/, for a lab to install (docs/deploy.md); the sandbox is not in it.
 wheel: install
@@ -42,11 +43,19 @@ $(NODE_STAMP): package.json package-lock.json | test-deps
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# The browser libraries package.json pins (fflate: reading a .zip in the page), copied into the
+# git-ignored static/vendor/ with their LICENSE files (scripts/vendor_static.py).
+$(VENDOR_STAMP): $(NODE_STAMP) scripts/vendor_static.py | $(PY)
+	$(PY) scripts/vendor_static.py
+	touch $(VENDOR_STAMP)
+
+vendor: $(VENDOR_STAMP)
+
 # pytest, then the Node unit tests of static/ (both run; either failing fails the target).
-test: install test-deps $(NODE_STAMP)
+test: install test-deps $(NODE_STAMP) $(VENDOR_STAMP)
 	status=0; $(PY) -m pytest -q || status=$$?; node --test tests/js/ || status=1; exit $$status
 
-demo: install
+demo: install $(VENDOR_STAMP)
 	$(PY) scripts/demo.py
 
 bench: install
@@ -62,4 +71,4 @@ load-hostile: install test-deps
 	$(PY) benchmarks/load.py --hostile
 
 clean:
-	rm -rf $(VENV) instance build dist *.egg-info sandbox/build sandbox/*.egg-info node_modules
+	rm -rf $(VENV) instance build dist *.egg-info sandbox/build sandbox/*.egg-info node_modules static/vendor

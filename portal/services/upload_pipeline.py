@@ -43,6 +43,16 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
     When resuming, the document is what repovizz2 already holds and is not judged again: the files
     that match pending links are sent; the others (already uploaded, or not chosen) are left be.
     """
+    plan, problems = preview_upload(document, assets, limits, resume=resume)
+    if problems:
+        raise DatapackInvalid(problems)
+    return plan
+
+
+def preview_upload(document: dict, assets: list[Asset], limits: Limits, *,
+                   resume: bool = False) -> tuple[Plan, list]:
+    """What plan_upload would do, problems and all: the files matched so far, those left out, and
+    every problem (an empty list when the upload can go ahead). For showing the choice as it is made."""
     problems: list = [] if resume else upload_problems(document)
     broken = broken_places(problems)
     if len(assets) > limits.max_files:
@@ -79,9 +89,7 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
         problem = size_problem(path, by_path[path].size, limits)
         if problem:
             problems.append(Problem(problem, where=node.where, place=node.place))
-    if problems:
-        raise DatapackInvalid(problems)
-    return Plan({link: by_path[path] for link, path in match.matched.items()}, match.unreferenced)
+    return Plan({link: by_path[path] for link, path in match.matched.items()}, match.unreferenced), problems
 
 
 _NUMBERED = re.compile(r"(.*) \(([0-9]{1,9})\)", re.DOTALL)

@@ -22,7 +22,7 @@ from ..services.body_relay import request_source
 from ..services.login import bearer_token, current_login, script_login
 from ..services.node_files import NodeChanged
 from ..services.request_files import limits
-from ..services.upload_pipeline import IncompleteBody, plan_upload
+from ..services.upload_pipeline import IncompleteBody, plan_upload, preview_upload
 from ..web.extensions import csrf
 
 bp = Blueprint("api", __name__)
@@ -119,6 +119,56 @@ def _problems_answer(error: str, problems: list, status: int = 422):
             "problem_details": [problem.as_dict() for problem in problems]}, status
 
 
+class _DocumentRefused(Exception):
+    """The document cannot be judged at all (not an object, too large, nested too deep)."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@bp.errorhandler(_DocumentRefused)
+def _document_refused(refusal: _DocumentRefused):
+    return _problems_answer("The datapack has problems", [refusal.problem])
+
+
+def _described_request() -> tuple[dict, list[Asset]]:
+    """The document and the described files of a create or a check, else _Refused or _DocumentRefused."""
+    body = _json_body()
+    assets = _described_files(body)
+    document = body.get("document")
+    if not isinstance(document, dict):
+        raise _DocumentRefused(not_a_datapack(document))
+    max_json_kb = current_app.config["MAX_JSON_KB"]
+    if len(to_json_text(document).encode()) > max_json_kb * 1024:
+        raise _DocumentRefused(Problem(f"is larger than {max_json_kb} KB", where="the document"))
+    too_deep = nesting_problem(document)
+    if too_deep:
+        raise _DocumentRefused(too_deep)
+    return document, assets
+
+
+@bp.route("/api/datapacks/check", methods=["POST"])
+def check():
+    """What a create would do with this document and these files, without creating anything.
+
+    Same body as a create. Answers 200 with each data node's file (``matches``: link, path, size,
+    the node's name and where it sits), the files left out, and every problem found (none when the
+    create can go ahead); the upload page shows it as the user chooses.
+    """
+    document, assets = _described_request()
+    plan, problems = preview_upload(document, assets, limits())
+    nodes: dict[str, object] = {}
+    for node in walk_data_nodes(document):
+        if isinstance(node.node.get("link"), str):
+            nodes.setdefault(node.link, node)
+    answer, _ = _problems_answer("The datapack has problems" if problems else "", problems)
+    matches = [{"link": link, "path": asset.path, "size": asset.size,
+                "node": nodes[link].name if link in nodes else "", "where": nodes[link].where if link in nodes else ""}
+               for link, asset in plan.items()]
+    return {**answer, "matches": matches, "left_out": plan.left_out}
+
+
 @bp.route("/api/datapacks", methods=["POST"])
 def create():
     """Check a document against the list of files the browser holds; if all is well, create the datapack.
@@ -126,18 +176,7 @@ def create():
     Body: ``{"document": {...}, "files": [{"path": "...", "size": 123}, ...]}``. Answers the
     datapack id and, for each file to send, the link and the URL to PUT it to.
     """
-    body = _json_body()
-    assets = _described_files(body)
-    document = body.get("document")
-    if not isinstance(document, dict):
-        return _problems_answer("The datapack has problems", [not_a_datapack(document)])
-    max_json_kb = current_app.config["MAX_JSON_KB"]
-    if len(to_json_text(document).encode()) > max_json_kb * 1024:
-        return _problems_answer("The datapack has problems",
-                                [Problem(f"is larger than {max_json_kb} KB", where="the document")])
-    too_deep = nesting_problem(document)
-    if too_deep:
-        return _problems_answer("The datapack has problems", [too_deep])
+    document, assets = _described_request()
     try:
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:

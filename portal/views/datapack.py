@@ -85,7 +85,8 @@ def result(datapack_id: str):
     """The result page after the browser sent the files itself.
 
     The browser posts back the document as it chose it (`document`; empty after a resume, when it
-    only chose files) and the sizes it sent (`sizes`, a JSON object link → bytes); everything else is
+    only chose files), the sizes it sent (`sizes`, a JSON object link → bytes), the chosen files no
+    data node refers to (`left_out`) and whether the user stopped it (`cancelled`); everything else is
     read from repovizz2, and what an earlier upload sent from what this session noted of it. When the
     calls to repovizz2 are shown, it also posts those its own requests made (`api_calls`): they are
     checked, shortened and shown as reported by the browser, before the calls of this request.
@@ -104,7 +105,20 @@ def result(datapack_id: str):
     show_calls = current_app.config["SHOW_API_CALLS"]
     reported = api_calls.from_browser(request.form.get("api_calls"), api_calls.signing_key(current_app.secret_key)) if show_calls else []
     result = datapacks.outcome(current_login(), datapack_id, original, sizes, reported, show_calls=show_calls)
-    return render_template("result.html", outcome=result)
+    result.left_out = _left_out(request.form.get("left_out"))
+    return render_template("result.html", outcome=result, cancelled=bool(request.form.get("cancelled")))
+
+
+def _left_out(unsafe_text: str | None) -> list[str]:
+    """The paths the browser says it left out (`left_out`, a JSON list of text), as many as one
+    datapack may have files and each of a sensible length; anything else is taken as none."""
+    try:
+        paths = strict_json(unsafe_text) if unsafe_text else []
+    except JSONRefused:
+        return []
+    if not isinstance(paths, list):
+        return []
+    return [path[:500] for path in paths if isinstance(path, str)][:limits().max_files]
 
 
 @bp.route("/<datapack_id>/document.json")
