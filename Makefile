@@ -3,6 +3,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
+VENDOR_STAMP := static/vendor/.copied
 
 .PHONY: install wheel test demo test-deps node-tools vendor bench bench-home bench-timeline load-hostile clean
 
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml setup.py sandbox/pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]' -e ./sandbox
 	touch $(STAMP)
 
-install: $(STAMP) vendor
+install: $(STAMP) $(VENDOR_STAMP)
 
 # The portal's wheel in dist/, for a lab to install (docs/deploy.md); the sandbox is not in it.
 wheel: install
@@ -53,16 +54,19 @@ $(NODE_STAMP): package.json package-lock.json | node-tools
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-# The browser libraries copied from node_modules/ into static/vendor/ (git-ignored), each with its
-# licence: the list of files per package is in scripts/vendor_static.py.
-vendor: $(NODE_STAMP)
-	@python3 scripts/vendor_static.py --check 2>/dev/null || python3 scripts/vendor_static.py
+# The browser libraries package.json pins (uPlot: the timeline; fflate: reading a .zip in the page),
+# copied into the git-ignored static/vendor/ with their licences (scripts/vendor_static.py lists the files).
+$(VENDOR_STAMP): $(NODE_STAMP) scripts/vendor_static.py | $(PY)
+	$(PY) scripts/vendor_static.py
+	touch $(VENDOR_STAMP)
+
+vendor: $(VENDOR_STAMP)
 
 # pytest, then the Node unit tests of static/ (both run; either failing fails the target).
-test: install test-deps
+test: install test-deps $(NODE_STAMP) $(VENDOR_STAMP)
 	status=0; $(PY) -m pytest -q || status=$$?; node --test tests/js/ || status=1; exit $$status
 
-demo: install
+demo: install $(VENDOR_STAMP)
 	$(PY) scripts/demo.py
 
 bench: install

@@ -11,11 +11,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .rules.config import MIB, ConfigError, require_secrets, settings_from_env, with_derived_urls
 from .rules.datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, load_catalog
-from .services import script_logins, tokens
+from .services import login, script_logins
 from .services.body_timeout import BodyReadTimeoutMiddleware
 from .views import register_views
 from .web import error_pages, template_helpers
-from .web.access import end_expired_login
 from .web.extensions import init_extensions
 from .web.security import PathSegment, PortalRequest, SecureCookiesOverHttps, close_after_unread_body, \
     limit_request_body, refuse_anonymous_bodies, security_headers
@@ -74,11 +73,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Before the CSRF check, which reads the form: an ended login counts as none, a body is capped,
     # and an anonymous body is refused unread.
-    app.before_request(end_expired_login)
+    app.before_request(login.end_expired_login)
     app.before_request(limit_request_body)
     app.before_request(refuse_anonymous_bodies)
     init_extensions(app)
-    tokens.init_app(app)
+    login.init_app(app)
     script_logins.init_app(app)
     register_views(app)
     error_pages.init_app(app)

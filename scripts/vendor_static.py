@@ -21,9 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "node_modules"
 VENDOR = ROOT / "static" / "vendor"
 
-# package name -> the files the portal serves, as paths inside the package (the licence comes first).
+# package name -> (file in the package, where it goes in static/vendor/), its licence included.
 FILES = {
-    "uplot": ["LICENSE", "dist/uPlot.esm.js", "dist/uPlot.min.css"],
+    "fflate": [("LICENSE", "fflate.LICENSE"), ("esm/browser.js", "fflate.js")],
+    "uplot": [("LICENSE", "uplot/LICENSE"), ("dist/uPlot.esm.js", "uplot/uPlot.esm.js"),
+              ("dist/uPlot.min.css", "uplot/uPlot.min.css")],
 }
 
 
@@ -52,11 +54,11 @@ def planned_copies() -> list[tuple[Path, Path]]:
         version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
         if version != pinned[package]:
             raise VendorError(f"{package} {version} is installed but package.json pins {pinned[package]}: run `npm ci`")
-        for path in paths:
+        for path, target in paths:
             source = folder / path
             if not source.is_file():
                 raise VendorError(f"{package} has no {path}")
-            copies.append((source, VENDOR / package / Path(path).name))
+            copies.append((source, VENDOR / target))
     return copies
 
 
@@ -79,10 +81,9 @@ def main(argv=None) -> int:
             print(f"vendor_static: {target.relative_to(ROOT)} is missing or stale", file=sys.stderr)
         return 1 if missing else 0
     wanted = {target for _, target in copies}
-    for package_folder in VENDOR.glob("*/") if VENDOR.is_dir() else []:
-        for old in package_folder.iterdir():
-            if old not in wanted:
-                old.unlink()  # a file a previous version listed
+    for old in VENDOR.rglob("*") if VENDOR.is_dir() else []:
+        if old.is_file() and old not in wanted and not old.name.startswith("."):
+            old.unlink()  # a file a previous version listed
     for source, target in copies:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

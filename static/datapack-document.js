@@ -1,6 +1,6 @@
 /*
  * The datapack document on the browser side: recognise it among the chosen files (as
- * portal/archive.py find_document does), read a document chosen on its own, list its links.
+ * portal/rules/assets.py find_document does), read a document chosen on its own, list its links.
  * Pure: no DOM at import time; reading uses the File (Blob) API, which Node has too.
  */
 import { normalizePath } from "./paths.js";
@@ -44,7 +44,7 @@ export function documentPaths(files, maxJsonBytes) {
 
 /**
  * The datapack document among `entries` ([{path, file}]): a .json object with "info" and
- * "children"; the shallowest wins and two at the same depth are ambiguous (portal/archive.py
+ * "children"; the shallowest wins and two at the same depth are ambiguous (portal/rules/assets.py
  * find_document, with the same messages). Files are read one folder level at a time, shallowest
  * first, so deep sensor JSON is rarely read. Resolves {entry, document}; rejects {problems: [...]}.
  */

@@ -11,27 +11,24 @@ export function clearMessages() {
 }
 
 function removeMessages(scope) {
-  Array.prototype.forEach.call(scope.querySelectorAll("section.problems"), function (node) {
-    node.parentNode.removeChild(node);
-  });
+  for (const node of scope.querySelectorAll("section.problems")) node.remove();
 }
 
 /** The same markup as templates/_problems.html renders (resuming says "Nothing was sent"). */
 function problemsSection(problems) {
-  var count = problems.length;
-  var marked = document.querySelector("[data-problems-heading]");
-  var heading = marked ? marked.getAttribute("data-problems-heading") : "Nothing was created";
-  var section = el("section", {className: "problems js-message", role: "alert", "aria-labelledby": "problems-title"}, [
+  const count = problems.length;
+  const marked = document.querySelector("[data-problems-heading]");
+  const heading = marked ? marked.getAttribute("data-problems-heading") : "Nothing was created";
+  return el("section", {className: "problems js-message", role: "alert", "aria-labelledby": "problems-title"}, [
     el("h2", {id: "problems-title",
       text: heading + ": " + count + " problem" + (count !== 1 ? "s" : "") + " to fix first"}),
-    el("ul", {}, problems.map(function (problem) { return el("li", {text: String(problem)}); }))
+    el("ul", {}, problems.map((problem) => el("li", {text: String(problem)}))),
   ]);
-  return section;
 }
 
 /** An error box (title, message, optional link) in the style of the server's error pages. */
 function errorSection(title, message, link) {
-  var children = [el("h2", {text: title})];
+  const children = [el("h2", {text: title})];
   if (message) children.push(el("p", {text: message}));
   if (link) children.push(el("p", {}, [el("a", {href: link.href, className: link.button ? "button" : null, text: link.text})]));
   return el("section", {className: "problems js-message", role: "alert"}, children);
@@ -42,26 +39,26 @@ function errorSection(title, message, link) {
  * button calls onRename(name), and the way to the existing datapack.
  */
 function nameTakenSection(message, onRename) {
-  var input = el("input", {type: "text", id: "new-name", required: true, maxlength: "200", autocomplete: "off",
+  const input = el("input", {type: "text", id: "new-name", required: true, maxlength: "200", autocomplete: "off",
     spellcheck: "false"});
   input.value = message.rename.suggested || "";
-  var form = el("form", {className: "rename-upload inline-fields"}, [
+  const form = el("form", {className: "rename-upload inline-fields"}, [
     el("label", {"for": "new-name", text: "Upload under another name"}), input,
-    el("button", {type: "submit", className: "button", text: "Upload under this name"})
+    el("button", {type: "submit", className: "button", text: "Upload under this name"}),
   ]);
-  form.addEventListener("submit", function (event) {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    var name = input.value.trim();
+    const name = input.value.trim();
     if (!name) { input.focus(); return; }
     onRename(name);
   });
-  var children = [el("h2", {id: "name-taken-title", text: message.title}), el("p", {text: message.message}), form];
+  const children = [el("h2", {id: "name-taken-title", text: message.title}), el("p", {text: message.message}), form];
   if (message.link) {
     children.push(el("p", {}, [el("a", {href: message.link.href, className: "button secondary", text: message.link.text})]));
   }
-  var section = el("section", {className: "problems js-message name-taken", role: "alert",
+  const section = el("section", {className: "problems js-message name-taken", role: "alert",
     "aria-labelledby": "name-taken-title"}, children);
-  return {section: section, focus: input};
+  return {section, focus: input};
 }
 
 /**
@@ -72,7 +69,7 @@ export function showMessage(anchor, section, focusOn) {
   removeMessages(document.querySelector("main") || document.body);
   anchor.parentNode.insertBefore(section, anchor);
   if (section.scrollIntoView) section.scrollIntoView({block: "nearest"});
-  var target = focusOn || section.querySelector("h2") || section;
+  const target = focusOn || section.querySelector("h2") || section;
   if (!focusOn && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
   target.focus();
 }
@@ -82,9 +79,9 @@ export function showMessage(anchor, section, focusOn) {
  * name is offered to be changed in place (onRename(name) is called with the new one).
  */
 export function showFailure(anchor, failure, options, backTo, onRename) {
-  var message = describeFailure(failure, options, backTo, window.location.href);
+  const message = describeFailure(failure, options, backTo, window.location.href);
   if (message.rename && onRename) {
-    var taken = nameTakenSection(message, onRename);
+    const taken = nameTakenSection(message, onRename);
     showMessage(anchor, taken.section, taken.focus);
     return;
   }

@@ -6,7 +6,7 @@
 var IGNORED_NAMES = [".DS_Store", "Thumbs.db", "desktop.ini"];
 
 /**
- * A file's relative path with forward slashes and no "./" (portal/datapack.py normalize_path:
+ * A file's relative path with forward slashes and no "./" (portal/rules/datapack_rules.py normalize_path:
  * posixpath.normpath, then the leading slashes dropped): "pack\\a.json" → "pack/a.json",
  * "/pack//./a.json" → "pack/a.json", "a/../b" → "b", "" → "".
  * With `composed`, also in composed unicode (NFC), as the portal compares paths (macOS hands
@@ -36,13 +36,34 @@ export function baseName(path) {
 }
 
 /**
- * Files a desktop adds on its own, never meant as assets (portal/archive.py is_ignored, which the
+ * Files a desktop adds on its own, never meant as assets (portal/rules/assets.py is_ignored, which the
  * portal applies to normalised paths): __MACOSX/…, .DS_Store, Thumbs.db, desktop.ini, ._name.
  */
 export function isIgnored(path) {
   var normal = normalizePath(path);
   var name = baseName(normal);
   return normal.indexOf("__MACOSX/") === 0 || IGNORED_NAMES.indexOf(name) >= 0 || name.indexOf("._") === 0;
+}
+
+/**
+ * Why a path cannot name a file safely, or null when it can (portal/rules/datapack_rules.py
+ * unsafe_link_reason, with the same words): empty, control characters, absolute, "..", too long.
+ */
+export function unsafePathReason(path) {
+  if (typeof path !== "string") return "is not a string";
+  if (!path.trim()) return "is empty";
+  if (path.indexOf("\u0000") >= 0) return "contains a NUL character";
+  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(path);
+  if (control) {
+    return "contains a control character (U+" + control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") + ")";
+  }
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/.test(path)) {
+    return "contains a lone surrogate (half of a character)";
+  }
+  if (/^[\/\\]/.test(path) || /^[A-Za-z]:/.test(path)) return "is an absolute path";
+  if (path.replace(/\\/g, "/").split("/").indexOf("..") >= 0) return "goes up a folder with '..'";
+  if (path.length > 1024) return "is longer than 1024 characters";
+  return null;
 }
 
 /** The path the browser gives a chosen file: relative to the chosen folder, or its name. */

@@ -15,7 +15,7 @@ function fixed(value, digits) {
   return (even / (digits ? 10 : 1)).toFixed(digits);
 }
 
-/** A size as the server writes it (portal/uploads.py human_size: decimal units, 1.5 MB). */
+/** A size as the server writes it (portal/rules/assets.py human_size: decimal units, 1.5 MB). */
 export function humanSize(size) {
   var value = size;
   var units = ["bytes", "KB", "MB", "GB"];

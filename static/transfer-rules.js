@@ -4,19 +4,19 @@
  * File objects. Pure: no DOM, importable by Node.
  */
 
-export var RETRIES = 3;                  // automatic retries after the first failed attempt of a file
-export var RETRY_BASE_MS = 1000;         // 1 s, 2 s, 4 s (with some jitter); form data-retry-delay overrides
-var RETRYABLE = [0, 408, 429, 500, 502, 503, 504];
+export const RETRIES = 3;                  // automatic retries after the first failed attempt of a file
+export const RETRY_BASE_MS = 1000;         // 1 s, 2 s, 4 s (with some jitter); form data-retry-delay overrides
+const RETRYABLE = [0, 408, 429, 500, 502, 503, 504];
 
 /** Whether a failed PUT (its HTTP status; 0 when the connection failed) is worth sending again. */
 export function isRetryable(status) {
-  return RETRYABLE.indexOf(status) >= 0;
+  return RETRYABLE.includes(status);
 }
 
 /** Milliseconds before try `attempt` + 1: base, 2 × base, 4 × base…, each ±20 % (random in [0, 1)). */
 export function retryDelay(base, attempt, random) {
-  var jitter = random === undefined ? Math.random() : random;
-  return base * Math.pow(2, attempt - 1) * (0.8 + 0.4 * jitter);
+  const jitter = random === undefined ? Math.random() : random;
+  return base * 2 ** (attempt - 1) * (0.8 + 0.4 * jitter);
 }
 
 /**
@@ -25,16 +25,16 @@ export function retryDelay(base, attempt, random) {
  * is missing.
  */
 export function transferSettings(element) {
-  var parallel = parseInt(element.getAttribute("data-parallel"), 10);
-  var delay = parseInt(element.getAttribute("data-retry-delay"), 10);
-  var datapackPattern = element.getAttribute("data-datapack-url") || "/datapacks/DATAPACK_ID";
-  var pendingPattern = element.getAttribute("data-pending-url") || "/api/datapacks/DATAPACK_ID/pending";
+  const parallel = parseInt(element.getAttribute("data-parallel"), 10);
+  const delay = parseInt(element.getAttribute("data-retry-delay"), 10);
+  const datapackPattern = element.getAttribute("data-datapack-url") || "/datapacks/DATAPACK_ID";
+  const pendingPattern = element.getAttribute("data-pending-url") || "/api/datapacks/DATAPACK_ID/pending";
   return {
     parallel: parallel > 0 ? parallel : 4,
     retryDelay: delay >= 0 ? delay : RETRY_BASE_MS,
     loginUrl: element.getAttribute("data-login-url") || "/auth/login",
-    datapackUrl: function (id) { return datapackPattern.replace("DATAPACK_ID", encodeURIComponent(id)); },
-    pendingUrl: function (id) { return pendingPattern.replace("DATAPACK_ID", encodeURIComponent(id)); }
+    datapackUrl: (id) => datapackPattern.replace("DATAPACK_ID", encodeURIComponent(id)),
+    pendingUrl: (id) => pendingPattern.replace("DATAPACK_ID", encodeURIComponent(id)),
   };
 }
 
@@ -45,9 +45,9 @@ export function transferSettings(element) {
  * pending means an earlier try arrived and only its answer was lost: the file is uploaded.
  */
 export function stillPending(answer, link) {
-  var links = answer && answer.body && answer.body.pending_links;
+  const links = answer && answer.body && answer.body.pending_links;
   if (!answer || (answer.status !== 200 && answer.status !== 422) || !Array.isArray(links)) return null;
-  return links.indexOf(link) >= 0;
+  return links.includes(link);
 }
 
 /**
@@ -55,31 +55,24 @@ export function stillPending(answer, link) {
  * paths), which are not uploaded; null when there are none. At most `shown` names are listed.
  */
 export function leftOutNote(paths, shown) {
-  var list = Array.isArray(paths) ? paths.filter(function (path) { return typeof path === "string"; }) : [];
+  const list = Array.isArray(paths) ? paths.filter((path) => typeof path === "string") : [];
   if (!list.length) return null;
-  var limit = shown > 0 ? shown : 5;
-  var names = list.slice(0, limit).join(", ");
-  var more = list.length > limit ? " and " + (list.length - limit) + " more" : "";
+  const limit = shown > 0 ? shown : 5;
+  const names = list.slice(0, limit).join(", ");
+  const more = list.length > limit ? " and " + (list.length - limit) + " more" : "";
   return "Not uploaded: " + list.length + " file" + (list.length !== 1 ? "s" : "") +
     " no data node refers to — " + names + more + ".";
 }
 
 /** Match the API's answer ([{link, path, size, url}]) back to the File objects by the path the browser gave. */
 export function attachFiles(uploads, byPath) {
-  return uploads.map(function (upload) {
-    return {link: upload.link, path: upload.path, size: upload.size, url: upload.url, file: byPath[upload.path]};
-  }).filter(function (upload) { return upload.file; });
+  return uploads.map((upload) => ({link: upload.link, path: upload.path, size: upload.size, url: upload.url,
+    file: byPath[upload.path]})).filter((upload) => upload.file);
 }
 
 /** {path: File} from [{path, file}] entries or a Map (path → File); a plain {path: File} is returned as is. */
 export function filesByPath(entries) {
-  var byPath = {};
-  if (typeof entries.forEach === "function" && !Array.isArray(entries)) {
-    entries.forEach(function (file, path) { byPath[path] = file; });
-  } else if (Array.isArray(entries)) {
-    entries.forEach(function (entry) { byPath[entry.path] = entry.file; });
-  } else {
-    byPath = entries;
-  }
-  return byPath;
+  if (Array.isArray(entries)) return Object.fromEntries(entries.map((entry) => [entry.path, entry.file]));
+  if (typeof entries.forEach === "function") return Object.fromEntries(entries);
+  return entries;
 }

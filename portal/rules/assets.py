@@ -13,7 +13,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, ContextManager
 
-from .datapack_rules import DatapackInvalid, load_document, quoted
+from .creation_rules import load_document
+from .problems import DatapackInvalid, quoted
 
 _IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
 # What a file raises while it is read when it is damaged (a zip entry, say).

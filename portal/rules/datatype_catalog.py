@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from .datapack_rules import JSONRefused, strict_json
+from .strict_json import JSONRefused, strict_json
 
 # The public examples live in the portal package, beside `example/`.
 BUILT_IN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "datatypes")

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from typing import Collection, Iterable, Mapping
 
 from .assets import is_ignored
-from .datapack_rules import MAX_DEPTH, UPLOADED_PREFIX, copy_json, is_uploaded, normalize_path, unsafe_link_reason, \
-    walk_nodes
+from .creation_rules import MAX_DEPTH
+from .datapack_tree import UPLOADED_PREFIX, is_uploaded, walk_nodes
+from .links import normalize_path, unsafe_link_reason
+from .strict_json import copy_json
 from .tree_edits import EditError, move_node, node_at, remove_node
 
 DEFAULT_NAME = "New datapack"

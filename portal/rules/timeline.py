@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .datapack_rules import TreeNode, reference_id, walk_data_nodes
+from .datapack_tree import TreeNode, reference_id, walk_data_nodes
 from .media_types import may_hold_numbers, preview_kind
 
 MAX_TRACKS = 64  # a stored tree may hold thousands of files: the page draws this many and says so

@@ -13,17 +13,11 @@ import math
 import re
 import unicodedata
 
-from .datapack_rules import (
-    control_character_reason,
-    copy_json,
-    is_uploaded,
-    link_reason,
-    place_of,
-    unsafe_link_reason,
-    walk_data_nodes,
-    walk_nodes,
-    without_surrogates,
-)
+from .characters import control_character_reason, without_surrogates
+from .datapack_tree import is_uploaded, walk_data_nodes, walk_nodes
+from .links import link_reason, unsafe_link_reason
+from .problems import place_of
+from .strict_json import copy_json
 
 _PLACE = re.compile(r"children\[(0|[1-9][0-9]{0,5})\](?:\.children\[(0|[1-9][0-9]{0,5})\])*")
 # The deepest place an edit form can name: the datapack page draws (and offers edits for) nodes this

@@ -6,7 +6,8 @@ import zipfile
 from typing import BinaryIO
 
 from .assets import READ_ERRORS, Asset, human_size, is_ignored
-from .datapack_rules import DatapackInvalid, normalize_path, unsafe_link_reason
+from .links import normalize_path, unsafe_link_reason
+from .problems import DatapackInvalid
 
 MAX_COMPRESSION_RATIO = 200
 _READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}

@@ -2,7 +2,7 @@
 
 repovizz2 lists only a user's datapack ids (`GET /user`, in an order it never explains); each
 datapack's name and files take one more call. These calls run on worker threads without Flask's
-request context: they get plain clients from `tokens.worker_clients()`, made in the request thread.
+request context: they get plain clients from `Login.worker_clients()`, made in the request thread.
 A datapack whose answer cannot be read gets an "unreadable" line with the reason.
 """
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Callable
 
 from flask import current_app
 
-from ..rules.datapack_rules import walk_data_nodes
-from .repovizz2_client import Forbidden, NotAuthorized, NotFound, Repovizz2Client, Repovizz2Error, ServerError
-from .tokens import renew_login, worker_clients
+from ..rules.datapack_tree import walk_data_nodes
+from ..rules.errors import Forbidden, NotAuthorized, NotFound, Repovizz2Error, ServerError
+from .login import Login
+from .repovizz2_client import Repovizz2Client
 
 logger = logging.getLogger(__name__)
 
@@ -84,19 +85,26 @@ def fetch_summaries(ids: list, clients: Callable[[], Repovizz2Client], fetches: 
     return lines
 
 
-def page_of_summaries(ids: list) -> list[dict]:
+def page_of_summaries(login: Login, ids: list) -> list[dict]:
     """The lines of `ids`; when repovizz2 refused the token to some calls, renew it once and ask again."""
     fetches = current_app.config["HOME_FETCHES"]
-    lines = fetch_summaries(ids, worker_clients(), fetches)
+    lines = fetch_summaries(ids, login.worker_clients(), fetches)
     refused = [index for index, line in enumerate(lines) if isinstance(line, NotAuthorized)]
     if refused:
-        renew_login()
-        again = fetch_summaries([ids[index] for index in refused], worker_clients(), fetches)
+        login.renew()
+        again = fetch_summaries([ids[index] for index in refused], login.worker_clients(), fetches)
         for index, line in zip(refused, again):
             if isinstance(line, NotAuthorized):
+                login.forget()
                 raise line
             lines[index] = line
     return lines
+
+
+def your_datapacks(login: Login) -> tuple[dict, list]:
+    """Who the login is, as repovizz2 answers it, and the ids of their datapacks as it lists them."""
+    user = login.client().user()
+    return user, listed_ids(user)
 
 
 def listed_ids(user: dict) -> list:
@@ -126,7 +134,7 @@ class SearchPage:
     unreadable: int   # datapacks looked at whose name could not be read
 
 
-def search_summaries(ids: list, query: str, start: int, wanted: int, chunk: int, most: int) -> SearchPage:
+def search_summaries(login: Login, ids: list, query: str, start: int, wanted: int, chunk: int, most: int) -> SearchPage:
     """Up to `wanted` datapacks whose name contains `query`, looking through `ids` from `start` a
     `chunk` at a time (each chunk fetched `HOME_FETCHES` at once), and at most `most` of them per call:
     a search over thousands of datapacks goes on page by page instead of holding one request."""
@@ -136,7 +144,7 @@ def search_summaries(ids: list, query: str, start: int, wanted: int, chunk: int,
     position, end = start, min(len(ids), start + max(most, wanted))
     while position < end and len(matches) < wanted:
         batch = ids[position:min(end, position + chunk)]
-        for offset, line in enumerate(page_of_summaries(batch)):
+        for offset, line in enumerate(page_of_summaries(login, batch)):
             if line.get("unreadable"):
                 unreadable += 1
             elif key in search_key(line["name"]):

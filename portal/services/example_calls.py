@@ -7,7 +7,7 @@ import json
 import os
 
 from ..rules import api_calls
-from ..rules.datapack_rules import walk_data_nodes
+from ..rules.datapack_tree import walk_data_nodes
 from .repovizz2_client import Repovizz2Client
 
 EXAMPLE_DOCUMENT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "example", "datapack.json")

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import Counter
 
 from ..rules.assets import Asset
-from ..rules.datapack_rules import is_uploaded, link_reason, walk_data_nodes
+from ..rules.datapack_tree import is_uploaded, walk_data_nodes
+from ..rules.links import link_reason
 from .repovizz2_client import Repovizz2Client, Repovizz2Error
 from ..rules.tree_edits import EditError, free_link, node_at, node_fingerprint, put_node, set_node_link, shares_link
 from .upload_pipeline import send_file

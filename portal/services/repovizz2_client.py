@@ -1,7 +1,8 @@
 """The one place that knows repovizz2's URLs and error shapes: a thin client over a requests session.
 
-Signing calls with the user's token, renewing it and retrying after a 401 is the session's job
-(portal/tokens.py); this module turns every answer or failure into the project's exceptions.
+Signing calls with the user's token, renewing it and retrying after a 401 is the login's job
+(portal/services/login.py); this module turns every answer or failure into the project's exceptions
+(portal/rules/errors.py).
 """
 from __future__ import annotations
 
@@ -14,75 +15,12 @@ from authlib.integrations.base_client import OAuthError
 from werkzeug.http import parse_options_header
 
 from ..rules import api_calls
-from ..rules.datapack_rules import UPLOADED_PREFIX
+from ..rules.datapack_tree import UPLOADED_PREFIX
+from ..rules.errors import Forbidden, NameTaken, NotAuthorized, NotFound, Rejected, Repovizz2Error, ServerError, \
+    TimedOut, Unreachable
 from .body_relay import multipart_body
 
 API = "/api/v1.0"
-
-
-class Repovizz2Error(Exception):
-    """repovizz2 refused a call or could not be reached. ``status`` is the HTTP status, if any;
-    ``datapack_id`` and ``link`` say which datapack (and which of its files) the call was about."""
-
-    status: int | None = None
-    title = "repovizz2 could not do that"
-
-    def __init__(self, message: str, status: int | None = None, *, datapack_id: str | None = None,
-                 link: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
-        self.datapack_id = datapack_id
-        self.link = link
-
-
-class NotAuthorized(Repovizz2Error):
-    """The token is missing, expired and not refreshable, or was refused: the user must log in again."""
-
-    status = 401
-    title = "Your repovizz2 login has expired"
-
-
-class Forbidden(Repovizz2Error):
-    status = 403
-    title = "That datapack belongs to someone else"
-
-
-class NotFound(Repovizz2Error):
-    status = 404
-    title = "Not found in repovizz2"
-
-
-class NameTaken(Repovizz2Error):
-    """409: the user already has a datapack of that name; ``existing_id`` says which, ``name`` which name."""
-
-    status = 409
-    title = "You already have a datapack with that name"
-
-    def __init__(self, message: str, status: int | None = None, **about):
-        super().__init__(message, status, **about)
-        found = re.search(r"\(([^()]+)\)\s*$", message)
-        self.existing_id = found.group(1) if found else None
-        named = re.match(r"Datapack (.+) already exists with id \(", message, re.DOTALL)
-        self.name: str | None = named.group(1) if named else None
-
-
-class Rejected(Repovizz2Error):
-    status = 422
-    title = "repovizz2 refused the datapack"
-
-
-class ServerError(Repovizz2Error):
-    title = "repovizz2 had an internal error"
-
-
-class Unreachable(Repovizz2Error):
-    title = "repovizz2 cannot be reached"
-
-
-class TimedOut(Repovizz2Error):
-    title = "repovizz2 did not answer in time"
 
 
 _BY_STATUS = {401: NotAuthorized, 403: Forbidden, 404: NotFound, 409: NameTaken, 422: Rejected}
@@ -115,7 +53,7 @@ def quote_link(link: str) -> str:
 
 
 class Repovizz2Client:
-    """Thin client over a requests session (portal/tokens.py signs it); every call has a timeout."""
+    """Thin client over a requests session (portal/services/login.py signs it); every call has a timeout."""
 
     def __init__(self, http: requests.Session, base_url: str, timeout: float | tuple = (5, 60)):
         self.http = http

@@ -10,8 +10,8 @@ from werkzeug.datastructures import FileStorage
 
 from ..rules.assets import READ_ERRORS, Asset, Limits
 from ..rules.config import MIB
-from ..rules.datapack_rules import normalize_path
 from ..rules.datatype_suggestion import HEAD_BYTES, count_channels
+from ..rules.links import normalize_path
 
 
 def limits() -> Limits:

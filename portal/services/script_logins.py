@@ -4,6 +4,7 @@ Anyone can send ``Authorization: Bearer <anything>``: the token is checked with 
 it?) before the request's document is looked at or its body read, so a token repovizz2 does not
 accept gets its 401 at once. A good answer is remembered briefly, keyed by a hash of the token
 (never the token itself), in a cache of bounded size: a script sending many files is checked once.
+`Login.owner` asks; this module holds what was answered.
 """
 from __future__ import annotations
 
@@ -11,12 +12,6 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-
-import requests
-from flask import current_app
-
-from .repovizz2_client import Repovizz2Client
-from .tokens import _connect
 
 # How long a token repovizz2 accepted is taken as good without asking again, and how many are kept.
 ACCEPTED_SECONDS = 60.0
@@ -61,20 +56,3 @@ class AcceptedTokens:
 
 def init_app(app) -> None:
     app.extensions["accepted_tokens"] = AcceptedTokens()
-
-
-def script_user(token: str) -> dict:
-    """Who the bearer token belongs to, as repovizz2 says (``{"id", "username", …}``); NotAuthorized
-    when repovizz2 refuses it, another Repovizz2Error when it cannot say."""
-    accepted: AcceptedTokens = current_app.extensions["accepted_tokens"]
-    user = accepted.get(token)
-    if user is None:
-        config = current_app.config
-        http = requests.Session()
-        http.headers["Authorization"] = f"Bearer {token}"
-        _connect(http, current_app.extensions["repovizz2_adapter"], current_app.extensions["repovizz2_environment"])
-        timeout = (config["CONNECT_TIMEOUT"], min(config["READ_TIMEOUT"], 10.0))
-        with http:
-            user = Repovizz2Client(http, config["REPOVIZZ2_URL"], timeout).user()
-        accepted.add(token, user)
-    return user

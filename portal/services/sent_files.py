@@ -8,20 +8,21 @@ stays small); what is not known here is shown as such, never guessed.
 """
 from __future__ import annotations
 
-from flask import g, session
+from flask import session
 
-from ..rules.datapack_rules import is_uploaded, walk_data_nodes
+from ..rules.datapack_tree import is_uploaded, walk_data_nodes
+from .login import Login
 
 KEY = "sent_files"
 KEEP = 3  # datapacks remembered per session
 
 
-def remember(datapack_id: str, document: dict, sizes: dict[str, int]) -> None:
+def remember(login: Login, datapack_id: str, document: dict, sizes: dict[str, int]) -> None:
     """Note every data node of `document` still waiting for its file: place → [name, link, size].
 
     `sizes` are the bytes planned per link; a node noted before keeps its size when this plan has none.
     """
-    if g.get("script_token") or not isinstance(document, dict):
+    if login.is_script or not isinstance(document, dict):
         return  # a script's call has no session to keep it in
     records = dict(session.get(KEY) or {})
     record = dict(records.pop(datapack_id, None) or {})

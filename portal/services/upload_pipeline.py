@@ -1,11 +1,11 @@
-"""The upload pipeline: plan which file goes to which link, create the datapack, send each file
-(one function, `send_file`, for every path that sends one), and read back what repovizz2 now holds."""
+"""The upload pipeline: plan which file goes to which link, send each file (one function, `send_file`,
+for every path that sends one), and read back what repovizz2 now holds. The datapack service
+(portal/services/datapacks.py) runs it for each operation."""
 from __future__ import annotations
 
 import logging
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import quote
@@ -13,42 +13,16 @@ from urllib.parse import quote
 from werkzeug.exceptions import ClientDisconnected
 
 from ..rules.assets import READ_ERRORS, Asset, Limits, size_problem
-from ..rules.datapack_rules import (
-    DatapackInvalid,
-    Problem,
-    TreeNode,
-    broken_places,
-    container_names,
-    is_uploaded,
-    link_reason,
-    listed,
-    match_links_to_files,
-    normalize_path,
-    pending_links,
-    quoted,
-    readable_copy,
-    reference_id,
-    upload_problems,
-    walk_data_nodes,
-)
+from ..rules.creation_rules import broken_places, upload_problems
+from ..rules.datapack_tree import TreeNode, container_names, is_uploaded, pending_links, reference_id, walk_data_nodes
+from ..rules.errors import IncompleteBody, NotAuthorized, Repovizz2Error, UnreadableFile
+from ..rules.links import link_reason, match_links_to_files, normalize_path
 from ..rules.multipart_body import BodyLengthMismatch
-from .repovizz2_client import NotAuthorized, Repovizz2Client, Repovizz2Error
+from ..rules.problems import DatapackInvalid, Problem, listed, quoted
+from ..rules.strict_json import readable_copy
+from .repovizz2_client import Repovizz2Client
 
 logger = logging.getLogger(__name__)
-
-
-class UnreadableAsset(Repovizz2Error):
-    """A file sent to the portal broke while being read (a damaged zip entry, say): nothing of it was stored."""
-
-    status = 422
-    title = "A file could not be read"
-
-
-class IncompleteBody(UnreadableAsset):
-    """The sender's body ended before (or ran past) its announced length: nothing of it was stored."""
-
-    status = 400
-    title = "The file arrived incomplete"
 
 
 class Plan(dict):
@@ -69,6 +43,16 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
     When resuming, the document is what repovizz2 already holds and is not judged again: the files
     that match pending links are sent; the others (already uploaded, or not chosen) are left be.
     """
+    plan, problems = preview_upload(document, assets, limits, resume=resume)
+    if problems:
+        raise DatapackInvalid(problems)
+    return plan
+
+
+def preview_upload(document: dict, assets: list[Asset], limits: Limits, *,
+                   resume: bool = False) -> tuple[Plan, list]:
+    """What plan_upload would do, problems and all: the files matched so far, those left out, and
+    every problem (an empty list when the upload can go ahead). For showing the choice as it is made."""
     problems: list = [] if resume else upload_problems(document)
     broken = broken_places(problems)
     if len(assets) > limits.max_files:
@@ -105,9 +89,7 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
         problem = size_problem(path, by_path[path].size, limits)
         if problem:
             problems.append(Problem(problem, where=node.where, place=node.place))
-    if problems:
-        raise DatapackInvalid(problems)
-    return Plan({link: by_path[path] for link, path in match.matched.items()}, match.unreferenced)
+    return Plan({link: by_path[path] for link, path in match.matched.items()}, match.unreferenced), problems
 
 
 _NUMBERED = re.compile(r"(.*) \(([0-9]{1,9})\)", re.DOTALL)
@@ -124,7 +106,7 @@ def next_name(name: str) -> str:
 @dataclass
 class Row:
     """One data node on the result page. For a file uploaded before this upload, `original_link` is
-    what portal/sent_files.py noted, else the name repovizz2 gives it, else "" (not known)."""
+    what portal/services/sent_files.py noted, else the name repovizz2 gives it, else "" (not known)."""
 
     node: TreeNode
     original_link: str
@@ -140,7 +122,7 @@ class Outcome:
     name: str
     document: dict
     rows: list[Row]
-    error: Repovizz2Error | None = None
+    error: Repovizz2Error | UnreadableFile | None = None
     left_out: list[str] = field(default_factory=list)  # files chosen that no data node refers to
     calls: list[dict] = field(default_factory=list)  # the calls to repovizz2, when they are shown
 
@@ -150,8 +132,9 @@ class Outcome:
 
 
 def upload_files(client: Repovizz2Client, datapack_id: str, plan: dict[str, Asset],
-                 user: str = "") -> tuple[dict[str, int], Repovizz2Error | None]:
-    """Upload each planned file whose link is still pending, in document order; stop at the first failure."""
+                 user: str = "") -> tuple[dict[str, int], Repovizz2Error | UnreadableFile | None]:
+    """Upload each planned file whose link is still pending, in document order; stop at the first failure
+    (repovizz2's, or a file that could not be read), which is returned."""
     pending = set(pending_links(client.content(datapack_id)))
     sent: dict[str, int] = {}
     for link, asset in plan.items():
@@ -162,10 +145,10 @@ def upload_files(client: Repovizz2Client, datapack_id: str, plan: dict[str, Asse
                 send_file(client, datapack_id, link, source, asset.size, asset.guessed_mime, user)
         except NotAuthorized:
             raise  # log in again, then back to the datapack page to finish
-        except Repovizz2Error as error:
+        except (Repovizz2Error, UnreadableFile) as error:
             return sent, error
         except READ_ERRORS as exc:  # the file could not even be opened
-            return sent, UnreadableAsset(f"{quoted(asset.path)} could not be read ({exc}); it was not stored",
+            return sent, UnreadableFile(f"{quoted(asset.path)} could not be read ({exc}); it was not stored",
                                          datapack_id=datapack_id, link=link)
         sent[link] = asset.size
     return sent, None
@@ -176,7 +159,7 @@ def send_file(client: Repovizz2Client, datapack_id: str, link: str, source: Bina
     """Stream one file to its link, with its log line; what breaks is raised tagged with the datapack and link.
 
     Returns the new ``repovizz:<id>`` (None when repovizz2 answered only "OK"). A source that breaks
-    or gives more or fewer bytes than `size` raises UnreadableAsset (IncompleteBody for a body cut
+    or gives more or fewer bytes than `size` raises UnreadableFile (IncompleteBody for a body cut
     short), and nothing of it is stored.
     """
     started = time.monotonic()
@@ -188,8 +171,8 @@ def send_file(client: Repovizz2Client, datapack_id: str, link: str, source: Bina
                              datapack_id=datapack_id, link=link) from None
     except READ_ERRORS as exc:
         log_upload(datapack_id, link, size, started, "failed: unreadable", user)
-        raise UnreadableAsset(f"the file for {quoted(link)} could not be read to the end ({exc}); it was not stored",
-                              datapack_id=datapack_id, link=link) from None
+        raise UnreadableFile(f"the file for {quoted(link)} could not be read to the end ({exc}); it was not stored",
+                             datapack_id=datapack_id, link=link) from None
     except Repovizz2Error as error:
         log_upload(datapack_id, link, size, started, f"failed: {type(error).__name__}", user)
         raise
@@ -204,11 +187,11 @@ def log_upload(datapack_id: str, link: str, size: int, started: float, result: s
 
 
 def outcome(client: Repovizz2Client, datapack_id: str, original: dict | None, sizes: dict[str, int],
-            failed: Repovizz2Error | None = None, earlier: dict[str, list] | None = None) -> Outcome:
+            failed: Repovizz2Error | UnreadableFile | None = None, earlier: dict[str, list] | None = None) -> Outcome:
     """Read the datapack back from repovizz2 (the source of truth) and pair its nodes with the original ones.
 
     `original` is the document as it was sent (None: the datapack's document as it is now, after a
-    resume); `sizes` the bytes sent per original link; `earlier` what portal/sent_files.py recalls of
+    resume); `sizes` the bytes sent per original link; `earlier` what portal/services/sent_files.py recalls of
     this datapack (place → [name, link, size]), for the files uploaded before this upload.
     """
     item = client.datapack(datapack_id)
@@ -262,28 +245,9 @@ def _original_file(node: TreeNode, sizes: dict[str, int], earlier: dict[str, lis
     return link, size
 
 
-def create_and_upload(client: Repovizz2Client, owner: dict, document: dict, plan: dict[str, Asset],
-                      created: Callable[[str], None] | None = None, show_calls: bool = False) -> Outcome:
-    """The documented flow: create → list content → post each pending file → list again.
-
-    `owner` is the logged-in user, ``{"id", "username"}``; `created(datapack_id)` is called once the
-    datapack exists, before any file is sent. With `show_calls` the client records every call, and
-    the outcome carries them for the result page.
-    """
-    if show_calls:
-        client.record_calls()
-    item = client.create_datapack(document["info"]["name"], owner["id"], document)
-    datapack_id = item["id"]
-    if created is not None:
-        created(datapack_id)
-    _, error = upload_files(client, datapack_id, plan, owner.get("username", ""))
-    result = recorded_outcome(client, datapack_id, document, sizes_of(plan), error)
-    result.left_out = list(getattr(plan, "left_out", []))
-    return result
-
-
 def recorded_outcome(client: Repovizz2Client, datapack_id: str, original: dict | None, sizes: dict[str, int],
-                     failed: Repovizz2Error | None = None, earlier: dict[str, list] | None = None) -> Outcome:
+                     failed: Repovizz2Error | UnreadableFile | None = None,
+                     earlier: dict[str, list] | None = None) -> Outcome:
     """`outcome`, and when the client records its calls, the content listed again first — as the
     public notebook ends, the keys now ``repovizz:<id>`` — with every recorded call in the outcome."""
     if client.calls is not None:

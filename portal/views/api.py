@@ -4,22 +4,25 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 
-from flask import Blueprint, current_app, g, request, session, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
 from ..rules import api_calls
 from ..rules.assets import Asset, size_problem
-from ..rules.datapack_rules import DatapackInvalid, JSONRefused, Problem, bounded_problems, is_uploaded, not_a_datapack, nesting_problem, \
-    strict_json, to_json_text, walk_data_nodes
-from ..rules.tree_edits import EditError, NodeNotFound, node_at
+from ..rules.creation_rules import nesting_problem
+from ..rules.datapack_tree import walk_data_nodes
+from ..rules.problems import DatapackInvalid, Problem, bounded_problems
+from ..rules.repovizz2_rules import not_a_datapack
+from ..rules.strict_json import JSONRefused, strict_json, to_json_text
+from ..rules.tree_edits import EditError, NodeNotFound
+from ..services import datapacks
 from ..services.body_relay import request_source
-from ..services.node_files import NodeChanged, send_to_node
+from ..services.login import bearer_token, current_login, script_login
+from ..services.node_files import NodeChanged
 from ..services.request_files import limits
-from ..services.sent_files import remember
-from ..services.tokens import bearer_token, repovizz2
-from ..services.upload_pipeline import IncompleteBody, plan_upload, send_file, sizes_of
+from ..services.upload_pipeline import IncompleteBody, plan_upload, preview_upload
 from ..web.extensions import csrf
 
 bp = Blueprint("api", __name__)
@@ -32,9 +35,9 @@ def require_login():
     bearer token, which no other site can make a browser send, so it needs no CSRF token."""
     token = bearer_token()
     if token:
-        g.script_token = token
+        script_login(token)
         return None
-    if not session.get("token"):
+    if not current_login().has_token:
         return {"error": "Log in with repovizz2 first.", "login": url_for("auth.login")}, 401
     config = current_app.config
     if config.get("WTF_CSRF_ENABLED", True) and request.method in config.get("WTF_CSRF_METHODS", ("POST", "PUT")):
@@ -46,20 +49,10 @@ def require_login():
     return None
 
 
-def _owner() -> dict:
-    if not g.get("script_token"):
-        return session["user"]
-    return g.get("script_user") or repovizz2().user()
-
-
 def request_body():
     """The raw body to stream from (see ``body_relay.request_source``): under gunicorn the client
     socket itself, or gunicorn's own input; else Werkzeug's length-limited wrapper."""
     return request_source(request)
-
-
-def _username() -> str:
-    return (session.get("user") or {}).get("username") or ("script" if g.get("script_token") else "-")
 
 
 def _unreadable(path: str):
@@ -80,7 +73,7 @@ def _refused(refusal: _Refused):
 
 
 def _json_body() -> dict:
-    """The request's JSON object, parsed strictly (datapack_rules.strict_json: no NaN or Infinity,
+    """The request's JSON object, parsed strictly (rules/strict_json.py: no NaN or Infinity,
     no number too large for JSON, no lone surrogate, no nesting too deep to read), else _Refused
     with what is wrong. Parsed here, not by Flask, whose parser takes NaN and Infinity."""
     if not request.is_json:
@@ -126,6 +119,56 @@ def _problems_answer(error: str, problems: list, status: int = 422):
             "problem_details": [problem.as_dict() for problem in problems]}, status
 
 
+class _DocumentRefused(Exception):
+    """The document cannot be judged at all (not an object, too large, nested too deep)."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@bp.errorhandler(_DocumentRefused)
+def _document_refused(refusal: _DocumentRefused):
+    return _problems_answer("The datapack has problems", [refusal.problem])
+
+
+def _described_request() -> tuple[dict, list[Asset]]:
+    """The document and the described files of a create or a check, else _Refused or _DocumentRefused."""
+    body = _json_body()
+    assets = _described_files(body)
+    document = body.get("document")
+    if not isinstance(document, dict):
+        raise _DocumentRefused(not_a_datapack(document))
+    max_json_kb = current_app.config["MAX_JSON_KB"]
+    if len(to_json_text(document).encode()) > max_json_kb * 1024:
+        raise _DocumentRefused(Problem(f"is larger than {max_json_kb} KB", where="the document"))
+    too_deep = nesting_problem(document)
+    if too_deep:
+        raise _DocumentRefused(too_deep)
+    return document, assets
+
+
+@bp.route("/api/datapacks/check", methods=["POST"])
+def check():
+    """What a create would do with this document and these files, without creating anything.
+
+    Same body as a create. Answers 200 with each data node's file (``matches``: link, path, size,
+    the node's name and where it sits), the files left out, and every problem found (none when the
+    create can go ahead); the upload page shows it as the user chooses.
+    """
+    document, assets = _described_request()
+    plan, problems = preview_upload(document, assets, limits())
+    nodes: dict[str, object] = {}
+    for node in walk_data_nodes(document):
+        if isinstance(node.node.get("link"), str):
+            nodes.setdefault(node.link, node)
+    answer, _ = _problems_answer("The datapack has problems" if problems else "", problems)
+    matches = [{"link": link, "path": asset.path, "size": asset.size,
+                "node": nodes[link].name if link in nodes else "", "where": nodes[link].where if link in nodes else ""}
+               for link, asset in plan.items()]
+    return {**answer, "matches": matches, "left_out": plan.left_out}
+
+
 @bp.route("/api/datapacks", methods=["POST"])
 def create():
     """Check a document against the list of files the browser holds; if all is well, create the datapack.
@@ -133,43 +176,22 @@ def create():
     Body: ``{"document": {...}, "files": [{"path": "...", "size": 123}, ...]}``. Answers the
     datapack id and, for each file to send, the link and the URL to PUT it to.
     """
-    body = _json_body()
-    assets = _described_files(body)
-    document = body.get("document")
-    if not isinstance(document, dict):
-        return _problems_answer("The datapack has problems", [not_a_datapack(document)])
-    max_json_kb = current_app.config["MAX_JSON_KB"]
-    if len(to_json_text(document).encode()) > max_json_kb * 1024:
-        return _problems_answer("The datapack has problems",
-                                [Problem(f"is larger than {max_json_kb} KB", where="the document")])
-    too_deep = nesting_problem(document)
-    if too_deep:
-        return _problems_answer("The datapack has problems", [too_deep])
+    document, assets = _described_request()
     try:
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return _problems_answer("The datapack has problems", invalid.problems)
-    client = _recording(repovizz2())
-    item = client.create_datapack(document["info"]["name"], _owner()["id"], document)
-    if client.calls is not None:
-        client.content(item["id"])  # as the notebook does: the links still to upload, before any is sent
-    remember(item["id"], document, sizes_of(plan))
-    return {"datapack_id": item["id"], "uploads": _upload_list(item["id"], plan, document),
-            "left_out": plan.left_out, **_calls(client)}, 201
+    datapack_id, calls = datapacks.create(current_login(), document, plan,
+                                          show_calls=current_app.config["SHOW_API_CALLS"])
+    return {"datapack_id": datapack_id, "uploads": _upload_list(datapack_id, plan, document),
+            "left_out": plan.left_out, **_calls(calls)}, 201
 
 
-def _recording(client):
-    """The client, recording its calls when the portal shows them (PORTAL_SHOW_API_CALLS)."""
-    if current_app.config["SHOW_API_CALLS"]:
-        client.record_calls()
-    return client
-
-
-def _calls(client) -> dict:
+def _calls(calls: list | None) -> dict:
     """``{"api_calls": [...]}`` for the browser to post back to the result page, when recorded."""
-    if client.calls is None:
+    if calls is None:
         return {}
-    return {"api_calls": api_calls.signed(client.calls, api_calls.signing_key(current_app.secret_key))}
+    return {"api_calls": api_calls.signed(calls, api_calls.signing_key(current_app.secret_key))}
 
 
 def _upload_list(datapack_id: str, plan: dict[str, Asset], document: dict) -> list[dict]:
@@ -193,17 +215,16 @@ def pending(datapack_id: str):
     """
     body = _json_body()
     assets = _described_files(body)
-    item = repovizz2().datapack(datapack_id)
-    structure = item.get("structure") or {}
-    waiting = [node.link for node in walk_data_nodes(structure) if not node.uploaded and isinstance(node.link, str)]
+    login = current_login()
+    structure = datapacks.datapack(login, datapack_id).get("structure") or {}
+    waiting = datapacks.waiting_links(structure)
     if not waiting:
         return {"datapack_id": datapack_id, "uploads": [], "pending_links": []}  # complete: nothing left to send
     try:
-        plan = plan_upload(structure, assets, limits(), resume=True)
+        plan = datapacks.plan_resume(login, datapack_id, structure, assets)
     except DatapackInvalid as invalid:
         answer, status = _problems_answer("These files cannot finish the datapack", invalid.problems)
         return {**answer, "pending_links": waiting}, status
-    remember(datapack_id, structure, sizes_of(plan))
     return {"datapack_id": datapack_id, "uploads": _upload_list(datapack_id, plan, structure), "pending_links": waiting}
 
 
@@ -217,14 +238,13 @@ def put_asset(datapack_id: str, link: str):
     if problem:
         return {"error": problem}, 422 if size == 0 else 413
     mime = request.args.get("mime") or mimetypes.guess_type(link)[0] or "application/octet-stream"
-    client = _recording(repovizz2())
     try:
-        ref = send_file(client, datapack_id, link, request_body(), size, mime, _username())
+        ref, calls = datapacks.send_one(current_login(), datapack_id, link, request_body(), size, mime,
+                                        request.args.get("place", ""), show_calls=current_app.config["SHOW_API_CALLS"])
     except IncompleteBody as error:
         raise BadRequest(f"the body did not match its Content-Length; {error.message}") from None
-    if ref is None:  # repovizz2 answered only "OK": the node at the URL's place says what it is now
-        ref = _reference_at(client, datapack_id, request.args.get("place", ""))
-    return {"link": link, "ref": ref, "size": size, **_calls(client)}
+    return {"link": link, "ref": ref, "size": size, **_calls(calls)}
+
 
 
 @bp.route("/api/datapacks/<datapack_id>/nodes/<place>", methods=["PUT"])
@@ -243,26 +263,13 @@ def put_node_file(datapack_id: str, place: str):
         return {"error": problem}, 422 if size == 0 else 413
     mime = request.args.get("mime") or mimetypes.guess_type(name)[0] or ""
     asset = Asset(name, size, lambda: contextlib.nullcontext(request_body()), mime)
-    client = _recording(repovizz2())
     try:
-        link, ref = send_to_node(client, datapack_id, place, asset, expect=request.args.get("expect"),
-                                 user=_username())
+        link, ref, calls = datapacks.send_to_node(current_login(), datapack_id, place, asset,
+                                                  expect=request.args.get("expect"),
+                                                  show_calls=current_app.config["SHOW_API_CALLS"])
     except EditError as error:
         status = 404 if isinstance(error, NodeNotFound) else 409 if isinstance(error, NodeChanged) else 422
         return {"error": f"nothing was sent: {error}"}, status
     except IncompleteBody as error:
         raise BadRequest(f"the body did not match its Content-Length; {error.message}") from None
-    return {"place": place, "link": link, "ref": ref, "size": size, **_calls(client)}
-
-
-def _reference_at(client, datapack_id: str, place: str) -> str | None:
-    """The ``repovizz:<id>`` link of the data node at `place`, or None (no place given, or no uploaded
-    data node there)."""
-    if not place:
-        return None
-    try:
-        node = node_at(client.datapack(datapack_id).get("structure") or {}, place)
-    except EditError:
-        return None
-    link = node.get("link") if isinstance(node, dict) and node.get("class") == "data" else None
-    return link if isinstance(link, str) and is_uploaded(link) else None
+    return {"place": place, "link": link, "ref": ref, "size": size, **_calls(calls)}

@@ -4,12 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from authlib.integrations.base_client import OAuthError
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
+from ..services.login import log_in, log_out, provider
 from ..services.login_state import login_next
-from ..services.repovizz2_client import Repovizz2Error
-from ..services.tokens import forget_client, provider, repovizz2, revoke
-from ..web.access import current_user, login_url, safe_next, start_login
+from ..web.access import current_user, login_url, safe_next
 from ..web.extensions import csrf
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -35,15 +34,7 @@ def callback():
         token = provider().authorize_access_token()
     except OAuthError as exc:
         return _login_failed(exc.error, exc.description)
-    current_app.session_interface.regenerate(session)  # a session id planted before login is worthless after it
-    session["token"] = dict(token)
-    forget_client()
-    try:
-        user = repovizz2().user()
-    except Repovizz2Error:
-        session.pop("token", None)
-        raise
-    start_login({"id": user["id"], "username": user["username"]})
+    log_in(token)
     return redirect(safe_next(g.get("login_back_to")))
 
 
@@ -69,10 +60,7 @@ def logout():
     was_logged_in = current_user() is not None
     if was_logged_in and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()  # another site must not log the user out
-    revocation = revoke(session.get("token") if was_logged_in else None)
-    username = (session.get("user") or {}).get("username")
-    if session:
-        session.clear()  # the stored session is deleted, and the cookie with it
+    username, revocation = log_out()
     return render_template(
         "logged_out.html",
         was_logged_in=was_logged_in,

@@ -2,26 +2,24 @@
 you edit it, then upload it through the usual checks or download it."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request, session
+from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from ..rules.assets import document_paths, is_ignored
-from ..rules.datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, bounded_problems, nesting_problem, \
-    strict_json, to_json_text, \
-    tree_depth, upload_problems, walk_nodes
+from ..rules.creation_rules import MAX_DEPTH, nesting_problem, upload_problems
+from ..rules.datapack_tree import tree_depth, walk_nodes
 from ..rules.document_builder import Proposal, apply_action, apply_edits, propose
 from ..rules.media_types import content_disposition, safe_filename
+from ..rules.problems import DatapackInvalid, bounded_problems
+from ..rules.strict_json import JSONRefused, strict_json, to_json_text
+from ..services import datapacks
+from ..services.login import current_login
 from ..services.request_files import asset_from_storage, chosen_assets, chosen_files, limits, stream_channels
-from ..services.tokens import repovizz2
-from ..services.upload_pipeline import create_and_upload, plan_upload
+from ..services.upload_pipeline import plan_upload
 from ..web.access import login_required
 
 bp = Blueprint("build", __name__)
 MAX_CHANNELS = 10_000  # more than any stream has: a carried count beyond it is not one
-
-
-def _username() -> str:
-    return (session.get("user") or {}).get("username", "")
 
 
 def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200, step: str = "edit"):
@@ -30,7 +28,7 @@ def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200
     return render_template("build.html", document=document, folder=proposal.folder if proposal else "",
                            channels=proposal.channels if proposal else {},
                            skipped=proposal.skipped if proposal else [], nodes=nodes, problems=bounded_problems(problems),
-                           step=step if document else "choose", limits=limits(), username=_username()), status
+                           step=step if document else "choose", limits=limits(), username=current_login().username), status
 
 
 def _chosen_paths() -> tuple[list[tuple[str, str]], set[str], dict[str, int]]:
@@ -123,7 +121,7 @@ def build_step():
             paths, documents, channels = _chosen_paths()
         except TooManyFiles as too_many:
             return _build_page(None, [str(too_many)], 413)
-        proposal = propose(paths, _info_fields(), default_author=_username(), documents=documents, channels=channels)
+        proposal = propose(paths, _info_fields(), default_author=current_login().username, documents=documents, channels=channels)
         problems = [problem for problem in upload_problems(proposal.document) if problem.place.startswith("info")]
         if not proposal.document["children"]:
             problems.append("choose some files or a folder: none could be used")
@@ -175,7 +173,7 @@ def build_upload():
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return _build_page(proposal, invalid.problems, 422, step="ready")
-    result = create_and_upload(repovizz2(), session["user"], document, plan,
-                               show_calls=current_app.config["SHOW_API_CALLS"])
+    result = datapacks.create_and_upload(current_login(), document, plan,
+                                         show_calls=current_app.config["SHOW_API_CALLS"])
     return render_template("result.html", outcome=result), 502 if result.error else 200
 

@@ -5,17 +5,19 @@ import io
 import os
 import zipfile
 
-from flask import Blueprint, current_app, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 
 from ..rules.assets import Asset, find_document, is_ignored
 from ..rules.config import MIB
-from ..rules.datapack_rules import DatapackInvalid, load_document, normalize_path, parse_document
+from ..rules.creation_rules import load_document, parse_document
+from ..rules.errors import NameTaken
+from ..rules.links import normalize_path
+from ..rules.problems import DatapackInvalid
 from ..rules.zip_archive import zip_assets
-from ..services.repovizz2_client import NameTaken
+from ..services import datapacks
+from ..services.login import current_login
 from ..services.request_files import chosen_assets, limits
-from ..services.sent_files import remember
-from ..services.tokens import repovizz2
-from ..services.upload_pipeline import create_and_upload, plan_upload, sizes_of
+from ..services.upload_pipeline import plan_upload
 from ..web.access import login_required
 from ..web.forms import UploadForm
 
@@ -65,14 +67,13 @@ def example_assets() -> tuple[dict, list[Asset]]:
     return document, assets
 
 
-def _upload(document: dict, assets: list[Asset], form: UploadForm):
+def _upload(document: dict, assets: list[Asset], form: UploadForm, *, explain_taken: bool = True):
     try:
         plan = plan_upload(document, assets, limits())
     except DatapackInvalid as invalid:
         return render_template("upload.html", form=form, problems=invalid.problems, limits=limits()), 422
-    result = create_and_upload(repovizz2(), session["user"], document, plan,
-                               created=lambda datapack_id: remember(datapack_id, document, sizes_of(plan)),
-                               show_calls=current_app.config["SHOW_API_CALLS"])
+    result = datapacks.create_and_upload(current_login(), document, plan, explain_taken=explain_taken,
+                                         show_calls=current_app.config["SHOW_API_CALLS"])
     status = 502 if result.error else 200
     return render_template("result.html", outcome=result), status
 
@@ -88,7 +89,13 @@ def upload():
     except DatapackInvalid as invalid:
         return render_template("upload.html", form=form, problems=invalid.problems, limits=limits()), 422
     rename(document, form.name.data)
-    return _upload(document, assets, form)
+    try:
+        return _upload(document, assets, form)
+    except NameTaken as taken:  # the upload form again, under the offered name
+        offer = UploadForm(formdata=None)
+        offer.name.data = taken.suggested_name
+        return render_template("name_taken.html", error=taken, renaming=False, pending=taken.existing_pending,
+                               form=offer, limits=limits()), 409
 
 
 def rename(document: dict, name: str | None) -> None:
@@ -117,15 +124,15 @@ def upload_example():
     name = document["info"]["name"]
     if not request.form.get("copy"):
         try:
-            return _upload(document, assets, form)
+            return _upload(document, assets, form, explain_taken=False)
         except NameTaken as taken:  # nothing was created: the refused create named the one there is
             if not taken.existing_id:
-                raise
+                raise datapacks.explained(current_login(), taken)
             return redirect(url_for("datapack.show", datapack_id=taken.existing_id, example="again"), 303)
     for copy in range(2, EXAMPLE_COPIES + 2):
         document["info"]["name"] = f"{name} ({copy})"
         try:
-            return _upload(document, assets, form)
+            return _upload(document, assets, form, explain_taken=False)
         except NameTaken:
             # Nothing was created by the refused attempt, so trying the next name is safe.
             continue

@@ -1,12 +1,13 @@
-"""Who is logged in, for how long, and where a login goes back to: `login_required`, the login's
-lifetime, `safe_next` for untrusted return paths."""
+"""Who is logged in and where a login goes back to: `login_required`, `safe_next` for untrusted return
+paths. The login itself (its token, its user, its lifetime) is `services/login.py`'s."""
 from __future__ import annotations
 
 import functools
-import time
 from urllib.parse import urlsplit
 
-from flask import current_app, redirect, request, session, url_for
+from flask import redirect, request, url_for
+
+from ..services.login import session_user
 
 
 def safe_next(unsafe_next: str | None, default: str = "/") -> str:
@@ -22,23 +23,8 @@ def safe_next(unsafe_next: str | None, default: str = "/") -> str:
 
 
 def current_user() -> dict | None:
-    return session.get("user") if session.get("token") else None
-
-
-def start_login(user: dict) -> None:
-    """Complete the login whose token is in the session: who it is, stamped with when it was made."""
-    session["user"] = user
-    session["login_at"] = int(time.time())
-
-
-def end_expired_login() -> None:
-    """Before every request: a login ends SESSION_HOURS after it was made, however busy it was (the
-    store's own expiry counts from the session's last write, which every renewed token pushes on).
-    A session without the stamp (made before this rule) is left to the store's expiry: stamping it
-    here would write every such session once more."""
-    made = session.get("login_at") if session.get("token") else None
-    if isinstance(made, (int, float)) and time.time() - made > current_app.config["SESSION_HOURS"] * 3600:
-        session.clear()
+    """Who is logged in in this browser (``{"id", "username"}``), or None."""
+    return session_user()
 
 
 def login_url(next_path: str | None = None) -> str:

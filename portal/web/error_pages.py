@@ -1,18 +1,13 @@
-"""One place that turns failures into the page (or JSON) the user sees."""
+"""One place that turns failures into the page (or JSON) the user sees. It maps exceptions to pages
+and nothing more: what a page says of a failure was found out by the service that raised it."""
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..rules.datapack_rules import walk_data_nodes
-from ..services.datapack_summaries import listed_ids, page_of_summaries
-from ..services.repovizz2_client import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
-from ..services.request_files import limits
-from ..services.tokens import repovizz2
-from ..services.upload_pipeline import next_name
+from ..rules.errors import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, UnreadableFile, Unreachable
 from .access import login_url, this_page
-from .forms import UploadForm
 
 ADVICE = {
     "Forbidden": "Check the address: you can only open your own datapacks.",
@@ -40,9 +35,7 @@ def wants_json() -> bool:
 
 
 def handle_repovizz2_error(error: Repovizz2Error):
-    if isinstance(error, NotAuthorized):
-        session.pop("token", None)
-        session.pop("user", None)
+    if isinstance(error, NotAuthorized):  # the login already forgot the token repovizz2 refused
         back = this_page() if request.method == "GET" else (
             url_for("datapack.show", datapack_id=error.datapack_id) if error.datapack_id else None)
         if wants_json():
@@ -57,45 +50,25 @@ def handle_repovizz2_error(error: Repovizz2Error):
                            advice=ADVICE.get(type(error).__name__), error=error), status
 
 
-def _pending_files(datapack_id: str | None) -> int | None:
-    """How many files the datapack still waits for; None when that cannot be told."""
-    if not datapack_id:
-        return None
-    try:
-        item = repovizz2().datapack(datapack_id)
-    except Repovizz2Error:
-        return None
-    return sum(1 for node in walk_data_nodes(item["structure"]) if not node.uploaded)
-
-
-NAME_LOOKUPS = 50  # the user's last-listed datapacks whose names a suggested name must not take
-
-
-def _free_name(name: str) -> str:
-    """The next numbered name ("… (2)", "… (3)", …) that none of the user's last-listed datapacks has."""
-    try:
-        taken = {line.get("name") for line in page_of_summaries(listed_ids(repovizz2().user())[-NAME_LOOKUPS:])}
-    except Repovizz2Error:
-        taken = set()  # the suggestion is only a suggestion: a taken one meets the same page again
-    suggested = next_name(name)
-    while suggested in taken:
-        suggested = next_name(suggested)
-    return suggested
-
-
 def _name_taken(error: NameTaken, status: int):
-    """The name is taken: say which datapack has it (and whether it waits for files), offer another name."""
-    pending = _pending_files(error.existing_id)
-    suggested = _free_name(error.name) if error.name else ""
+    """The name is taken: which datapack has it (and whether it waits for files), and another name."""
     if wants_json():
         return {"error": error.message, "title": error.title, "datapack_id": error.datapack_id,
-                "existing_id": error.existing_id, "existing_pending": pending, "suggested_name": suggested}, status
-    form = None
-    if request.endpoint == "upload.upload":  # the upload form again, under the offered name
-        form = UploadForm(formdata=None)
-        form.name.data = suggested
-    return render_template("name_taken.html", error=error, renaming=request.endpoint == "datapack.rename",
-                           pending=pending, form=form, limits=limits()), status
+                "existing_id": error.existing_id, "existing_pending": error.existing_pending,
+                "suggested_name": error.suggested_name}, status
+    return render_template("name_taken.html", error=error, renaming=False, pending=error.existing_pending,
+                           form=None, limits=None), status
+
+
+UNREADABLE_ADVICE = "Nothing of that file was stored. Check that it opens on your computer, then send it again."
+
+
+def handle_unreadable_file(error: UnreadableFile):
+    """A file sent to the portal could not be read whole: the sender's side, not repovizz2's."""
+    if wants_json():
+        return {"error": error.message, "title": error.title, "datapack_id": error.datapack_id}, error.status
+    return render_template("error.html", title=error.title, message=error.message, advice=UNREADABLE_ADVICE,
+                           error=error), error.status
 
 
 def handle_csrf_error(error: CSRFError):
@@ -158,6 +131,7 @@ def not_logged_in():
 
 def init_app(app) -> None:
     app.register_error_handler(Repovizz2Error, handle_repovizz2_error)
+    app.register_error_handler(UnreadableFile, handle_unreadable_file)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(RequestEntityTooLarge, handle_too_large)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -10,6 +10,7 @@ from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
 from ..rules.config import ConfigError
+from ..services.login import holds_login
 from ..services.login_state import CookieStateOAuth, save_login_states
 
 csrf = CSRFProtect()
@@ -47,7 +48,7 @@ class SessionFiles(FileSystemCache):
         self._next_sweep = 0.0
 
     def set(self, key, value, timeout=None, mgmt_element=False):
-        if isinstance(value, dict) and not value.get("token") and not mgmt_element:
+        if isinstance(value, dict) and not holds_login(value) and not mgmt_element:
             lifetime = self._normalize_lifetime(timeout)
             timeout = min(lifetime, LOGIN_IN_PROGRESS_SECONDS) if lifetime else LOGIN_IN_PROGRESS_SECONDS
         return super().set(key, value, timeout=timeout, mgmt_element=mgmt_element)

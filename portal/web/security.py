@@ -10,8 +10,7 @@ from werkzeug.routing import UnicodeConverter, ValidationError
 
 from ..rules.config import MIB
 from ..services.body_timeout import discard_unread_body
-from ..services.script_logins import script_user
-from ..services.tokens import bearer_token
+from ..services.login import bearer_token, script_login
 from .access import current_user
 from .error_pages import not_logged_in
 
@@ -53,7 +52,7 @@ def refuse_anonymous_bodies():
         # Checked with repovizz2 first: a token it does not accept is answered 401 (NotAuthorized,
         # error_pages) before the document is looked at or the body read.
         g.body_refused_unread = True
-        g.script_user = script_user(token)
+        script_login(token).owner()
         g.body_refused_unread = False
         return None
     if current_user() is not None:

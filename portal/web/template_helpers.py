@@ -6,10 +6,12 @@ from markupsafe import Markup
 
 from ..rules.api_calls import labels, listings, new_reference, python_snippet, sent_link
 from ..rules.assets import human_size
-from ..rules.datapack_rules import TreeNode, neutralised, reference_id, to_json_text
-from ..rules.media_types import may_hold_numbers, preview_kind
-from ..rules.tree_edits import container_places, node_fingerprint, removal_summary
+from ..rules.characters import neutralised
+from ..rules.datapack_tree import TreeNode, reference_id
 from ..rules.datatype_suggestion import UPLOADED, suggest_datatype
+from ..rules.media_types import may_hold_numbers, preview_kind
+from ..rules.strict_json import to_json_text
+from ..rules.tree_edits import container_places, node_fingerprint, removal_summary
 from .security import is_safe_path_segment
 
 

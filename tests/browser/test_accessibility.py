@@ -125,8 +125,9 @@ def test_builder_is_checked_and_aligned_on_a_phone(page, login, user, artifacts)
                                 <= fieldset["x"] + fieldset["width"] for button in buttons)
 
 
-def test_drop_zone_only_with_a_fine_pointer(browser, portal, user):
-    """On a touch screen nobody drags files: the drop zone stays hidden, the file inputs remain."""
+def test_a_phone_gets_no_folder_picker_nor_drop_zone_and_targets_a_finger_can_hit(browser, portal, user):
+    """On a touch screen nobody drags files and phones pick no folders: the drop zone and the folder
+    picker stay hidden, the file inputs remain, and every target is at least 44 px."""
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
     try:
         phone = context.new_page()
@@ -135,8 +136,15 @@ def test_drop_zone_only_with_a_fine_pointer(browser, portal, user):
         # The script ran (it unhides the zone where dropping works), yet the zone is not shown.
         assert phone.locator("#drop-zone").get_attribute("hidden") is None
         assert phone.locator("#drop-zone").is_hidden()
-        for name in ("document", "files", "folder", "archive"):
+        assert phone.evaluate("() => matchMedia('(pointer: coarse)').matches") is True
+        assert phone.locator('input[name="folder"]').is_hidden()
+        for name in ("document", "files", "archive"):
             assert phone.locator(f'input[name="{name}"]').is_visible()
         assert_no_serious_violations(phone, "the upload page on a touch screen")
+        assert_tap_targets(phone, "the upload page on a touch screen", minimum=44)
+        # The list of what was chosen, with its Remove buttons, is for fingers too.
+        phone.set_input_files('input[name="files"]', [str(path) for path in EXAMPLE.rglob("*") if path.is_file()])
+        phone.locator("#chosen .chosen-summary").wait_for()
+        assert_tap_targets(phone, "the list of chosen files on a touch screen", minimum=44)
     finally:
         context.close()

@@ -46,7 +46,7 @@ def test_a_taken_name_is_renamed_on_the_page_and_uploaded(page, login, user, art
     refs = references(page)
     assert len(set(refs)) == 4 and all(REF.match(ref) for ref in refs), refs
     page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'H1'")
-    assert '"name": "Violin, second session"' in page.locator("pre.document").inner_text()
+    assert '"name": "Violin, second session"' in page.locator("pre.document").text_content()  # folded: read, not seen
 
     page.get_by_role("link", name="My datapacks").click()
     names = page.locator("table.datapacks tbody tr").all_inner_texts()

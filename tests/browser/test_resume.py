@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, REF, drop_paths, example_size
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, REF, drop_paths, example_size, hold_final_post
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +68,10 @@ def test_cancel_then_resume_from_the_datapack_page(page, login, user, artifacts)
     page.wait_for_function("() => document.querySelectorAll('#transfer li[data-state=uploaded]').length === 3")
     assert page.locator('#transfer li[data-link="audio/tone.wav"]').get_attribute("data-state") == "sending"
 
+    hold_final_post(page)
     page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("dialog", name="Stop the upload?").get_by_role("button", name="Stop the upload").click()
+    page.wait_for_function("() => window.heldForm")
     cancelled = page.locator(".transfer-cancelled")
     assert cancelled.inner_text().startswith("Cancelled: 3 of 4 files were uploaded and stay uploaded.")
     assert page.locator('#transfer li[data-link="audio/tone.wav"]').get_attribute("data-state") == "pending"
@@ -76,7 +79,8 @@ def test_cancel_then_resume_from_the_datapack_page(page, login, user, artifacts)
     page.screenshot(path=str(artifacts / "js-cancelled.png"), full_page=True)
     page.unroute("**/assets/audio/tone.wav*")
 
-    cancelled.get_by_role("link", name="Open the datapack page").click()
+    page.evaluate("() => window.releaseForm()")  # the page that says what is in repovizz2
+    page.get_by_role("link", name="Finish now: send the pending files").click()
     page.wait_for_url(DATAPACK_PAGE)
     assert page.get_by_role("heading", name="1 file still to upload").is_visible()
     page.screenshot(path=str(artifacts / "datapack-pending.png"), full_page=True)

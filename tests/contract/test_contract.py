@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.rules.datapack_rules import schema_problems, upload_problems
+from portal.rules.creation_rules import upload_problems
+from portal.rules.repovizz2_rules import schema_problems
 from sandbox.schema import document_problems as sandbox_problems
 from tests.contract.corpus import ACCEPTED, REFUSED
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.datapack_tree import walk_data_nodes
 from portal.rules.tree_edits import node_at
 
 from .test_unusual_datapack_live import csrf, expect, structure

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from portal.rules.assets import human_size
-from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.datapack_tree import walk_data_nodes
 from tests.live_portal import log_in
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "portal" / "example"

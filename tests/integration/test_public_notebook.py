@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 import pytest
 import requests
 
-from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.datapack_tree import walk_data_nodes
 from sandbox.testing import LiveSandbox
 from tests.live_portal import _hidden_fields
 

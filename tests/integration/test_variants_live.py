@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.datapack_tree import walk_data_nodes
 from portal.rules.tree_edits import node_at
 from sandbox import cli
 from sandbox.testing import LiveSandbox

@@ -12,7 +12,8 @@ from urllib.parse import unquote
 import responses
 from werkzeug.formparser import parse_form_data
 
-from portal.rules.datapack_rules import copy_json, schema_problems, to_json_text
+from portal.rules.repovizz2_rules import schema_problems
+from portal.rules.strict_json import copy_json, to_json_text
 from tests.portal.samples import REPOVIZZ2, USER
 
 API = f"{REPOVIZZ2}/api/v1.0"

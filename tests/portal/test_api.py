@@ -81,6 +81,40 @@ def test_files_no_node_refers_to_are_left_out_and_listed(client, auth, repovizz2
     assert {upload["link"] for upload in answer.json["uploads"]} == {"video.mp4", "emg 2.json"}
 
 
+def check(client, document=DOCUMENT, files=FILES):
+    return client.post("/api/datapacks/check", json={"document": document, "files": files})
+
+
+def test_check_says_which_file_each_node_gets_and_what_is_left_out_without_creating(client, auth, repovizz2):
+    auth.login()
+    answer = check(client, DOCUMENT, FILES + [{"path": "pack/notes.txt", "size": 4}])
+    assert answer.status_code == 200, answer.json
+    assert answer.json["problems"] == []
+    assert sorted((m["link"], m["path"], m["size"], m["where"]) for m in answer.json["matches"]) == [
+        ("emg 2.json", "pack/emg 2.json", 9, "IMU › EMG"), ("video.mp4", "pack/video.mp4", 1000, "Video")]
+    assert answer.json["left_out"] == ["pack/notes.txt"]
+    assert repovizz2.creates == 0
+
+
+@pytest.mark.parametrize(("files", "problem", "matched"), [
+    (FILES[:1], "IMU › EMG: no file was sent for link 'emg 2.json' (children[1].children[0])", ["video.mp4"]),
+    (FILES + [{"path": "other/video.mp4", "size": 5}], "Video: link 'video.mp4' matches several files", ["emg 2.json"]),
+])
+def test_check_lists_the_problems_with_what_matched_so_far(client, auth, repovizz2, files, problem, matched):
+    auth.login()
+    answer = check(client, DOCUMENT, files)
+    assert answer.status_code == 200
+    assert any(line.startswith(problem) for line in answer.json["problems"]), answer.json["problems"]
+    assert [m["link"] for m in answer.json["matches"]] == matched
+    assert repovizz2.creates == 0
+
+
+def test_check_refuses_what_create_refuses(client, auth, repovizz2):
+    auth.login()
+    assert check(client, [1], FILES).status_code == 422
+    assert client.post("/api/datapacks/check", json={"document": DOCUMENT}).status_code == 400
+
+
 def test_put_streams_the_body_through(client, auth, repovizz2):
     auth.login()
     uploads = create(client).json["uploads"]

@@ -12,7 +12,7 @@ import pytest
 
 from portal.rules.assets import find_document, is_ignored
 from portal.rules.zip_archive import MAX_COMPRESSION_RATIO, zip_assets
-from portal.rules.datapack_rules import DatapackInvalid
+from portal.rules.problems import DatapackInvalid
 from portal.rules.assets import Asset
 from tests.portal.samples import DOCUMENT
 

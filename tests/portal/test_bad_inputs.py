@@ -491,7 +491,7 @@ def test_matching_many_links_that_all_share_a_file_name_stays_linear():
     """The worst case for matching by file name: every link could mean every file."""
     import time
 
-    from portal.rules.datapack_rules import match_links_to_files
+    from portal.rules.links import match_links_to_files
 
     links = [f"a{i}/emg.json" for i in range(1000)]
     paths = [f"b{i}/emg.json" for i in range(1000)]
@@ -539,7 +539,7 @@ def test_build_refuses_a_file_list_it_cannot_read(client, auth, described):
 
 
 def test_the_builder_never_writes_infinity():
-    from portal.rules.datapack_rules import to_json_text
+    from portal.rules.strict_json import to_json_text
 
     assert to_json_text({"x": float("inf"), "y": float("nan")}) == '{"x":null,"y":null}'
 
@@ -637,7 +637,7 @@ def test_any_stored_document_shows_and_downloads(client, auth, repovizz2, struct
     assert page.status_code == 200
     document = client.get(f"/datapacks/{datapack_id}/document.json")
     assert document.status_code == 200
-    from portal.rules.datapack_rules import strict_json
+    from portal.rules.strict_json import strict_json
 
     parsed = json.loads(document.data)  # standard JSON, whatever was stored
     assert isinstance(parsed, dict)
@@ -702,7 +702,7 @@ def test_finishing_the_pending_files_of_an_unusual_document(client, auth, repovi
 
 
 def test_a_renamed_or_edited_node_with_a_lone_surrogate_elsewhere_keeps_its_fingerprint(client, auth, repovizz2):
-    from portal.rules.datapack_rules import readable_copy
+    from portal.rules.strict_json import readable_copy
     from portal.rules.tree_edits import node_fingerprint
 
     auth.login()

@@ -24,7 +24,7 @@ from portal.services.body_relay import (GunicornSocketBody, ReusedBufferMultipar
                                request_source)
 from portal.services.body_timeout import BodyReadTimeout, TimedInput
 from portal.rules.multipart_body import BodyLengthMismatch, MultipartFile
-from portal.services.tokens import replayable
+from portal.services.login import replayable
 
 
 class TrickleReader(io.RawIOBase):

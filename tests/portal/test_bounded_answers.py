@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.rules.assets import Asset, Limits
-from portal.rules.datapack_rules import MAX_PROBLEMS_BYTES, SHOWN_PER_PROBLEM, DatapackInvalid, Problem, \
-    bounded_problems, match_links_to_files, quoted
+from portal.rules.links import match_links_to_files
+from portal.rules.problems import MAX_PROBLEMS_BYTES, SHOWN_PER_PROBLEM, DatapackInvalid, Problem, bounded_problems, \
+    quoted
 from portal.services.upload_pipeline import plan_upload
 
 MB = 1024 * 1024

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from portal.rules.document_builder import (apply_action, apply_edits, guess_mime, keywords_from, propose, propose_document,
                             readable_name)
-from portal.rules.datapack_rules import MAX_DEPTH, document_problems, link_problems, walk_data_nodes, walk_nodes
+from portal.rules.creation_rules import MAX_DEPTH, document_problems
+from portal.rules.datapack_tree import walk_data_nodes, walk_nodes
+from portal.rules.links import link_problems
 from portal.rules.assets import Asset, Limits
 from portal.services.upload_pipeline import plan_upload
 

@@ -9,7 +9,8 @@ import re
 import pytest
 
 
-from portal.rules.datapack_rules import document_problems, walk_data_nodes
+from portal.rules.creation_rules import document_problems
+from portal.rules.datapack_tree import walk_data_nodes
 from tests.portal.samples import assert_csp_clean
 
 FOLDER = [("pack/setup.png", b"\x89PNG...."), ("pack/audio/tone.wav", b"RIFF...."),

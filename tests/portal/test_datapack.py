@@ -8,24 +8,11 @@ import unicodedata
 
 import pytest
 
-from portal.rules.datapack_rules import (
-    MAX_DEPTH,
-    DATAPACK_SHAPE,
-    DatapackInvalid,
-    document_problems,
-    is_uploaded,
-    link_problems,
-    load_document,
-    match_links_to_files,
-    normalize_path,
-    parse_document,
-    pending_links,
-    place_of,
-    reference_id,
-    unsafe_link_reason,
-    walk_data_nodes,
-    walk_nodes,
-)
+from portal.rules.creation_rules import MAX_DEPTH, document_problems, load_document, parse_document
+from portal.rules.datapack_tree import is_uploaded, pending_links, reference_id, walk_data_nodes, walk_nodes
+from portal.rules.links import link_problems, match_links_to_files, normalize_path, unsafe_link_reason
+from portal.rules.problems import DatapackInvalid, place_of
+from portal.rules.repovizz2_rules import DATAPACK_SHAPE
 
 UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 HASH = "a" * 40
@@ -630,7 +617,7 @@ def test_matching_does_not_change_its_inputs():
 
 
 def test_container_names_give_each_place_its_trail():
-    from portal.rules.datapack_rules import container_names
+    from portal.rules.datapack_tree import container_names
 
     document = {"children": [
         {"class": "data", "name": "a", "text": "", "link": "a"},
@@ -648,18 +635,11 @@ def test_container_names_give_each_place_its_trail():
 
 # -- two levels: the public schema's rules and the portal's own ------------------------------------
 
-from portal.rules.datapack_rules import (  # noqa: E402
-    MAX_NESTING,
-    Problem,
-    copy_json,
-    link_reason,
-    portal_problems,
-    readable_copy,
-    schema_problems,
-    strict_json,
-    to_json_text,
-    upload_problems,
-)
+from portal.rules.creation_rules import MAX_NESTING, portal_problems, upload_problems  # noqa: E402
+from portal.rules.links import link_reason
+from portal.rules.problems import Problem
+from portal.rules.repovizz2_rules import schema_problems
+from portal.rules.strict_json import copy_json, readable_copy, strict_json, to_json_text
 
 def nested_containers(levels: int) -> dict:
     """A data node inside `levels` - 1 containers."""
@@ -789,7 +769,7 @@ def test_link_reason(link, reason):
     (b"1" * 5000, "is not valid JSON (Exceeds the limit"),
 ])
 def test_strict_json_refuses_what_the_standard_does_not_allow(raw, reason):
-    from portal.rules.datapack_rules import JSONRefused
+    from portal.rules.strict_json import JSONRefused
 
     with pytest.raises(JSONRefused) as refused:
         strict_json(raw)

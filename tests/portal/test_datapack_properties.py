@@ -7,7 +7,9 @@ import re
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from portal.rules.datapack_rules import match_links_to_files, normalize_path, schema_problems, walk_data_nodes, walk_nodes
+from portal.rules.datapack_tree import walk_data_nodes, walk_nodes
+from portal.rules.links import match_links_to_files, normalize_path
+from portal.rules.repovizz2_rules import schema_problems
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

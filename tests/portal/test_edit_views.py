@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.datapack_tree import walk_data_nodes
 from portal.rules.media_types import content_disposition, download_name, extension_for, preview_kind
 from tests.portal.samples import EMG, STORED_DOCUMENT, STORED_FILES, VIDEO, WAV, assert_csp_clean, seed, structure
 
@@ -230,10 +230,10 @@ def test_a_type_the_portal_reads_differently_is_offered_as_stored(client, auth, 
             '</option>') in page
     # Chosen again as it is, the stored value passes the form's own check (the rules for the whole
     # document are another matter: see the test after this one).
-    from portal.views.datapack import _with_datatype
-    with client.application.app_context():
-        document = structure(repovizz2, datapack_id)
-        assert _with_datatype(document, place, f"urn:uuid:{EMG_TYPE}", f"urn:uuid:{EMG_TYPE}") is document
+    from portal.services.datapacks import with_datatype
+    document = structure(repovizz2, datapack_id)
+    known = {datatype_id for datatype_id, _ in client.application.extensions["datatypes"].choices()}
+    assert with_datatype(document, place, f"urn:uuid:{EMG_TYPE}", f"urn:uuid:{EMG_TYPE}", known) is document
 
 
 def test_a_type_the_portal_reads_differently_is_kept_when_other_fields_change(client, auth, repovizz2, datapack_id):
@@ -511,7 +511,7 @@ def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(cl
 def test_upstream_is_closed_when_the_answer_cannot_be_made(client, auth, repovizz2, datapack_id, monkeypatch):
     upstream = SlowUpstream(chunks=2)
     monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
-    monkeypatch.setattr("portal.views.datapack.download_name", lambda *args: 1 / 0)
+    monkeypatch.setattr("portal.services.downloads.download_name", lambda *args: 1 / 0)
     auth.login()
     with pytest.raises(ZeroDivisionError):
         client.get(f"/datapacks/{datapack_id}/content/{VIDEO}")

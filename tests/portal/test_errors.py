@@ -8,6 +8,7 @@ import pytest
 import requests
 import responses
 
+from portal.rules.errors import Repovizz2Error, UnreadableFile
 from tests.portal.samples import GOOD_FILES, REPOVIZZ2, USER, doc_file, files
 
 USER_URL = f"{REPOVIZZ2}/api/v1.0/user"
@@ -112,6 +113,39 @@ def test_401_after_a_refresh_means_log_in_again(client, auth, api):
     page = client.get("/datapacks/d-1")
     assert page.status_code == 302
     assert "/auth/login?next=/datapacks/d-1" in page.headers["Location"]
+    with client.session_transaction() as session:  # the login forgot the token repovizz2 refused
+        assert "token" not in session and "user" not in session
+    assert "Log in" in client.get("/").get_data(as_text=True)
+
+
+def test_a_scripts_refused_token_leaves_the_browser_login_alone(client, auth, api):
+    auth.login()
+    api.get(USER_URL, status=401, json={"error": "invalid_token"},
+            match=[responses.matchers.header_matcher({"Authorization": "Bearer someone-elses"})])
+    answer = client.post("/api/datapacks/d-1/pending", json={"files": []},
+                         headers={"Authorization": "Bearer someone-elses"})
+    assert answer.status_code == 401
+    with client.session_transaction() as session:
+        assert session["token"]["access_token"] == "access-1"
+
+
+def test_a_file_that_cannot_be_read_is_not_called_a_repovizz2_failure(app, client):
+    @app.route("/test/unreadable")
+    def unreadable():
+        raise UnreadableFile("the file for 'a.wav' could not be read to the end (disk error); it was not stored",
+                             datapack_id="d-1", link="a.wav")
+
+    assert not issubclass(UnreadableFile, Repovizz2Error)
+    page = client.get("/test/unreadable")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "A file could not be read" in text and "could not be read to the end (disk error)" in text
+    problem = text.split('<section class="problems"', 1)[1].split("</section>", 1)[0]
+    assert "Nothing of that file was stored." in problem and "repovizz2" not in problem
+    answer = client.get("/test/unreadable", headers={"Accept": "application/json"})
+    assert answer.status_code == 422
+    assert answer.json == {"error": "the file for 'a.wav' could not be read to the end (disk error); it was not stored",
+                           "title": "A file could not be read", "datapack_id": "d-1"}
 
 
 def test_repovizz2_down_when_the_user_arrives(client, auth, api):

@@ -13,7 +13,7 @@ import responses
 
 from portal import create_app
 from portal.services.repovizz2_client import Repovizz2Client
-from portal.services.tokens import WorkerClients
+from portal.services.login import WorkerClients
 from portal.services import datapack_summaries
 from tests.portal.samples import REPOVIZZ2, USER
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from portal.services import tokens
+from portal.services.login import script_login
 from tests.portal.conftest import REPOVIZZ2
 
 
@@ -29,10 +29,7 @@ def app_factory(tmp_path):
 
 def client_session(app) -> requests.Session:
     with app.test_request_context("/"):
-        from flask import g
-
-        g.script_token = "script-token"
-        return tokens.repovizz2().http
+        return script_login("script-token").client().http
 
 
 def test_the_environments_proxy_is_used(app_factory, monkeypatch):

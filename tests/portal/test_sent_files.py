@@ -1,8 +1,9 @@
-"""What a login session notes of the files it sent (portal/sent_files.py): bounded, merged, never for scripts."""
+"""What a login session notes of the files it sent (portal/services/sent_files.py): bounded, merged, never for scripts."""
 from __future__ import annotations
 
-from flask import g, session
+from flask import session
 
+from portal.services.login import Login
 from portal.services.sent_files import KEEP, recall, remember
 
 DOCUMENT = {"info": {"name": "x", "author": "a", "description": "", "keywords": []}, "children": [
@@ -14,11 +15,11 @@ DOCUMENT = {"info": {"name": "x", "author": "a", "description": "", "keywords": 
 
 def test_each_waiting_node_is_noted_by_place_with_its_link_and_size(app):
     with app.test_request_context("/"):
-        remember("d-1", DOCUMENT, {"video.mp4": 10})
+        remember(Login(), "d-1", DOCUMENT, {"video.mp4": 10})
         assert recall("d-1") == {"children[0]": ["Video", "video.mp4", 10],
                                  "children[1].children[0]": ["EMG", "emg.json", None]}
         # A resume plans the rest: what was noted keeps its size, the new plan adds its own.
-        remember("d-1", DOCUMENT, {"emg.json": 3})
+        remember(Login(), "d-1", DOCUMENT, {"emg.json": 3})
         assert recall("d-1") == {"children[0]": ["Video", "video.mp4", 10],
                                  "children[1].children[0]": ["EMG", "emg.json", 3]}
         assert recall("other") == {}
@@ -27,8 +28,8 @@ def test_each_waiting_node_is_noted_by_place_with_its_link_and_size(app):
 def test_only_the_last_few_datapacks_are_kept(app):
     with app.test_request_context("/"):
         for number in range(KEEP + 2):
-            remember(f"d-{number}", DOCUMENT, {})
-        remember("d-2", DOCUMENT, {})  # used again: the most recent
+            remember(Login(), f"d-{number}", DOCUMENT, {})
+        remember(Login(), "d-2", DOCUMENT, {})  # used again: the most recent
         kept = list(session["sent_files"])
         assert len(kept) == KEEP and kept[-1] == "d-2"
         assert recall("d-0") == {} and recall("d-1") == {}
@@ -36,6 +37,5 @@ def test_only_the_last_few_datapacks_are_kept(app):
 
 def test_a_scripts_call_notes_nothing(app):
     with app.test_request_context("/"):
-        g.script_token = "t"
-        remember("d-1", DOCUMENT, {"video.mp4": 10})
+        remember(Login(script_token="t"), "d-1", DOCUMENT, {"video.mp4": 10})
         assert "sent_files" not in session

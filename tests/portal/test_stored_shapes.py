@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.rules.datapack_rules import schema_problems
+from portal.rules.repovizz2_rules import schema_problems
 from tests.portal.samples import VIDEO, seed
 
 SHAPE_NOTICE = "in a shape its schema does not allow"

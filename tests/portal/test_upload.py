@@ -20,8 +20,20 @@ def test_upload_page_needs_login(client):
 def test_upload_page_states_limits(client, auth):
     auth.login()
     page = client.get("/upload").get_data(as_text=True)
-    assert "up to 1000 files per datapack" in page
+    pickers = page.split("<legend>Document and files</legend>", 1)[1].split("</fieldset>", 1)[0]
+    assert "Up to 1000 files" in " ".join(pickers.split())  # beside the pickers, not by the button
+    archive = page.split("<legend>Or an archive</legend>", 1)[1].split("</fieldset>", 1)[0]
+    assert "may unpack to at most" in archive
     assert "Upload the example" in page
+    assert "Choose the files again" not in page
+
+
+def test_after_a_problem_the_plain_form_says_the_files_must_be_chosen_again(client, auth, repovizz2):
+    auth.login()
+    page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES[:1])},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "<strong>Choose the files again</strong>" in page.get_data(as_text=True)
 
 
 def test_good_upload_shows_every_reference(client, auth, repovizz2):
@@ -362,3 +374,45 @@ def test_a_file_sent_from_another_login_is_named_as_repovizz2_names_it(app, clie
     repovizz2.file_datapack.clear()
     page = other.post(f"/datapacks/{datapack_id}/result", data={"document": "", "sizes": "{}"})
     assert result_rows(page.get_data(as_text=True))[0] == ("uploaded earlier (its name is not known here)", "—", video)
+
+
+def _created_with_the_video_sent(client):
+    created = client.post("/api/datapacks", json={"document": DOCUMENT, "files": [
+        {"path": "pack/video.mp4", "size": 1000}, {"path": "pack/emg 2.json", "size": 9},
+        {"path": "pack/notes.txt", "size": 4}]}).json
+    video = next(u for u in created["uploads"] if u["link"] == "video.mp4")
+    client.put(video["url"], data=b"v" * 1000)
+    return created
+
+
+def test_the_scripted_result_page_names_the_files_left_out(client, auth, repovizz2):
+    auth.login()
+    created = _created_with_the_video_sent(client)
+    emg = next(u for u in created["uploads"] if u["link"] == "emg 2.json")
+    client.put(emg["url"], data=b"[1, 2, 3]")
+    page = client.post(f"/datapacks/{created['datapack_id']}/result", data={
+        "document": json.dumps(DOCUMENT), "sizes": json.dumps({"video.mp4": 1000, "emg 2.json": 9}),
+        "left_out": json.dumps(created["left_out"])}).get_data(as_text=True)
+    assert "Not uploaded: 1 file no data node refers to" in page
+    assert "<li><code>pack/notes.txt</code></li>" in page
+
+
+@pytest.mark.parametrize("unsafe_left_out", ["not json", '{"a": 1}', "[1, null]", "[" * 5000, ""])
+def test_a_hostile_left_out_field_is_taken_as_none(client, auth, repovizz2, unsafe_left_out):
+    auth.login()
+    created = _created_with_the_video_sent(client)
+    page = client.post(f"/datapacks/{created['datapack_id']}/result", data={
+        "document": "", "sizes": "{}", "left_out": unsafe_left_out})
+    assert page.status_code == 200
+    assert "Not uploaded" not in page.get_data(as_text=True)
+
+
+def test_a_cancelled_upload_says_what_is_in_repovizz2_and_how_to_finish(client, auth, repovizz2):
+    auth.login()
+    created = _created_with_the_video_sent(client)
+    page = client.post(f"/datapacks/{created['datapack_id']}/result", data={
+        "document": json.dumps(DOCUMENT), "sizes": json.dumps({"video.mp4": 1000}), "cancelled": "1"})
+    text = " ".join(page.get_data(as_text=True).split())
+    assert "Upload stopped: 1 of 2 files of MYO are in repovizz2" in text
+    assert f'href="/datapacks/{created["datapack_id"]}">Finish now: send the pending files</a>' in text
+    assert "Or finish later" in text

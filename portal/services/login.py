@@ -1,14 +1,19 @@
-"""The one owner of the repovizz2 login token.
+"""The login: one request's repovizz2 token, a browser session's or a script's bearer token, and the
+whole life of that token. Nothing else in the portal reads or writes it.
 
-The Authlib registration (login flow), the pooled session that signs
-each call with the user's token, saving a renewed token at once, adopting a token that a parallel
-request renewed, renewing and retrying once after a 401, and revoking the tokens on logout all live
-here. `repovizz2()` hands a view its client.
+A browser's login is made here from the OAuth callback's token, its token renewed before it expires
+(and the renewal saved at once), a token a parallel request renewed adopted, the login forgotten
+when repovizz2 refuses its token for good, ended SESSION_HOURS after it was made, and its tokens
+revoked on logout. A script's bearer token is sent as it is: never renewed, saved or revoked.
+Every operation on repovizz2 takes a `Login`; `current_login()` gives this request's. The Authlib
+registration and the pooled connections to repovizz2 live here too.
 """
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from typing import Mapping
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -16,7 +21,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app, g, request, session
 from requests.adapters import HTTPAdapter
 
-from .repovizz2_client import NotAuthorized, Repovizz2Client
+from ..rules.errors import NotAuthorized, Repovizz2Error
+from .repovizz2_client import Repovizz2Client
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +69,23 @@ def bearer_token() -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+# The session's keys of a browser login: the token, who it is, and when the login was made.
+TOKEN, USER, LOGIN_AT = "token", "user", "login_at"
+
+
 def _save_renewed_token(token, refresh_token=None, access_token=None):
     """Store the renewed token now, not when this request ends (a long upload may be just starting):
     the old refresh token is spent, and the user's parallel requests take the new one from the store."""
-    session["token"] = dict(token)
+    session[TOKEN] = dict(token)
     current_app.session_interface.save_session(current_app, session, current_app.response_class())
 
 
 def _stored_token() -> dict | None:
     """The token as the session store holds it now, which a parallel request may have renewed."""
     fresh = current_app.session_interface.open_session(current_app, request)
-    token = fresh.get("token") if fresh is not None else None
+    token = fresh.get(TOKEN) if fresh is not None else None
     if token:
-        session["token"] = token
+        session[TOKEN] = token
     return token
 
 
@@ -85,27 +95,39 @@ class TokenSession(OAuth2Session):
     Authlib renews an expiring token before each call (`update_token` stores it at once). On top:
     when that renewal is refused because a parallel request of the same user already spent the
     refresh token, take the token it stored; and when repovizz2 answers 401 (it may end a token
-    before its announced expiry), renew once and send again, if the body can be sent again.
+    before its announced expiry), renew once and send again, if the body can be sent again. When
+    repovizz2 refuses the token for good, `refused` is called (the login forgets it).
     """
 
-    def __init__(self, *args, stored_token=None, **kwargs):
+    def __init__(self, *args, stored_token=None, refused=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.stored_token = stored_token
+        self.refused = refused
 
     def request(self, method, url, withhold_token=False, auth=None, **kwargs):
         if withhold_token:  # the token endpoint itself
             return super().request(method, url, withhold_token=True, auth=auth, **kwargs)
         try:
-            response = super().request(method, url, auth=auth, **kwargs)
+            try:
+                response = super().request(method, url, auth=auth, **kwargs)
+            except OAuthError:
+                if not self._adopt_stored_token():
+                    raise
+                response = super().request(method, url, auth=auth, **kwargs)
+            if response.status_code == 401 and replayable(kwargs.get("data")) and self._can_renew():
+                response.close()
+                self.refresh_token()
+                response = super().request(method, url, auth=auth, **kwargs)
         except OAuthError:
-            if not self._adopt_stored_token():
-                raise
-            response = super().request(method, url, auth=auth, **kwargs)
-        if response.status_code == 401 and replayable(kwargs.get("data")) and self._can_renew():
-            response.close()
-            self.refresh_token()
-            response = super().request(method, url, auth=auth, **kwargs)
+            self._refused()
+            raise
+        if response.status_code == 401:
+            self._refused()
         return response
+
+    def _refused(self) -> None:
+        if self.refused is not None:
+            self.refused()
 
     def _adopt_stored_token(self) -> bool:
         stored = self.stored_token() if self.stored_token else None
@@ -126,17 +148,20 @@ class TokenSession(OAuth2Session):
             self.ensure_active_token(self.token)
         except OAuthError as exc:
             if not self._adopt_stored_token():
+                self._refused()
                 raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
         return self.token["access_token"]
 
     def renew(self) -> None:
         """Renew the token now, however long it was meant to live: repovizz2 refused it (a 401)."""
         if not self._can_renew():
+            self._refused()
             raise NotAuthorized("repovizz2 refused the login and it cannot be renewed")
         try:
             self.refresh_token()
         except OAuthError as exc:
             if not self._adopt_stored_token():
+                self._refused()
                 raise NotAuthorized(f"repovizz2 refused to renew the login ({exc.error})") from exc
 
 
@@ -146,35 +171,14 @@ def replayable(body) -> bool:
     return rewind() if rewind is not None else True
 
 
-def repovizz2() -> Repovizz2Client:
-    """The API client for this request's user (session login, or a script's bearer token),
-    on this worker's pooled connections."""
-    if "repovizz2" not in g:
-        config = current_app.config
-        script_token = g.get("script_token")
-        http = TokenSession(
-            client_id=config["CLIENT_ID"],
-            client_secret=config["CLIENT_SECRET"],
-            token={"access_token": script_token, "token_type": "Bearer"} if script_token else session.get("token"),
-            token_endpoint=f"{config['REPOVIZZ2_URL']}/oauth/token",
-            update_token=None if script_token else _save_renewed_token,
-            stored_token=None if script_token else _stored_token,
-            leeway=config["TOKEN_LEEWAY"],
-            default_timeout=_timeout(config),
-        )
-        _mount_pool(http)
-        g.repovizz2 = Repovizz2Client(http, config["REPOVIZZ2_URL"], _timeout(config))
-    return g.repovizz2
-
-
 class WorkerClients:
     """Makes repovizz2 clients for threads that work for one request without its Flask context.
 
-    Built in the request thread by `worker_clients()`, it holds plain values only: the access token,
+    Built in the request thread by `Login.worker_clients()`, it holds plain values only: the access token,
     the base URL, the timeouts and this process's pooled adapter. Each call gives a new client (a
     requests session is not shared between threads) that sends the token as it is and never renews
     it, and touches neither `flask.session` nor `g`: a 401 comes back as NotAuthorized, for the
-    request thread to renew the token (`renew_login()`) and ask again.
+    request thread to renew the token (`Login.renew()`) and ask again.
     """
 
     def __init__(self, access_token: str, base_url: str, timeout: tuple[float, float], adapter: HTTPAdapter,
@@ -192,33 +196,161 @@ class WorkerClients:
         return Repovizz2Client(http, self.base_url, self.timeout)
 
 
-def worker_clients() -> WorkerClients:
-    """Clients for worker threads, as this request's user. In the request thread: a token about to
-    expire is renewed here first, once, where the renewal can be stored."""
-    config = current_app.config
-    client = repovizz2()
-    token = g.get("script_token") or client.http.active_access_token()
-    return WorkerClients(token, config["REPOVIZZ2_URL"], _timeout(config), current_app.extensions["repovizz2_adapter"],
-                         current_app.extensions["repovizz2_environment"])
+class Login:
+    """One request's login to repovizz2: the browser session's token, or a script's bearer token
+    (`script_token`). It gives the client that signs calls with the token, and owns the token's life."""
+
+    def __init__(self, script_token: str | None = None):
+        self.script_token = script_token
+        self._client: Repovizz2Client | None = None
+        self._script_user: dict | None = None
+
+    @property
+    def is_script(self) -> bool:
+        return self.script_token is not None
+
+    @property
+    def has_token(self) -> bool:
+        return self.is_script or bool(session.get(TOKEN))
+
+    @property
+    def user(self) -> dict | None:
+        """Who is logged in in this browser (``{"id", "username"}``); None without a login, and for a script."""
+        return None if self.is_script else session_user()
+
+    def owner(self) -> dict:
+        """Whom a new datapack belongs to: the session's user, or for a script whom repovizz2 says the token is."""
+        if not self.is_script:
+            return session[USER]
+        if self._script_user is None:
+            accepted = current_app.extensions["accepted_tokens"]
+            self._script_user = accepted.get(self.script_token)
+            if self._script_user is None:
+                self._script_user = self.client().user()  # NotAuthorized when repovizz2 refuses the token
+                accepted.add(self.script_token, self._script_user)
+        return self._script_user
+
+    @property
+    def username(self) -> str:
+        """Who sends, for the log lines ("script" for a bearer token; never the token)."""
+        if self.is_script:
+            return "script"
+        return (session.get(USER) or {}).get("username") or ""
+
+    def client(self) -> Repovizz2Client:
+        """The API client of this login, on this worker's pooled connections."""
+        if self._client is None:
+            config = current_app.config
+            script = self.is_script
+            http = TokenSession(
+                client_id=config["CLIENT_ID"],
+                client_secret=config["CLIENT_SECRET"],
+                token={"access_token": self.script_token, "token_type": "Bearer"} if script else session.get(TOKEN),
+                token_endpoint=f"{config['REPOVIZZ2_URL']}/oauth/token",
+                update_token=None if script else _save_renewed_token,
+                stored_token=None if script else _stored_token,
+                refused=None if script else self.forget,
+                leeway=config["TOKEN_LEEWAY"],
+                default_timeout=_timeout(config),
+            )
+            _mount_pool(http)
+            self._client = Repovizz2Client(http, config["REPOVIZZ2_URL"], _timeout(config))
+        return self._client
+
+    def worker_clients(self) -> WorkerClients:
+        """Clients for worker threads, as this login. In the request thread: a token about to expire is
+        renewed here first, once, where the renewal can be stored."""
+        config = current_app.config
+        token = self.script_token or self.client().http.active_access_token()
+        return WorkerClients(token, config["REPOVIZZ2_URL"], _timeout(config),
+                             current_app.extensions["repovizz2_adapter"], current_app.extensions["repovizz2_environment"])
+
+    def renew(self) -> None:
+        """Renew the token now (repovizz2 refused it to a worker); NotAuthorized if it cannot be."""
+        if self.is_script:
+            raise NotAuthorized("repovizz2 refused the access token")
+        self.client().http.renew()
+
+    def forget(self) -> None:
+        """repovizz2 refused the token for good: this browser is no longer logged in."""
+        if not self.is_script:
+            session.pop(TOKEN, None)
+            session.pop(USER, None)
 
 
-def renew_login() -> None:
-    """Renew this request's token now (repovizz2 refused it to a worker); NotAuthorized if it cannot be."""
-    if g.get("script_token"):
-        raise NotAuthorized("repovizz2 refused the access token")
-    repovizz2().http.renew()
+def current_login() -> Login:
+    """This request's login: a script's, once `script_login` took its token; else the browser session's."""
+    if "login" not in g:
+        g.login = Login()
+    return g.login
 
 
-def forget_client() -> None:
-    """Drop this request's client, e.g. once the login put a new token in the session."""
-    g.pop("repovizz2", None)
+def script_login(token: str) -> Login:
+    """From now on in this request, the login of a script that sent ``Authorization: Bearer <token>``."""
+    if g.get("login") is None or g.login.script_token != token:
+        g.login = Login(script_token=token)
+    return g.login
+
+
+def session_user() -> dict | None:
+    """Who is logged in in this browser session, or None."""
+    return session.get(USER) if session.get(TOKEN) else None
+
+
+def holds_login(stored: Mapping) -> bool:
+    """Whether a stored session holds a login (a session store sets its lifetime by it)."""
+    return bool(stored.get(TOKEN))
+
+
+def log_in(token: dict) -> Login:
+    """Make the browser's login from the token the OAuth callback received: a new session id (one
+    planted before the login is worthless after it), the token, and who it is, asked of repovizz2
+    with it and stamped with when the login was made. A refused or failed ask leaves no token."""
+    current_app.session_interface.regenerate(session)
+    session[TOKEN] = dict(token)
+    login = Login()
+    g.login = login
+    try:
+        user = login.client().user()
+    except Repovizz2Error:
+        session.pop(TOKEN, None)
+        raise
+    session[USER] = {"id": user["id"], "username": user["username"]}
+    session[LOGIN_AT] = int(time.time())
+    return login
+
+
+def end_expired_login() -> None:
+    """Before every request: a login ends SESSION_HOURS after it was made, however busy it was (the
+    store's own expiry counts from the session's last write, which every renewed token pushes on).
+    A session without the stamp (made before this rule) is left to the store's expiry: stamping it
+    here would write every such session once more."""
+    made = session.get(LOGIN_AT) if session.get(TOKEN) else None
+    if isinstance(made, (int, float)) and time.time() - made > current_app.config["SESSION_HOURS"] * 3600:
+        session.clear()
+
+
+def log_out() -> tuple[str | None, Revocation]:
+    """End the browser's login: revoke its tokens at repovizz2, then clear the session (the stored
+    session is deleted, and the cookie with it). Answers who it was, and what became of the tokens."""
+    token = session.get(TOKEN) if session_user() is not None else None
+    revocation = revoke(token)
+    username = (session.get(USER) or {}).get("username")
+    if session:
+        session.clear()
+    return username, revocation
 
 
 def anonymous_client(timeout: tuple[float, float] = (2, 3)) -> Repovizz2Client:
-    """A client that sends no token, on the same pooled connections (for /healthz)."""
+    """A client that sends no token, on the same pooled connections."""
     http = requests.Session()
     _mount_pool(http)
     return Repovizz2Client(http, current_app.config["REPOVIZZ2_URL"], timeout)
+
+
+def repovizz2_answers() -> bool:
+    """Whether repovizz2 answers at all (any HTTP status), asked without a token (for /healthz)."""
+    return anonymous_client().reachable()
 
 
 def _mount_pool(http: requests.Session) -> None:
