@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 VENDOR_STAMP := static/vendor/.copied
 
-.PHONY: install wheel test demo test-deps vendor bench bench-home load-hostile clean
+.PHONY: install wheel test demo test-deps node-tools vendor bench bench-home bench-timeline load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -38,13 +38,24 @@ test-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# The npm packages of the tests (package.json: axe-core), exactly as package-lock.json pins them.
-$(NODE_STAMP): package.json package-lock.json | test-deps
+# Node.js and npm, for the browser libraries the portal serves (a fresh machine may have neither).
+node-tools:
+	@missing=""; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the browser libraries:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The npm packages (package.json: uPlot, served by the pages; axe-core, for the tests), exactly as
+# package-lock.json pins them.
+$(NODE_STAMP): package.json package-lock.json | node-tools
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-# The browser libraries package.json pins (fflate: reading a .zip in the page), copied into the
-# git-ignored static/vendor/ with their LICENSE files (scripts/vendor_static.py).
+# The browser libraries package.json pins (uPlot: the timeline; fflate: reading a .zip in the page),
+# copied into the git-ignored static/vendor/ with their licences (scripts/vendor_static.py lists the files).
 $(VENDOR_STAMP): $(NODE_STAMP) scripts/vendor_static.py | $(PY)
 	$(PY) scripts/vendor_static.py
 	touch $(VENDOR_STAMP)
@@ -64,6 +75,10 @@ bench: install
 
 bench-home: install
 	$(PY) benchmarks/home_page.py
+
+# The timeline in Debian's Chromium: the MYO-shaped page drawn, and a stream of a million samples x 8.
+bench-timeline: install test-deps
+	$(PY) benchmarks/timeline.py
 
 # The load script's 20 honest uploaders through nginx (docs/nginx-portal.conf) in front of gunicorn,
 # with slow and anonymous attackers at the same time (about a minute and a half; options: --help).

@@ -108,7 +108,7 @@ function splitter(line) {
 
 /** Channels from CSV/TSV text: numeric columns; a first row with words is the header. */
 export function fromCsv(text) {
-  var lines = text.split(/\r?\n/).filter(function (line) { return line.trim() && line.charAt(0) !== "#"; });
+  var lines = text.split(/\r\n|\r|\n/).filter(function (line) { return line.trim() && line.charAt(0) !== "#"; });
   if (!lines.length) return null;
   var split = splitter(lines[0]);
   var rows = lines.map(function (line) { return split(line).map(function (cell) { return cell.trim().replace(/^"|"$/g, ""); }); });
@@ -303,7 +303,7 @@ export function mayHoldNumbers(bytes) {
   if (!text) return false;
   var start = text.charAt(0);
   if (start === "[" || start === "{") return true;
-  var lines = text.split(/\r?\n/).filter(function (line) { return line.trim() && line.charAt(0) !== "#"; });
+  var lines = text.split(/\r\n|\r|\n/).filter(function (line) { return line.trim() && line.charAt(0) !== "#"; });
   if (lines.length > 1) lines.pop();  // the last line may be cut short
   return lines.slice(0, 20).some(function (line) { return /^[\s"]*[-+.]?\d/.test(line) && /\d/.test(line); });
 }

@@ -15,6 +15,7 @@ from ..rules.media_types import content_disposition, safe_filename
 from ..rules.problems import DatapackInvalid, bounded_problems
 from ..rules.repovizz2_rules import schema_problems
 from ..rules.strict_json import JSONRefused, readable_copy, strict_json, to_json_text
+from ..rules.timeline import timeline_of
 from ..rules.tree_edits import describe, removal_summary
 from ..services import datapacks
 from ..services.datapacks import EditRefused
@@ -23,6 +24,7 @@ from ..services.login import current_login
 from ..services.node_files import slot_problems
 from ..services.request_files import asset_from_storage, chosen_assets, limits
 from ..web.access import login_required
+from ..web.security import is_safe_path_segment
 from ..web.forms import AddNodeForm, ConfirmForm, NodeFileForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, \
     ReplaceForm
 
@@ -58,6 +60,17 @@ def show(datapack_id: str):
         return _page(datapack_id, item, PendingFilesForm(), teaching={"calls": calls, "names": names, "refs": refs})
     item = datapacks.datapack(current_login(), datapack_id)
     return _page(datapack_id, item, PendingFilesForm())
+
+
+@bp.route("/<datapack_id>/timeline")
+@login_required
+def timeline(datapack_id: str):
+    """Every time-based file of the datapack on one time axis: players, waveforms, streams, events."""
+    item = readable_copy(datapacks.datapack(current_login(), datapack_id))
+    found = timeline_of(item.get("structure") or {}, current_app.extensions["datatypes"].find)
+    tracks = [track for track in found.tracks if is_safe_path_segment(track.file_id)]
+    return render_template("timeline.html", item=item, datapack_id=datapack_id, tracks=tracks,
+                           left_out=found.left_out + len(found.tracks) - len(tracks))
 
 
 @bp.route("/<datapack_id>", methods=["POST"])
@@ -195,6 +208,8 @@ def edit_node(datapack_id: str):
                                datatype=(form.datatype.data or "") if form.datatype.raw_data else None,
                                known_datatypes=known)
     flash(f"Saved the {describe(node)} at {place}.", "ok")
+    if request.form.get("back") == "timeline":  # the datatype picker of a timeline track
+        return redirect(url_for("datapack.timeline", datapack_id=datapack_id) + f"#track-{place}")
     return _back(datapack_id, place)
 
 

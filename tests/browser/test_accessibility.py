@@ -51,7 +51,7 @@ def test_welcome_upload_result_datapack_and_home_with_javascript(page, login, us
     check(page, "the result page")
 
     page.get_by_role("link", name="Open the datapack page").click()
-    page.locator("figure.chart canvas").first.wait_for()
+    page.get_by_role("link", name="Open the timeline").wait_for()
     assert page.locator(".box audio").count() == 1 and page.locator(".box img").count() == 1
     # Each download link names its file (they used to be four links all called "Download").
     downloads = page.locator("a.download")

@@ -93,7 +93,7 @@ def test_build_upload_look_and_fetch_back(page, login, user, session_folder, art
 
     page.get_by_role("link", name="datapack page").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+$"))
-    page.wait_for_function("() => document.querySelectorAll('figure.chart[data-chart-state=drawn]').length === 2")
+    assert page.get_by_role("link", name=re.compile("^On the timeline")).count() == 2  # the two sensor files
     assert page.locator(".box.kind-audio audio[src*='?inline=1']").count() == 1
     page.wait_for_function("() => { const img = document.querySelector('.box.kind-image img');"
                            " return img && img.complete && img.naturalWidth > 0; }")
@@ -111,6 +111,11 @@ def test_build_upload_look_and_fetch_back(page, login, user, session_folder, art
     with page.expect_download() as downloading:
         csv_box.get_by_role("link", name="Download").click()
     assert open(downloading.value.path(), "rb").read() == CSV.encode()
+
+    page.get_by_role("link", name="Open the timeline").click()  # the sensor files drawn, and the tone
+    page.wait_for_selector("#timeline[data-state=drawn]")
+    assert page.locator("figure.track[data-kind=stream][data-state=drawn]").count() == 2
+    assert page.locator("figure.track[data-kind=audio][data-state=drawn] audio").count() == 1
 
 
 def test_without_javascript_the_files_are_chosen_again(nojs_page, login, user, session_folder):

@@ -1,4 +1,4 @@
-"""The datapack page in Chromium: real sensor data drawn as charts (whatever its type says), a
+"""The datapack page in Chromium: its sensor files on the timeline (whatever their type says), a
 datatype's axes and labels, and a video that can be seeked (ranged requests through the portal)."""
 from __future__ import annotations
 
@@ -52,59 +52,44 @@ def public_example_shaped() -> tuple[dict, dict[str, bytes]]:
     return document, files
 
 
-def figure(page, place: str):
-    return page.locator(f'[id="node-{place}"] figure.chart')
+def track(page, name: str):
+    return page.locator(f'figure.track[data-name="{name}"]')
 
 
-def drawn(page, place: str):
-    """The chart of the node at `place`, once drawn (it is fetched when scrolled into view)."""
-    box = page.locator(f'[id="node-{place}"]')
-    box.scroll_into_view_if_needed()
-    chart = box.locator("figure.chart")
-    page.wait_for_function("(box) => { const f = box.querySelector('figure.chart');"
-                           " return f && ['drawn', 'not-numbers', 'empty', 'error'].includes(f.dataset.chartState); }",
-                           arg=box.element_handle())
-    return chart
-
-
-def test_every_sensor_file_is_charted_and_a_datatype_gives_its_axes(page, login, user, portal, artifacts):
+def test_every_sensor_file_is_on_the_timeline_and_a_datatype_gives_its_axes(page, login, user, portal, artifacts):
     login(page, user)
     document, files = public_example_shaped()
     datapack_id = upload(page, portal, document, files)
     page.goto(f"{portal.url}/datapacks/{datapack_id}")
-
-    accelerometer = drawn(page, "children[2].children[0]")
-    assert accelerometer.get_attribute("data-chart-state") == "drawn"
+    # The page links each stream to its track on the timeline; no thumbnails of its own.
     assert page.locator('[id="node-children[2].children[0]"] .box-datatype').inner_text() == "3-axis accelerometer"
-    legend = accelerometer.locator("figcaption")
-    assert legend.locator(".chart-title").inner_text() == "3-axis accelerometer"
-    assert legend.locator(".series").all_inner_texts() == ["X", "Y", "Z"]
-    assert legend.locator(".chart-units").inner_text() == "in g"
-    # 400 rows at the datatype's 200 Hz: a time axis in seconds (sample index / rate).
-    assert re.fullmatch(r"time in seconds: 0 – 2 s", legend.locator(".chart-time").inner_text())
-    assert "400 samples at 200 Hz" in legend.inner_text()
-    accelerometer.screenshot(path=str(artifacts / "chart-accelerometer.png"))
+    page.locator('[id="node-children[2].children[0]"]').get_by_role("link", name="On the timeline").click()
+    page.wait_for_selector("#timeline[data-state=drawn]")
+    assert page.url.endswith("/timeline#track-children[2].children[0]")
 
-    emg = drawn(page, "children[2].children[1]")
-    assert emg.get_attribute("data-chart-state") == "drawn"
-    assert emg.locator(".chart-title").inner_text() == "MYO 8-channel EMG"
-    assert emg.get_attribute("data-chart-channels") == "8"
+    accelerometer = track(page, "Accelerometer")
+    assert accelerometer.get_attribute("data-state") == "drawn"
+    assert accelerometer.locator("figcaption").inner_text().startswith("Accelerometer, 3-axis accelerometer, g, time in seconds")
+    assert accelerometer.locator(".channel-label").all_inner_texts() == ["X", "Y", "Z"]
+    # 400 rows at the datatype's 200 Hz: 2 s on the axis (sample index / rate).
+    assert "400 samples × 3 channels, at 200 Hz (2 s)" in accelerometer.locator(".track-status").inner_text()
+    assert track(page, "EMG").locator(".channel-label").count() == 8
 
     # No type to go by, a text/plain type and a repovizz: link: the content decides.
-    gyro = drawn(page, "children[3].children[0]")
-    assert gyro.get_attribute("data-chart-state") == "drawn" and gyro.get_attribute("data-chart-channels") == "3"
-    assert gyro.is_visible()
-    knee = drawn(page, "children[3].children[1]")
-    assert knee.get_attribute("data-chart-state") == "drawn"
-    assert knee.locator(".series").all_inner_texts() == ["left", "right"]
-    assert "1000 samples over time" in knee.locator("figcaption").inner_text()  # its own time column
-    notes = drawn(page, "children[3].children[2]")
-    assert notes.get_attribute("data-chart-state") == "not-numbers" and notes.is_hidden()
-    # The picture and the sound are not charts.
-    assert figure(page, "children[0]").count() == 0 and figure(page, "children[1].children[0]").count() == 0
-    assert page.locator("figure.chart[data-chart-state=drawn]").count() == 4
-    page.locator('[id="node-children[2].children[0]"]').scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "datapack-page-charts.png"), full_page=True)
+    gyro = track(page, "Gyroscope")
+    assert gyro.get_attribute("data-state") == "drawn" and gyro.locator(".channel-label").count() == 3
+    assert gyro.get_attribute("data-timing") == "stretched"  # over the tone's second: its rate is unknown
+    knee = track(page, "Knee")
+    assert knee.get_attribute("data-timing") == "time-column"
+    assert knee.locator(".channel-label").all_inner_texts() == ["left", "right"]
+    assert "from its time column" in knee.locator(".track-status").inner_text()
+    notes = track(page, "Notes")
+    assert notes.get_attribute("data-state") == "left-out" and notes.is_hidden()
+    assert "Notes: not a stream of numbers: no line of numbers in it" in page.locator(".timeline-left-out").text_content()
+    # The sound is a player and its waveform; the picture is not on the timeline.
+    assert track(page, "Tone").locator("audio").count() == 1 and track(page, "Set-up").count() == 0
+    assert page.locator("figure.track[data-state=drawn]").count() == 5
+    page.screenshot(path=str(artifacts / "timeline-example.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")

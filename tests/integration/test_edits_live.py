@@ -70,11 +70,11 @@ def test_download_a_file_and_compare_bytes(portal, browser_session):
     assert browser_session.get(f"{portal.url}/datapacks/{datapack_id}/content/{'0' * 40}").status_code == 404
 
 
-def test_the_page_shows_previews_and_charts(portal, browser_session):
+def test_the_page_shows_previews_and_links_to_the_timeline(portal, browser_session):
     datapack_id = upload_example(portal, browser_session)
     page = browser_session.get(f"{portal.url}/datapacks/{datapack_id}").text
     assert page.count("<audio controls") == 1 and page.count("<img src=") == 1
-    assert page.count('class="chart" data-chart-src=') == 2
+    assert page.count(">On the timeline<") == 2
 
 
 def test_rename(portal, browser_session):
@@ -175,5 +175,5 @@ def test_pick_a_datatype_in_the_node_editor(portal, browser_session):
         "place": emg.place, "expect": expect(portal, browser_session, datapack_id, emg.place),
         "name": "EMG", "text": emg.text, "datatype": "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"})
     assert node(portal, browser_session, datapack_id, "EMG").node["type"] == "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
-    box = re.search(rf'id="node-{re.escape(emg.place)}".*?</figure>', answer.text, re.S).group(0)
-    assert '<p class="box-datatype"' in box and "3-axis accelerometer" in box and "data-chart-settings=" in box
+    box = re.search(rf'id="node-{re.escape(emg.place)}".*?On the timeline', answer.text, re.S).group(0)
+    assert '<p class="box-datatype"' in box and "3-axis accelerometer" in box

@@ -40,6 +40,7 @@ test("CSV and TSV: numeric columns, a header of words, comments and quotes", () 
   assert.deepEqual(shape("1\t2\n3\t4\n"), { channels: 2, samples: [2, 2], labels: ["column 1", "column 2"], x: null });
   assert.deepEqual(shape('# recorded today\r\n"a";"b"\r\n1;2\r\n3;4\r\n'),
                    { channels: 2, samples: [2, 2], labels: ["a", "b"], x: null });
+  assert.deepEqual(shape("1,2\r3,4\r"), { channels: 2, samples: [2, 2], labels: ["column 1", "column 2"], x: null });
   assert.deepEqual(shape("1 2\n3 4\n5 6\n"), { channels: 2, samples: [3, 3], labels: ["column 1", "column 2"], x: null });
   assert.deepEqual(shape("name,value\nx,1\ny,2\n"), { channels: 1, samples: [2], labels: ["value"], x: null });
   assert.equal(shape("just some words", "csv"), null);

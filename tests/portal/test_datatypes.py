@@ -115,8 +115,8 @@ def test_a_bad_datatype_file_stops_the_portal_naming_it(tmp_path):
         _app(tmp_path, tmp_path / "missing")
 
 
-def test_a_typed_node_shows_its_datatype_and_is_charted_with_its_axes(client, auth, repovizz2):
-    """The public example's sensor files are text/plain with a repovizz: link: the datatype makes them a chart."""
+def test_a_typed_node_shows_its_datatype_and_is_drawn_with_its_axes(client, auth, repovizz2):
+    """The public example's sensor files are text/plain with a repovizz: link: the datatype makes them a stream."""
     file_id = "d" * 40
     repovizz2.datapacks["dp-1"] = {"id": "dp-1", "name": "MYO", "owner": 1, "folder": None, "group_edit_permissions": [],
                                    "structure": {"info": {"name": "MYO", "author": "", "description": "", "keywords": []},
@@ -126,36 +126,40 @@ def test_a_typed_node_shows_its_datatype_and_is_charted_with_its_axes(client, au
     auth.login()
     page = client.get("/datapacks/dp-1").get_data(as_text=True)
     assert "3-axis accelerometer" in page
-    (settings,) = re.findall(r'data-chart-settings="([^"]+)"', page)
+    assert '<a href="/datapacks/dp-1/timeline#track-children[0]">On the timeline' in page
+    page = client.get("/datapacks/dp-1/timeline").get_data(as_text=True)
+    (settings,) = re.findall(r'data-settings="([^"]+)"', page)
     settings = json.loads(html.unescape(settings))
     assert settings == {"name": "3-axis accelerometer", "rate": 200, "channels": ["X", "Y", "Z"], "units": "g",
                         "range": None}
 
 
-@pytest.mark.parametrize(("mime", "figure"), [
-    ("text/plain; charset=us-ascii", "maybe"),  # the public example's sensor files, untyped
-    ("", "maybe"),
-    ("application/octet-stream", "maybe"),
-    ("application/ld+json", "maybe"),
-    ("text/tab-separated-values", "chart"),  # charted by its type, as before
-    ("application/json", "chart"),
-    ("video/mp4", None),
+@pytest.mark.parametrize(("mime", "kind"), [
+    ("text/plain; charset=us-ascii", "stream"),  # the public example's sensor files, untyped: the content decides
+    ("", "stream"),
+    ("application/octet-stream", "stream"),
+    ("application/ld+json", "stream"),
+    ("text/tab-separated-values", "stream"),
+    ("application/json", "stream"),
+    ("video/mp4", "video"),
     ("application/pdf", None),
     ("image/svg+xml", None),
-    ({"not": "a string"}, "maybe"),  # whatever repovizz2 holds, the page shows
+    ({"not": "a string"}, "stream"),  # whatever repovizz2 holds, the page shows
 ])
-def test_an_untyped_file_whose_type_says_nothing_may_be_charted_by_its_content(client, auth, repovizz2, mime, figure):
+def test_an_untyped_file_whose_type_says_nothing_may_be_a_stream_by_its_content(client, auth, repovizz2, mime, kind):
     file_id = "e" * 40
     node = {"class": "data", "name": "Stream", "text": "", "link": f"repovizz:{file_id}", "mime": mime}
     repovizz2.datapacks["dp-2"] = {"id": "dp-2", "name": "Raw", "owner": 1, "folder": None, "group_edit_permissions": [],
                                    "structure": {"info": {"name": "Raw", "author": "", "description": "", "keywords": []},
                                                  "children": [node]}}
     auth.login()
-    page = client.get("/datapacks/dp-2").get_data(as_text=True)
-    src = f'data-chart-src="/datapacks/dp-2/content/{file_id}?inline=1"'
-    maybe = re.search(r'<figure class="chart maybe" ' + re.escape(src) + r' data-chart-name="Stream" data-chart-maybe>', page)
-    chart = f'<figure class="chart" {src}' in page
-    assert (bool(maybe), chart) == (figure == "maybe", figure == "chart")
+    page = client.get("/datapacks/dp-2/timeline").get_data(as_text=True)
+    kinds = re.findall(r'<figure class="track track-\w+" id="track-children\[0\]" data-kind="(\w+)" '
+                       rf'data-src="/datapacks/dp-2/content/{file_id}\?inline=1"', page)
+    assert kinds == ([kind] if kind else [])
+    if kind == "stream":
+        assert 'data-datatype="none"' in page  # its rate is unknown: the picker is on its track
+        assert page.count('<select name="datatype">') == 1
 
 
 def test_a_node_typed_video_without_a_media_type_is_played(client, auth, repovizz2):

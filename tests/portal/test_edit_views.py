@@ -93,14 +93,15 @@ def test_datapack_page_shows_previews_downloads_and_forms(client, auth, repovizz
     page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
     assert f'<video controls preload="metadata" src="/datapacks/{datapack_id}/content/{VIDEO}?inline=1">' in page
     assert f'<audio controls preload="none" src="/datapacks/{datapack_id}/content/{WAV}?inline=1">' in page
-    assert f'data-chart-src="/datapacks/{datapack_id}/content/{EMG}?inline=1"' in page
+    assert f'href="/datapacks/{datapack_id}/timeline">Open the timeline</a>' in page
+    assert f'href="/datapacks/{datapack_id}/timeline#track-' in page  # each stream links to its track
     assert f'href="/datapacks/{datapack_id}/content/{EMG}">Download' in page
     assert 'waiting for <code>gyro.json</code>' in page
     assert page.count('class="replace-file"') == 3
     assert page.count('class="remove-node"') == 5 and page.count('class="edit-node"') == 5
     assert f'action="/datapacks/{datapack_id}/rename"' in page and 'class="add-node"' in page
     assert '<option value="children[1]">IMU (children[1])</option>' in page
-    assert 'src="/static/charts.js"' in page
+    assert 'src="/static/charts.js"' not in page  # streams are drawn on the timeline, not here
     assert_csp_clean(page)
 
 
@@ -168,7 +169,8 @@ def test_the_node_editor_picks_a_datatype(client, auth, repovizz2, datapack_id):
     assert structure(repovizz2, datapack_id)["children"][1]["children"][0]["type"] == EMG_TYPE
     page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
     assert f'<option value="{EMG_TYPE}" selected>MYO 8-channel EMG</option>' in page
-    assert "data-chart-settings=" in page  # typed: charted with the datatype's axes
+    timeline = client.get(f"/datapacks/{datapack_id}/timeline").get_data(as_text=True)
+    assert "MYO 8-channel EMG" in timeline and "data-settings=" in timeline  # typed: drawn with the datatype's axes
 
     _edit(client, repovizz2, datapack_id, place)  # no datatype field (an older page): the type stays
     assert structure(repovizz2, datapack_id)["children"][1]["children"][0]["type"] == EMG_TYPE
