@@ -6,6 +6,7 @@ import re
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import EXAMPLE
 
@@ -80,7 +81,7 @@ def test_build_upload_look_and_fetch_back(page, login, user, session_folder, art
     page.get_by_role("button", name="Upload to repovizz2").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
     assert page.get_by_role("heading", name="Session 7 is in repovizz2").is_visible()
-    assert page.locator("table.result tbody tr").count() == 4
+XX
     bars = page.evaluate("() => JSON.parse(sessionStorage.getItem('builder-bars'))")
     assert bars["title"] == "Uploading Session 7"
     assert sorted(row["link"] for row in bars["files"]) == [
@@ -121,13 +122,13 @@ def test_without_javascript_the_files_are_chosen_again(nojs_page, login, user, s
     page.locator("#build-editor").wait_for()
     page.fill("#info-name", "Plain session")
     page.get_by_role("button", name="Drop Notes").click()
-    assert page.locator("input[value='Notes']").count() == 0
+    expect(page.locator("#build-editor input[value='Notes']")).to_have_count(0)
     page.get_by_role("button", name="Upload to repovizz2…").click()
     page.locator("#build-upload").wait_for()
     page.set_input_files("#upload-folder", str(session_folder))
     page.get_by_role("button", name="Upload to repovizz2").click()
-    assert page.get_by_role("heading", name="Plain session is in repovizz2").is_visible()
-    assert page.locator("table.result tbody tr").count() == 4
+    expect(page.get_by_role("heading", name="Plain session is in repovizz2")).to_be_visible()
+XX
 
 
 PARSE_CASES = """async () => {
