@@ -81,7 +81,7 @@ def test_build_upload_look_and_fetch_back(page, login, user, session_folder, art
     page.get_by_role("button", name="Upload to repovizz2").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
     assert page.get_by_role("heading", name="Session 7 is in repovizz2").is_visible()
-XX
+    assert page.locator("table.result tbody tr").count() == 4
     bars = page.evaluate("() => JSON.parse(sessionStorage.getItem('builder-bars'))")
     assert bars["title"] == "Uploading Session 7"
     assert sorted(row["link"] for row in bars["files"]) == [
@@ -128,7 +128,7 @@ def test_without_javascript_the_files_are_chosen_again(nojs_page, login, user, s
     page.set_input_files("#upload-folder", str(session_folder))
     page.get_by_role("button", name="Upload to repovizz2").click()
     expect(page.get_by_role("heading", name="Plain session is in repovizz2")).to_be_visible()
-XX
+    expect(page.locator("table.result tbody tr")).to_have_count(4)
 
 
 PARSE_CASES = """async () => {
