@@ -23,7 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from portal.multipart_body import MultipartFile  # noqa: E402
+from portal.rules.multipart_body import MultipartFile  # noqa: E402
 from sandbox.testing import LiveSandbox  # noqa: E402
 from tests.live_portal import GunicornPortal, log_in  # noqa: E402
 

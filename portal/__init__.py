@@ -8,15 +8,16 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import error_pages, template_helpers, tokens
-from .access import end_expired_login
-from .body_timeout import BodyReadTimeoutMiddleware
-from .config import MIB, ConfigError, require_secrets, settings_from_env, with_derived_urls
-from .datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, load_catalog
-from .extensions import init_extensions
-from .security import PathSegment, PortalRequest, SecureCookiesOverHttps, limit_request_body, refuse_anonymous_bodies, \
-    security_headers
+from .rules.config import MIB, ConfigError, require_secrets, settings_from_env, with_derived_urls
+from .rules.datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, load_catalog
+from .services import tokens
+from .services.body_timeout import BodyReadTimeoutMiddleware
 from .views import register_views
+from .web import error_pages, template_helpers
+from .web.access import end_expired_login
+from .web.extensions import init_extensions
+from .web.security import PathSegment, PortalRequest, SecureCookiesOverHttps, limit_request_body, refuse_anonymous_bodies, \
+    security_headers
 
 # templates/ and static/ sit beside the package, at the top of the checkout the portal runs from.
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

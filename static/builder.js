@@ -12,7 +12,8 @@
  * Without JavaScript the same forms work as plain posts (the files are chosen again at the end).
  * The page script of build.html. No inline script or style anywhere (CSP).
  */
-import { dataLinks } from "./datapack-document.js";
+import { dataLinks, documentPaths } from "./datapack-document.js";
+import { headOfFile, offerSuggestions } from "./datatype-picker.js";
 import { csrfToken } from "./dom.js";
 import { normalizePath } from "./paths.js";
 import { showPreview } from "./preview.js";
@@ -126,6 +127,10 @@ class Builder {
       const file = this.fileFor(slot.getAttribute("data-link"));
       if (file) this.cleanups.push(showPreview(slot, file, slot.getAttribute("data-kind")));
     }
+    offerSuggestions(this.root, (slot) => {
+      const file = this.fileFor(slot.getAttribute("data-link"));
+      return file ? headOfFile(file) : null;
+    });
     const ready = this.root.querySelector("#build-ready");
     if (ready && this.held) ready.textContent = "Upload to repovizz2";
   }
@@ -189,10 +194,14 @@ class Builder {
   }
 
   /** The files were chosen: only their list goes to the portal, which proposes the document. */
-  choose(form) {
-    this.held = chosenFiles(form);
-    const list = [...this.held].map(([path, file]) => ({path, type: file.type || "", size: file.size}));
+  async choose(form) {
+    const held = chosenFiles(form);
+    this.held = held;
     busy(form, true);
+    const maxJsonBytes = (parseInt(this.root.getAttribute("data-max-json-kb"), 10) || 1024) * 1024;
+    const documents = await documentPaths(held, maxJsonBytes);
+    const list = [...held].map(([path, file]) => ({path, type: file.type || "", size: file.size,
+                                                   document: documents.has(path)}));
     this.postAndSwap(form.getAttribute("action"), fields(form, null, {files_json: JSON.stringify(list)}));
   }
 

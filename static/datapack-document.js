@@ -28,6 +28,23 @@ export function parseDocument(text) {
   return null;
 }
 
+/**
+ * The paths (keys of `files`, a Map of path to File) of the .json files that are datapack documents,
+ * read up to `maxJsonBytes`: the builder proposes them as no data node (as the portal's `document_paths` does).
+ */
+export async function documentPaths(files, maxJsonBytes) {
+  const checks = [...files]
+    .filter(([path, file]) => /\.json$/i.test(path) && file.size <= maxJsonBytes)
+    .map(async ([path, file]) => {
+      try {
+        return parseDocument(await readText(file)) ? path : null;
+      } catch (unreadable) {
+        return null;
+      }
+    });
+  return new Set((await Promise.all(checks)).filter(Boolean));
+}
+
 /** A path in quotes, as the server's messages write it ('a/b.json'). */
 function quoted(path) {
   return "'" + path + "'";

@@ -8,16 +8,16 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
-from ..assets import Asset, size_problem
-from ..body_relay import request_source
-from ..datapack_rules import DatapackInvalid, JSONRefused, Problem, is_uploaded, not_a_datapack, nesting_problem, \
+from ..rules.assets import Asset, size_problem
+from ..rules.datapack_rules import DatapackInvalid, JSONRefused, Problem, is_uploaded, not_a_datapack, nesting_problem, \
     strict_json, to_json_text, walk_data_nodes
-from ..extensions import csrf
-from ..request_files import limits
-from ..sent_files import remember
-from ..tokens import bearer_token, repovizz2
-from ..tree_edits import EditError, node_at
-from ..upload_pipeline import IncompleteBody, plan_upload, send_file, sizes_of
+from ..rules.tree_edits import EditError, node_at
+from ..services.body_relay import request_source
+from ..services.request_files import limits
+from ..services.sent_files import remember
+from ..services.tokens import bearer_token, repovizz2
+from ..services.upload_pipeline import IncompleteBody, plan_upload, send_file, sizes_of
+from ..web.extensions import csrf
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # checked in require_login, where scripts with a bearer token are told apart

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from ..access import current_user, login_url, safe_next, start_login
-from ..extensions import csrf
-from ..repovizz2_client import Repovizz2Error
-from ..tokens import forget_client, forget_old_login_states, provider, repovizz2, revoke
+from ..services.repovizz2_client import Repovizz2Error
+from ..services.tokens import forget_client, forget_old_login_states, provider, repovizz2, revoke
+from ..web.access import current_user, login_url, safe_next, start_login
+from ..web.extensions import csrf
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

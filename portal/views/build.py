@@ -5,17 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request, session
 from werkzeug.exceptions import BadRequest
 
-from ..access import login_required
-from ..assets import is_ignored
-from ..datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, nesting_problem, strict_json, to_json_text, \
+from ..rules.assets import document_paths, is_ignored
+from ..rules.datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, nesting_problem, strict_json, to_json_text, \
     tree_depth, upload_problems, walk_nodes
-from ..document_builder import Proposal, apply_action, apply_edits, propose
-from ..media_types import content_disposition, safe_filename
-from ..request_files import chosen_assets, chosen_files, limits
-from ..tokens import repovizz2
-from ..upload_pipeline import create_and_upload, plan_upload
+from ..rules.document_builder import Proposal, apply_action, apply_edits, propose
+from ..rules.media_types import content_disposition, safe_filename
+from ..services.request_files import asset_from_storage, chosen_assets, chosen_files, limits, stream_channels
+from ..services.tokens import repovizz2
+from ..services.upload_pipeline import create_and_upload, plan_upload
+from ..web.access import login_required
 
 bp = Blueprint("build", __name__)
+MAX_CHANNELS = 10_000  # more than any stream has: a carried count beyond it is not one
 
 
 def _username() -> str:
@@ -26,12 +27,15 @@ def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200
     document = proposal.document if proposal else None
     nodes = list(walk_nodes(document)) if document else []
     return render_template("build.html", document=document, folder=proposal.folder if proposal else "",
+                           channels=proposal.channels if proposal else {},
                            skipped=proposal.skipped if proposal else [], nodes=nodes, problems=list(problems),
                            step=step if document else "choose", limits=limits(), username=_username()), status
 
 
-def _chosen_paths() -> list[tuple[str, str]]:
-    """(path, type) of what step 1 chose: described by the script (``files_json``), or the files themselves."""
+def _chosen_paths() -> tuple[list[tuple[str, str]], set[str], dict[str, int]]:
+    """(path, type) of what step 1 chose, the paths of the datapack documents among them and the channels
+    of its numeric streams: described by the script (``files_json``, a document marked ``"document": true``;
+    the script counts channels itself), or the files themselves."""
     described = request.form.get("files_json")
     if described:
         try:
@@ -40,9 +44,13 @@ def _chosen_paths() -> list[tuple[str, str]]:
             raise BadRequest(f"The list of files was not readable (it {refused.reason}): choose them again.") from None
         if not isinstance(items, list):
             raise BadRequest("The list of files was not readable: choose them again.")
-        return [(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items
-                if isinstance(item, dict)]
-    return [(storage.filename or "", storage.mimetype or "") for storage in chosen_files("files", "folder")]
+        items = [item for item in items if isinstance(item, dict)]
+        return ([(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items],
+                {str(item.get("path", "")) for item in items if item.get("document") is True}, {})
+    storages = chosen_files("files", "folder")
+    assets = [asset_from_storage(storage) for storage in storages]
+    documents = document_paths(assets, current_app.config["MAX_JSON_KB"] * 1024)
+    return [(storage.filename or "", storage.mimetype or "") for storage in storages], documents, stream_channels(assets)
 
 
 def _info_fields() -> dict:
@@ -67,7 +75,21 @@ def _draft() -> Proposal:
     if too_deep:
         raise BadRequest(f"The draft datapack {too_deep.message}: start again from the files.")
     known = [datatype_id for datatype_id, _ in current_app.extensions["datatypes"].choices()]
-    return Proposal(apply_edits(document, request.form, known), request.form.get("folder", ""))
+    return Proposal(apply_edits(document, request.form, known), request.form.get("folder", ""),
+                    channels=_carried_channels())
+
+
+def _carried_channels() -> dict[str, int]:
+    """The channels counted at step 1 (hidden ``channels``: link -> count), for the suggestions; a
+    damaged value only loses them."""
+    try:
+        carried = strict_json(request.form.get("channels") or "{}")
+    except JSONRefused:
+        return {}
+    if not isinstance(carried, dict):
+        return {}
+    return {link: count for link, count in carried.items()
+            if isinstance(count, int) and not isinstance(count, bool) and 0 < count <= MAX_CHANNELS}
 
 
 def _draft_problems(document: dict) -> list:
@@ -85,8 +107,8 @@ def build():
 def build_step():
     """Step 1 (propose from the chosen files) or an edit of the draft (apply, move, drop, get ready)."""
     if request.form.get("step") != "edit":
-        paths = _chosen_paths()
-        proposal = propose(paths, _info_fields(), default_author=_username())
+        paths, documents, channels = _chosen_paths()
+        proposal = propose(paths, _info_fields(), default_author=_username(), documents=documents, channels=channels)
         problems = [problem for problem in upload_problems(proposal.document) if problem.place.startswith("info")]
         if not proposal.document["children"]:
             problems.append("choose some files or a folder: none could be used")

@@ -12,22 +12,22 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_wtf import FlaskForm
 from werkzeug.http import parse_options_header
 
-from .. import api_calls
-from ..access import login_required
-from ..assets import human_size, size_problem
-from ..datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, control_character_reason, \
+from ..rules import api_calls
+from ..rules.assets import human_size, size_problem
+from ..rules.datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, control_character_reason, \
     is_uploaded, normalize_path, readable_copy, reference_id, strict_json, to_json_text, walk_data_nodes, walk_nodes
-from ..document_builder import guess_mime, readable_name
-from ..forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, ReplaceForm
-from ..media_types import CONTENT_CSP, base_mime, content_disposition, download_name, header_mime, \
+from ..rules.document_builder import guess_mime, readable_name
+from ..rules.media_types import CONTENT_CSP, base_mime, content_disposition, download_name, header_mime, \
     safe_filename, served_type
-from ..repovizz2_client import Repovizz2Error
-from ..request_files import asset_from_storage, chosen_assets, limits
-from ..sent_files import recall, remember
-from ..tokens import repovizz2
-from ..tree_edits import EditError, add_node, data_node, describe, free_link, node_at, node_fingerprint, put_node, \
+from ..rules.tree_edits import EditError, add_node, data_node, describe, free_link, node_at, node_fingerprint, put_node, \
     removal_summary, remove_node, set_info, set_node_fields, set_node_link, set_node_mime, set_node_type, shares_link
-from ..upload_pipeline import plan_upload, recorded_outcome, send_file, sizes_of, upload_files
+from ..services.repovizz2_client import Repovizz2Error
+from ..services.request_files import asset_from_storage, chosen_assets, limits
+from ..services.sent_files import recall, remember
+from ..services.tokens import repovizz2
+from ..services.upload_pipeline import plan_upload, recorded_outcome, send_file, sizes_of, upload_files
+from ..web.access import login_required
+from ..web.forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, ReplaceForm
 
 bp = Blueprint("datapack", __name__, url_prefix="/datapacks")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..tokens import anonymous_client
+from ..services.tokens import anonymous_client
 
 bp = Blueprint("health", __name__)
 

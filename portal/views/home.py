@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from ..access import current_user
-from ..datapack_summaries import newest_first, page_of_summaries
-from ..tokens import repovizz2
+from ..services.datapack_summaries import newest_first, page_of_summaries
+from ..services.tokens import repovizz2
+from ..web.access import current_user
 
 bp = Blueprint("home", __name__)
 

@@ -7,17 +7,17 @@ import zipfile
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, session, url_for
 
-from ..access import login_required
-from ..assets import Asset, find_document, is_ignored
-from ..config import MIB
-from ..datapack_rules import DatapackInvalid, load_document, normalize_path, parse_document
-from ..forms import UploadForm
-from ..repovizz2_client import NameTaken
-from ..request_files import chosen_assets, limits
-from ..sent_files import remember
-from ..tokens import repovizz2
-from ..upload_pipeline import create_and_upload, plan_upload, sizes_of
-from ..zip_archive import zip_assets
+from ..rules.assets import Asset, find_document, is_ignored
+from ..rules.config import MIB
+from ..rules.datapack_rules import DatapackInvalid, load_document, normalize_path, parse_document
+from ..rules.zip_archive import zip_assets
+from ..services.repovizz2_client import NameTaken
+from ..services.request_files import chosen_assets, limits
+from ..services.sent_files import remember
+from ..services.tokens import repovizz2
+from ..services.upload_pipeline import create_and_upload, plan_upload, sizes_of
+from ..web.access import login_required
+from ..web.forms import UploadForm
 
 bp = Blueprint("upload", __name__)
 EXAMPLE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "example")

@@ -13,7 +13,7 @@ PASSWORD = "browser pw"
 
 def example_size(*names: str) -> str:
     """The size the pages show for these example files (all the assets, or with the document too)."""
-    from portal.assets import human_size
+    from portal.rules.assets import human_size
 
     return human_size(sum((EXAMPLE / name).stat().st_size for name in names or EXAMPLE_ASSETS))
 REF = re.compile(r"^repovizz:[0-9a-f]{40}$")

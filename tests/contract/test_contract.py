@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.datapack_rules import schema_problems, upload_problems
+from portal.rules.datapack_rules import schema_problems, upload_problems
 from sandbox.schema import document_problems as sandbox_problems
 from tests.contract.corpus import ACCEPTED, REFUSED
 

@@ -1,4 +1,4 @@
-"""File PUTs under gunicorn, whose bodies the portal reads from the client socket (portal/body_relay.py):
+"""File PUTs under gunicorn, whose bodies the portal reads from the client socket (portal/services/body_relay.py):
 every byte arrives, and the connection stays usable for the requests that follow on it."""
 from __future__ import annotations
 

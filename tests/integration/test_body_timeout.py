@@ -104,7 +104,7 @@ def test_a_slow_body_that_keeps_moving_is_not_cut(one_thread_portal):
 
 
 def test_the_timeout_is_a_setting():
-    from portal.config import settings_from_env
+    from portal.rules.config import settings_from_env
 
     assert settings_from_env({})["BODY_READ_TIMEOUT"] == 60.0
     assert settings_from_env({"PORTAL_BODY_READ_TIMEOUT": "2.5"})["BODY_READ_TIMEOUT"] == 2.5

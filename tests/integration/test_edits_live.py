@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from portal.datapack_rules import walk_data_nodes
+from portal.rules.datapack_rules import walk_data_nodes
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "portal" / "example"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from portal.assets import human_size
-from portal.datapack_rules import walk_data_nodes
+from portal.rules.assets import human_size
+from portal.rules.datapack_rules import walk_data_nodes
 from tests.live_portal import log_in
 from tests.waiting import wait_until
 

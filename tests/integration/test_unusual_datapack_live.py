@@ -8,8 +8,8 @@ import re
 
 import requests
 
-from portal.datapack_rules import walk_data_nodes
-from portal.tree_edits import node_at
+from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.tree_edits import node_at
 
 ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
 DEPTH = 60

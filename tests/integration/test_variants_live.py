@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from portal.datapack_rules import walk_data_nodes
-from portal.tree_edits import node_at
+from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.tree_edits import node_at
 from sandbox import cli
 from sandbox.testing import LiveSandbox
 from tests.live_portal import LivePortal, log_in

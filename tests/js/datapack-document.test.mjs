@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { dataLinks, findDocument, parseDocument, readChosenDocument } from "../../static/datapack-document.js";
+import { dataLinks, documentPaths, findDocument, parseDocument, readChosenDocument } from "../../static/datapack-document.js";
 import { isIgnored } from "../../static/paths.js";
 
 const DOCUMENT = {
@@ -154,4 +154,17 @@ test("another name stands for info.name, as the plain form does", async () => {
   for (const broken of [{ children: [] }, { info: [] }, { info: "x" }, null, []]) {
     assert.equal(applyName(broken, "New"), false);
   }
+});
+
+test("the datapack documents among chosen files are found by their content, as document_paths does", async () => {
+  const files = new Map([
+    ["datapack.json", new Blob([DOC])],
+    ["sensors/emg.json", new Blob([SENSOR])],
+    ["nested/other.JSON", new Blob([DOC])],
+    ["notes.txt", new Blob([DOC])],
+    ["broken.json", new Blob(["{not json"])],
+    ["large.json", new Blob([DOC + " ".repeat(MAX_JSON)])],
+  ]);
+  const found = await documentPaths(files, MAX_JSON);
+  assert.deepEqual([...found].sort(), ["datapack.json", "nested/other.JSON"]);
 });

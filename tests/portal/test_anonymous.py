@@ -11,8 +11,8 @@ import pytest
 from werkzeug.test import create_environ
 
 from portal import create_app
-from portal.config import ConfigError, settings_from_env
-from portal.extensions import LOGIN_IN_PROGRESS_SECONDS, SessionFiles
+from portal.rules.config import ConfigError, settings_from_env
+from portal.web.extensions import LOGIN_IN_PROGRESS_SECONDS, SessionFiles
 from tests.portal.samples import REPOVIZZ2, USER, log_in, session_files
 
 GIB = 1024 ** 3
@@ -218,7 +218,7 @@ def test_only_expired_sessions_are_swept(tmp_path, monkeypatch):
     store.set("old visitor", {"after_login": "/"}, timeout=60)
     store.set("login", {"token": {"access_token": "a"}}, timeout=12 * 3600)
     later = time.time() + 2 * 3600
-    monkeypatch.setattr("portal.extensions.time.time", lambda: later)
+    monkeypatch.setattr("portal.web.extensions.time.time", lambda: later)
     monkeypatch.setattr("cachelib.file.time", lambda: later)
     store.set("new visitor", {"after_login": "/"}, timeout=60)  # a write starts the sweep
     assert store.get("login") == {"token": {"access_token": "a"}}

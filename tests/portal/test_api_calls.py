@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from portal import api_calls
-from portal.config import settings_from_env
+from portal.rules import api_calls
+from portal.rules.config import settings_from_env
 from tests.portal.samples import DOCUMENT, GOOD_FILES, doc_file, files
 
 API = "/api/v1.0"

@@ -10,10 +10,10 @@ import zipfile
 
 import pytest
 
-from portal.assets import find_document, is_ignored
-from portal.zip_archive import MAX_COMPRESSION_RATIO, zip_assets
-from portal.datapack_rules import DatapackInvalid
-from portal.assets import Asset
+from portal.rules.assets import find_document, is_ignored
+from portal.rules.zip_archive import MAX_COMPRESSION_RATIO, zip_assets
+from portal.rules.datapack_rules import DatapackInvalid
+from portal.rules.assets import Asset
 from tests.portal.samples import DOCUMENT
 
 DOC = json.dumps(DOCUMENT).encode()

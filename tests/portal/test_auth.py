@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from portal import create_app
-from portal.access import safe_next
-from portal.config import ConfigError
+from portal.web.access import safe_next
+from portal.rules.config import ConfigError
 from tests.portal.samples import REPOVIZZ2, USER
 
 

@@ -481,7 +481,7 @@ def test_matching_many_links_that_all_share_a_file_name_stays_linear():
     """The worst case for matching by file name: every link could mean every file."""
     import time
 
-    from portal.datapack_rules import match_links_to_files
+    from portal.rules.datapack_rules import match_links_to_files
 
     links = [f"a{i}/emg.json" for i in range(1000)]
     paths = [f"b{i}/emg.json" for i in range(1000)]
@@ -529,7 +529,7 @@ def test_build_refuses_a_file_list_it_cannot_read(client, auth, described):
 
 
 def test_the_builder_never_writes_infinity():
-    from portal.datapack_rules import to_json_text
+    from portal.rules.datapack_rules import to_json_text
 
     assert to_json_text({"x": float("inf"), "y": float("nan")}) == '{"x":null,"y":null}'
 
@@ -627,7 +627,7 @@ def test_any_stored_document_shows_and_downloads(client, auth, repovizz2, struct
     assert page.status_code == 200
     document = client.get(f"/datapacks/{datapack_id}/document.json")
     assert document.status_code == 200
-    from portal.datapack_rules import strict_json
+    from portal.rules.datapack_rules import strict_json
 
     parsed = json.loads(document.data)  # standard JSON, whatever was stored
     assert isinstance(parsed, dict)
@@ -639,7 +639,7 @@ def test_any_stored_document_shows_and_downloads(client, auth, repovizz2, struct
 
 
 def test_the_deepest_of_60_nested_containers_is_drawn_and_can_be_edited(client, auth, repovizz2):
-    from portal.tree_edits import node_fingerprint, node_at
+    from portal.rules.tree_edits import node_fingerprint, node_at
 
     auth.login()
     structure = odd(a=lambda d: d["children"].append(deep_container(60, node("bottom.bin", name="Bottom"))))
@@ -662,7 +662,7 @@ def test_a_tree_deeper_than_a_page_can_draw_says_where_the_picture_stops(client,
 
 
 def test_renaming_a_node_beside_a_node_with_mime_null_succeeds(client, auth, repovizz2):
-    from portal.tree_edits import node_fingerprint
+    from portal.rules.tree_edits import node_fingerprint
 
     auth.login()
     structure = odd(a=lambda d: d["children"][0].update(mime=None, type=f"urn:uuid:{UUID}"),
@@ -692,8 +692,8 @@ def test_finishing_the_pending_files_of_an_unusual_document(client, auth, repovi
 
 
 def test_a_renamed_or_edited_node_with_a_lone_surrogate_elsewhere_keeps_its_fingerprint(client, auth, repovizz2):
-    from portal.datapack_rules import readable_copy
-    from portal.tree_edits import node_fingerprint
+    from portal.rules.datapack_rules import readable_copy
+    from portal.rules.tree_edits import node_fingerprint
 
     auth.login()
     structure = odd(a=lambda d: d["children"][1].update(name="IMU \ud800"))
@@ -725,7 +725,7 @@ def test_rename_refuses_control_characters(client, auth, repovizz2, name, shown)
     ({"name": "IMU", "text": "bell\x07"}, "the text contains a control character (U+0007)"),
 ])
 def test_node_edit_refuses_control_characters(client, auth, repovizz2, fields, message):
-    from portal.tree_edits import node_fingerprint
+    from portal.rules.tree_edits import node_fingerprint
 
     auth.login()
     structure = json.loads(json.dumps(DOCUMENT))
@@ -740,7 +740,7 @@ def test_node_edit_refuses_control_characters(client, auth, repovizz2, fields, m
 
 
 def test_a_node_text_may_hold_line_breaks(client, auth, repovizz2):
-    from portal.tree_edits import node_fingerprint
+    from portal.rules.tree_edits import node_fingerprint
 
     auth.login()
     structure = json.loads(json.dumps(DOCUMENT))

@@ -20,11 +20,11 @@ from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from portal.body_relay import (GunicornSocketBody, ReusedBufferMultipart, gunicorn_socket_body, multipart_body,
+from portal.services.body_relay import (GunicornSocketBody, ReusedBufferMultipart, gunicorn_socket_body, multipart_body,
                                request_source)
-from portal.body_timeout import BodyReadTimeout, TimedInput
-from portal.multipart_body import BodyLengthMismatch, MultipartFile
-from portal.tokens import replayable
+from portal.services.body_timeout import BodyReadTimeout, TimedInput
+from portal.rules.multipart_body import BodyLengthMismatch, MultipartFile
+from portal.services.tokens import replayable
 
 
 class TrickleReader(io.RawIOBase):

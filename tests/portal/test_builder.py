@@ -4,14 +4,15 @@ from __future__ import annotations
 import contextlib
 import io
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.document_builder import (apply_action, apply_edits, guess_mime, keywords_from, propose, propose_document,
+from portal.rules.document_builder import (apply_action, apply_edits, guess_mime, keywords_from, propose, propose_document,
                             readable_name)
-from portal.datapack_rules import MAX_DEPTH, document_problems, link_problems, walk_data_nodes, walk_nodes
-from portal.assets import Asset, Limits
-from portal.upload_pipeline import plan_upload
+from portal.rules.datapack_rules import MAX_DEPTH, document_problems, link_problems, walk_data_nodes, walk_nodes
+from portal.rules.assets import Asset, Limits
+from portal.services.upload_pipeline import plan_upload
 
 EXAMPLE = [
     ("pack/setup.png", "image/png"),
@@ -100,6 +101,20 @@ def test_unusable_paths_are_skipped_and_said_why():
     assert reasons["../evil"] == "goes up a folder with '..'"
     assert reasons[""] == "has no name"
     assert document_problems(proposal.document) == [] and link_problems(proposal.document) == []
+
+
+@pytest.mark.parametrize("documents", [{"pack/datapack.json"}, {"pack/./datapack.json"}, {"pack\\datapack.json"}])
+def test_a_datapack_document_among_the_files_is_no_data_node(documents):
+    proposal = propose([("pack/datapack.json", "application/json"), ("pack/emg.json", "")], documents=documents)
+    assert [node.link for node in walk_data_nodes(proposal.document)] == ["emg.json"]
+    assert proposal.skipped == [("pack/datapack.json", "is a datapack document, not a data file (to upload it "
+                                                       "with its files as they are, use Upload)")]
+
+
+def test_channels_counted_by_path_are_kept_by_link():
+    proposal = propose([("pack/emg 2.csv", ""), ("pack/a/acc.json", ""), ("pack/notes.txt", "")],
+                       channels={"pack/emg 2.csv": 8, "pack/./a/acc.json": 3, "elsewhere.csv": 2})
+    assert proposal.channels == {"emg 2.csv": 8, "a/acc.json": 3}
 
 
 def test_too_deep_folders_are_folded_into_the_last_container():

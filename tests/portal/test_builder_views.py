@@ -6,8 +6,10 @@ import io
 import json
 import re
 
+import pytest
 
-from portal.datapack_rules import document_problems, walk_data_nodes
+
+from portal.rules.datapack_rules import document_problems, walk_data_nodes
 from tests.portal.samples import assert_csp_clean
 
 FOLDER = [("pack/setup.png", b"\x89PNG...."), ("pack/audio/tone.wav", b"RIFF...."),
@@ -102,7 +104,7 @@ def test_picking_a_datatype_for_a_data_node(client, auth):
     emg_place = next(node.place for node in walk_data_nodes(document) if node.link.endswith("emg 2.json"))
     # Each data node has a picker: none, or a datatype the portal knows.
     assert page.count('<select name="node-type:') == 3
-    assert f'<select name="node-type:{emg_place}">' in page
+    assert f'<select name="node-type:{emg_place}" id="type-{emg_place}" aria-describedby="type-{emg_place}-suggestion">' in page
     assert '<option value="0746bb48-9b92-4cd3-8d9e-3e1de13269eb">MYO 8-channel EMG</option>' in page
     page = client.post("/build", data=editor_form(document, **{
         f"node-type:{emg_place}": "0746bb48-9b92-4cd3-8d9e-3e1de13269eb", "action": "apply"})).get_data(as_text=True)
@@ -196,3 +198,90 @@ def test_upload_with_a_taken_name_creates_nothing(client, auth, repovizz2):
                              data={"document": json.dumps(document), "folder": "pack", "files": folder()})
     assert answer.status_code == 409
     assert len(repovizz2.datapacks) == 1
+
+
+DOCUMENT_JSON = json.dumps({"info": {"name": "Pack", "author": "ana", "description": "", "keywords": []},
+                            "children": [{"class": "data", "name": "EMG", "text": "", "link": "emg.json"}]}).encode()
+
+
+def test_a_folder_holding_its_datapack_document_proposes_no_node_for_it(client, auth):
+    auth.login()
+    pairs = [("pack/datapack.json", DOCUMENT_JSON), ("pack/emg.json", b"[[1, 2], [3, 4]]")]
+    page = client.post("/build", data={"step": "propose", "folder": folder(pairs)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert [node.link for node in walk_data_nodes(draft(page))] == ["emg.json"]
+    assert "<code>pack/datapack.json</code> is a datapack document, not a data file" in page
+
+
+def test_the_script_marks_the_datapack_document_among_the_files(client, auth):
+    auth.login()
+    listed = [{"path": "s/datapack.json", "type": "application/json", "size": 90, "document": True},
+              {"path": "s/emg.json", "type": "application/json", "size": 9, "document": False},
+              {"path": "s/acc.json", "type": "", "size": 9, "document": "yes"}]  # only true marks a document
+    page = client.post("/build", data={"step": "propose", "files_json": json.dumps(listed)}).get_data(as_text=True)
+    assert [node.link for node in walk_data_nodes(draft(page))] == ["acc.json", "emg.json"]
+
+
+def suggestion_note(page: str, place: str) -> str | None:
+    """The text of the datatype suggestion beside a node's picker, or None when there is none."""
+    found = re.search(rf'<span class="datatype-suggestion" id="type-{re.escape(place)}-suggestion"[^>]*>(.*?)</span>',
+                      page, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))) if found else None
+
+
+@pytest.mark.parametrize(("path", "mime", "note"), [
+    ("s/acc.csv", "text/csv", 'Suggested: 3-axis accelerometer (the name says "acc").'),
+    ("s/emg 2.json", "", 'Suggested: MYO 8-channel EMG (the name says "emg").'),
+    ("s/Orientation.json", "", 'Suggested: Orientation (roll, pitch, yaw) (the name says "orientation").'),
+    ("s/camera.mp4", "video/mp4", "Suggested: Video (it is a video file)."),
+    ("s/tone.wav", "", "Suggested: Mono 44100 audio (it is an audio file)."),  # the type guessed from the name
+    ("s/stream.csv", "text/csv", ""),  # nothing from the name: the script may still count its channels
+])
+def test_the_builder_suggests_a_datatype_beside_the_picker_without_choosing_it(client, auth, path, mime, note):
+    auth.login()
+    listed = [{"path": path, "type": mime, "size": 9}, {"path": "s/other.bin", "type": "", "size": 9}]
+    page = client.post("/build", data={"step": "propose", "files_json": json.dumps(listed)}).get_data(as_text=True)
+    place = next(node.place for node in walk_data_nodes(draft(page)) if node.link == path[2:])
+    assert suggestion_note(page, place) == note
+    picker = re.search(rf'<select name="node-type:{re.escape(place)}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert '<option value="" selected>none</option>' in picker  # suggested, never chosen
+    assert "type" not in next(node.node for node in walk_data_nodes(draft(page)) if node.link == path[2:])
+
+
+def test_a_node_typed_with_a_known_datatype_gets_no_suggestion(client, auth):
+    auth.login()
+    document = {"info": {"name": "P", "author": "a", "description": "", "keywords": []},
+                "children": [{"class": "data", "name": "Acc", "text": "", "link": "acc.csv",
+                              "type": "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"}]}
+    page = client.post("/build", data=editor_form(document, action="apply")).get_data(as_text=True)
+    assert suggestion_note(page, "children[0]") is None
+    assert 'aria-describedby="type-children[0]-suggestion"' not in page
+
+
+HEADERLESS_EMG = b"".join(b"-1,1,0,-1,-1,-1,1,1\n" for _ in range(20))
+
+
+def test_without_javascript_the_portal_counts_the_channels_and_keeps_them_through_edits(client, auth):
+    auth.login()
+    pairs = [("pack/recording.csv", HEADERLESS_EMG), ("pack/acc.json", b"[[1, 2, 3, 4]]")]
+    page = client.post("/build", data={"step": "propose", "folder": folder(pairs)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    document = draft(page)
+    places = {node.link: node.place for node in walk_data_nodes(document)}
+    assert suggestion_note(page, places["recording.csv"]) == "Suggested: MYO 8-channel EMG (it has 8 channels)."
+    assert suggestion_note(page, places["acc.json"]) == ""  # named like an accelerometer, but 4 channels
+    carried = html.unescape(re.search(r"name=\"channels\" value='([^']*)'", page).group(1))
+    assert json.loads(carried) == {"recording.csv": 8, "acc.json": 4}
+    page = client.post("/build", data=editor_form(document, channels=carried, action="apply")).get_data(as_text=True)
+    assert suggestion_note(page, places["recording.csv"]) == "Suggested: MYO 8-channel EMG (it has 8 channels)."
+
+
+@pytest.mark.parametrize("carried", ['{"recording.csv": true}', '{"recording.csv": 8.0}', '{"recording.csv": 100000}',
+                                     '{"recording.csv": -8}', "[8]", "{not json", '"8"', "", "NaN"])
+def test_damaged_channel_counts_only_lose_the_suggestion(client, auth, carried):
+    auth.login()
+    document = {"info": {"name": "P", "author": "a", "description": "", "keywords": []},
+                "children": [{"class": "data", "name": "Recording", "text": "", "link": "recording.csv"}]}
+    answer = client.post("/build", data=editor_form(document, channels=carried, action="apply"))
+    assert answer.status_code == 200
+    assert suggestion_note(answer.get_data(as_text=True), "children[0]") == ""

@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from portal.datapack_rules import (
+from portal.rules.datapack_rules import (
     MAX_DEPTH,
     DATAPACK_SHAPE,
     DatapackInvalid,
@@ -630,7 +630,7 @@ def test_matching_does_not_change_its_inputs():
 
 
 def test_container_names_give_each_place_its_trail():
-    from portal.datapack_rules import container_names
+    from portal.rules.datapack_rules import container_names
 
     document = {"children": [
         {"class": "data", "name": "a", "text": "", "link": "a"},
@@ -648,7 +648,7 @@ def test_container_names_give_each_place_its_trail():
 
 # -- two levels: the public schema's rules and the portal's own ------------------------------------
 
-from portal.datapack_rules import (  # noqa: E402
+from portal.rules.datapack_rules import (  # noqa: E402
     MAX_NESTING,
     Problem,
     copy_json,
@@ -789,7 +789,7 @@ def test_link_reason(link, reason):
     (b"1" * 5000, "is not valid JSON (Exceeds the limit"),
 ])
 def test_strict_json_refuses_what_the_standard_does_not_allow(raw, reason):
-    from portal.datapack_rules import JSONRefused
+    from portal.rules.datapack_rules import JSONRefused
 
     with pytest.raises(JSONRefused) as refused:
         strict_json(raw)
@@ -826,7 +826,7 @@ def test_copies_and_readable_copies_never_recurse():
 
 
 def test_the_node_fingerprint_survives_deep_meta_at_a_deep_call_stack():
-    from portal.tree_edits import node_fingerprint
+    from portal.rules.tree_edits import node_fingerprint
 
     meta = {}
     for _ in range(960):
@@ -852,7 +852,7 @@ def test_the_portal_limits_json_nesting_in_what_it_creates():
 
 
 def test_human_size_of_any_integer():
-    from portal.assets import human_size
+    from portal.rules.assets import human_size
 
     assert human_size(10**400) == "more than 1,000,000 GB"
     assert human_size(2**63) == "more than 1,000,000 GB"

@@ -7,7 +7,7 @@ import re
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from portal.datapack_rules import match_links_to_files, normalize_path, schema_problems, walk_data_nodes, walk_nodes
+from portal.rules.datapack_rules import match_links_to_files, normalize_path, schema_problems, walk_data_nodes, walk_nodes
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from portal import create_app
-from portal.config import ConfigError
-from portal.datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, datatype_from, load_catalog
+from portal.rules.config import ConfigError
+from portal.rules.datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, datatype_from, load_catalog
 
 ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
 LAB_DATATYPE = {
@@ -32,11 +32,32 @@ def test_the_public_example_datatypes_are_built_in():
     assert catalog.find("68cd3fb2-6f76-4790-b432-c9c49ebaffee").kind == "sparse"
 
 
-def test_the_duplicate_id_of_the_public_examples_is_reported_not_fatal():
+@pytest.mark.parametrize(("datatype_id", "name", "channels"), [
+    ("35524338-dec5-40ca-a099-1fff42fb5460", "3-axis gyroscope", ("X", "Y", "Z")),
+    ("d4445fc6-0af0-42e0-979e-74a62b70b2ed", "Orientation (roll, pitch, yaw)", ("Roll", "Pitch", "Yaw")),
+    ("e44ab9c4-a1b5-4474-b806-ece64555ef2b", "Video", ("frame",)),
+])
+def test_orientation_and_video_have_the_ids_the_real_server_stores(datatype_id, name, channels):
     catalog = load_catalog(BUILT_IN_DIR)
+    assert catalog.notes == []  # every built-in id is declared once
+    datatype = catalog.find(datatype_id)
+    assert (datatype.name, datatype.channels) == (name, channels)
+
+
+def test_the_video_datatype_is_played_not_charted():
+    catalog = load_catalog(BUILT_IN_DIR)
+    assert catalog.find("e44ab9c4-a1b5-4474-b806-ece64555ef2b").media == "video"
+    assert catalog.find(ACCELEROMETER).media == ""
+
+
+def test_an_id_declared_twice_is_reported_not_fatal(tmp_path):
+    folder = tmp_path / "datatypes"
+    folder.mkdir()
+    (folder / "my-accelerometer.json").write_text(json.dumps(dict(LAB_DATATYPE, datatypeID=ACCELEROMETER)))
+    catalog = load_catalog(BUILT_IN_DIR, str(folder))
     (note,) = catalog.notes
-    assert "35524338-dec5-40ca-a099-1fff42fb5460 is declared twice" in note
-    assert catalog.find("35524338-dec5-40ca-a099-1fff42fb5460").name == "3-axis gyroscope"
+    assert f"datatype id {ACCELEROMETER} is declared twice" in note
+    assert catalog.find(ACCELEROMETER).name == "3-axis accelerometer"
 
 
 @pytest.mark.parametrize("type_value, found", [
@@ -134,3 +155,16 @@ def test_an_untyped_file_whose_type_says_nothing_may_be_charted_by_its_content(c
     maybe = re.search(r'<figure class="chart maybe" ' + re.escape(src) + r' data-chart-name="Stream" data-chart-maybe>', page)
     chart = f'<figure class="chart" {src}' in page
     assert (bool(maybe), chart) == (figure == "maybe", figure == "chart")
+
+
+def test_a_node_typed_video_without_a_media_type_is_played(client, auth, repovizz2):
+    file_id = "f" * 40
+    node = {"class": "data", "name": "Camera", "text": "", "link": f"repovizz:{file_id}",
+            "type": "e44ab9c4-a1b5-4474-b806-ece64555ef2b"}
+    repovizz2.datapacks["dp-3"] = {"id": "dp-3", "name": "Film", "owner": 1, "folder": None, "group_edit_permissions": [],
+                                   "structure": {"info": {"name": "Film", "author": "", "description": "", "keywords": []},
+                                                 "children": [node]}}
+    auth.login()
+    page = client.get("/datapacks/dp-3").get_data(as_text=True)
+    assert f'<video controls preload="metadata" src="/datapacks/dp-3/content/{file_id}?inline=1"' in page
+    assert "data-chart-src" not in page

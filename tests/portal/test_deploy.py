@@ -57,7 +57,7 @@ def test_one_log_line_per_upload_and_never_a_token(client, auth, repovizz2, capl
     with caplog.at_level(logging.DEBUG):
         client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
                     content_type="multipart/form-data")
-    lines = [r.getMessage() for r in caplog.records if r.name == "portal.upload_pipeline"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.services.upload_pipeline"]
     assert len(lines) == 2
     assert any("user=ana" in line and "file=emg%202.json" in line and "size=9" in line and "outcome=ok" in line
                for line in lines)
@@ -71,14 +71,14 @@ def test_one_log_line_per_upload_and_never_a_token(client, auth, repovizz2, capl
     ("READ_TIMEOUT", "slow", "PORTAL_READ_TIMEOUT must be a number, not 'slow'"),
 ])
 def test_a_setting_that_is_not_a_number_is_named(name, value, message):
-    from portal.config import ConfigError, settings_from_env
+    from portal.rules.config import ConfigError, settings_from_env
 
     with pytest.raises(ConfigError, match=message):
         settings_from_env({"PORTAL_" + name: value})
 
 
 def test_numeric_settings_are_read():
-    from portal.config import settings_from_env
+    from portal.rules.config import settings_from_env
 
     settings = settings_from_env({"PORTAL_MAX_FILES": "7", "PORTAL_READ_TIMEOUT": "2.5"})
     assert settings["MAX_FILES"] == 7 and settings["READ_TIMEOUT"] == 2.5

@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import copy
+import html
 import io
 import re
 
 import pytest
 
-from portal.datapack_rules import walk_data_nodes
-from portal.media_types import content_disposition, download_name, extension_for, preview_kind
+from portal.rules.datapack_rules import walk_data_nodes
+from portal.rules.media_types import content_disposition, download_name, extension_for, preview_kind
 from tests.portal.samples import EMG, STORED_DOCUMENT, STORED_FILES, VIDEO, WAV, assert_csp_clean, seed, structure
 
 
 def page_expect(fake, datapack_id, place):
     """The `expect` the datapack page puts in the forms of the node at `place`."""
-    from portal.tree_edits import node_fingerprint
-    from portal.tree_edits import node_at
+    from portal.rules.tree_edits import node_fingerprint
+    from portal.rules.tree_edits import node_at
     return node_fingerprint(node_at(structure(fake, datapack_id), place))
 
 
@@ -159,7 +160,7 @@ def test_the_node_editor_picks_a_datatype(client, auth, repovizz2, datapack_id):
     auth.login()
     place = "children[1].children[0]"
     page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
-    assert page.count('<select name="datatype">') == 4  # one per data node, none for the container
+    assert page.count('<select name="datatype" id="datatype-') == 4  # one per data node, none for the container
     assert '<option value="" selected>none</option>' in page
     assert f'<option value="{ACCELEROMETER}">3-axis accelerometer</option>' in page
 
@@ -177,6 +178,45 @@ def test_the_node_editor_picks_a_datatype(client, auth, repovizz2, datapack_id):
     _edit(client, repovizz2, datapack_id, place, datatype="not-a-datatype")
     assert flashes(client)[-1] == "Nothing was changed: 'not-a-datatype' is not a datatype the portal knows."
     assert "type" not in structure(repovizz2, datapack_id)["children"][1]["children"][0]
+
+
+def _suggestion(page: str, place: str):
+    """The datatype suggestion beside a node editor's picker: its text and attributes, or None."""
+    found = re.search(rf'<span class="datatype-suggestion" id="datatype-{re.escape(place)}-suggestion"([^>]*)>(.*?)</span>',
+                      page, re.S)
+    if not found:
+        return None
+    attributes = {name: html.unescape(value) for name, value in re.findall(r'([\w-]+)="([^"]*)"', found.group(1))}
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(2))), attributes
+
+
+@pytest.mark.parametrize(("place", "note", "reads_file"), [
+    ("children[0]", "Suggested: Video (it is a video file).", True),
+    ("children[1].children[0]", 'Suggested: MYO 8-channel EMG (the name says "emg").', True),
+    ("children[1].children[1]", 'Suggested: 3-axis gyroscope (the name says "gyro").', False),  # pending: no file yet
+    ("children[2]", "Suggested: Mono 44100 audio (it is an audio file).", True),
+])
+def test_the_node_editor_suggests_a_datatype_it_does_not_choose(client, auth, repovizz2, datapack_id, place, note,
+                                                                 reads_file):
+    auth.login()
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    text, attributes = _suggestion(page, place)
+    assert text == note
+    assert ("data-src" in attributes) == reads_file  # the script counts the stored file's channels
+    assert attributes["data-keep-with"] == "Save name, text and datatype"
+    picker = re.search(rf'<select name="datatype" id="datatype-{re.escape(place)}"[^>]*>(.*?)</select>', page, re.S)
+    assert '<option value="" selected>none</option>' in picker.group(1)
+
+
+def test_a_node_the_portal_can_read_gets_no_suggestion(client, auth, repovizz2, datapack_id):
+    auth.login()
+    structure(repovizz2, datapack_id)["children"][1]["children"][0]["type"] = ACCELEROMETER  # named EMG, typed otherwise
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    assert _suggestion(page, "children[1].children[0]") is None
+    assert _suggestion(page, "children[0]") is not None
+    structure(repovizz2, datapack_id)["children"][1]["children"][0]["type"] = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)  # a type the portal does not know
+    assert _suggestion(page, "children[1].children[0]")[0] == 'Suggested: MYO 8-channel EMG (the name says "emg").'
 
 
 def test_a_type_the_portal_reads_differently_is_offered_as_stored(client, auth, repovizz2, datapack_id):
@@ -300,7 +340,7 @@ def test_replace_the_file_of_one_of_two_nodes_sharing_it(client, auth, repovizz2
     assert answer.status_code == 302
     # The chosen node got a pending link of its own first, and the file went to that link.
     assert repovizz2.uploads == ["tone.mp3"]
-    from portal.tree_edits import node_at
+    from portal.rules.tree_edits import node_at
     chosen = node_at(structure(repovizz2, datapack_id), place)
     kept = node_at(structure(repovizz2, datapack_id), "children[2]" if place == "children[3]" else "children[3]")
     assert kept["link"] == f"repovizz:{WAV}" and kept["mime"] == "audio/wav"
@@ -372,7 +412,7 @@ class SlowUpstream:
 
 def test_download_is_passed_on_chunk_by_chunk(client, auth, repovizz2, datapack_id, monkeypatch):
     upstream = SlowUpstream(chunks=1000)  # 64 MB, never held whole
-    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
+    monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}", buffered=False)
     assert answer.headers["Content-Length"] == str(1000 * 64 * 1024)
@@ -456,7 +496,7 @@ def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(cl
     structure(repovizz2, datapack_id)["children"][0]["mime"] = mime
     upstream = SlowUpstream(chunks=2)
     upstream.headers["Content-Type"] = "application/octet-stream"
-    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
+    monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1")
     assert answer.status_code == 200
@@ -468,7 +508,7 @@ def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(cl
 
 def test_upstream_is_closed_when_the_answer_cannot_be_made(client, auth, repovizz2, datapack_id, monkeypatch):
     upstream = SlowUpstream(chunks=2)
-    monkeypatch.setattr("portal.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
+    monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
     monkeypatch.setattr("portal.views.datapack.download_name", lambda *args: 1 / 0)
     auth.login()
     with pytest.raises(ZeroDivisionError):
@@ -575,7 +615,7 @@ def test_the_confirmation_names_a_data_node(client, auth, repovizz2, datapack_id
 
 
 def test_an_empty_container_says_so():
-    from portal.tree_edits import removal_summary
+    from portal.rules.tree_edits import removal_summary
 
     assert removal_summary({"class": "container", "name": "Empty", "text": "", "children": []}) == 'the empty container "Empty"'
     one = {"class": "container", "name": "One", "text": "", "children": [
@@ -601,3 +641,10 @@ def test_a_confirmation_for_a_node_that_is_not_there_changes_nothing(client, aut
 def test_the_confirmation_needs_login(client, repovizz2, datapack_id):
     answer = client.get(f"/datapacks/{datapack_id}/nodes/remove", query_string={"place": "children[0]", "expect": "x"})
     assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+
+
+def test_the_trees_container_marker_is_hidden_from_screen_readers(client, auth, repovizz2, datapack_id):
+    auth.login()
+    page = client.get(f"/datapacks/{datapack_id}").get_data(as_text=True)
+    tree = page[page.index('<ul class="tree">'):page.index("</ul>", page.index('<ul class="tree">'))]
+    assert tree.count("▸") == tree.count('<span class="marker" aria-hidden="true">▸</span> <strong>IMU</strong>') == 1

@@ -5,8 +5,8 @@ import copy
 
 import pytest
 
-from portal.datapack_rules import document_problems, walk_nodes
-from portal.tree_edits import (MAX_PLACE_DEPTH, EditError, LinkTaken, NodeNotFound, add_node, container_places, data_node,
+from portal.rules.datapack_rules import document_problems, walk_nodes
+from portal.rules.tree_edits import (MAX_PLACE_DEPTH, EditError, LinkTaken, NodeNotFound, add_node, container_places, data_node,
                                describe, free_link, move_node, node_at, parse_place, put_node, remove_node, set_info,
                                set_node_link, set_node_mime, set_node_name, set_node_text, set_node_type, shares_link)
 

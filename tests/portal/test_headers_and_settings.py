@@ -6,9 +6,9 @@ import pytest
 from flask import url_for
 
 from portal import create_app
-from portal.config import ConfigError, settings_from_env
-from portal.media_types import served_type
-from portal.security import UnsafePathSegment
+from portal.rules.config import ConfigError, settings_from_env
+from portal.rules.media_types import served_type
+from portal.web.security import UnsafePathSegment
 from tests.portal.samples import REPOVIZZ2, USER, VIDEO, log_in, nested_too_deep, structure
 
 # --- Yes/no settings ----------------------------------------------------------------------------------

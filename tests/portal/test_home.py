@@ -12,9 +12,9 @@ import requests
 import responses
 
 from portal import create_app
-from portal.repovizz2_client import Repovizz2Client
-from portal.tokens import WorkerClients
-from portal import datapack_summaries
+from portal.services.repovizz2_client import Repovizz2Client
+from portal.services.tokens import WorkerClients
+from portal.services import datapack_summaries
 from tests.portal.samples import REPOVIZZ2, USER, nested_too_deep
 
 API = f"{REPOVIZZ2}/api/v1.0"

@@ -116,7 +116,7 @@ def test_revocation_and_repovizz2_logout_urls_are_settings(tmp_path):
     app = create_app({**base, "REPOVIZZ2_URL": "https://repovizz2.example/"})
     assert app.config["REVOKE_URL"] == "https://repovizz2.example/oauth/revoke"
     assert app.config["REPOVIZZ2_LOGOUT_URL"] == "https://repovizz2.example/logout"
-    from portal.config import settings_from_env
+    from portal.rules.config import settings_from_env
 
     settings = settings_from_env({"PORTAL_REVOKE_URL": "https://id.example/revoke",
                                   "PORTAL_REPOVIZZ2_LOGOUT_URL": "https://id.example/logout?next=/"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from portal import tokens
+from portal.services import tokens
 from tests.portal.conftest import REPOVIZZ2
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g, session
 
-from portal.sent_files import KEEP, recall, remember
+from portal.services.sent_files import KEEP, recall, remember
 
 DOCUMENT = {"info": {"name": "x", "author": "a", "description": "", "keywords": []}, "children": [
     {"class": "data", "name": "Video", "text": "", "link": "video.mp4"},

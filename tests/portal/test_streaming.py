@@ -9,7 +9,7 @@ import pytest
 import requests
 from werkzeug.formparser import parse_form_data
 
-from portal.multipart_body import CHUNK_SIZE, BodyLengthMismatch, MultipartFile
+from portal.rules.multipart_body import CHUNK_SIZE, BodyLengthMismatch, MultipartFile
 
 
 class CountingReader(io.RawIOBase):

@@ -178,11 +178,11 @@ def test_an_empty_other_name_keeps_the_documents_name(client, auth, repovizz2):
 
 
 def test_the_builders_taken_name_keeps_its_own_advice(app, client, auth, repovizz2):
-    from portal.repovizz2_client import NameTaken
+    from portal.services.repovizz2_client import NameTaken
 
     auth.login()
     with app.test_request_context("/build/upload", method="POST"):
-        from portal.error_pages import handle_repovizz2_error
+        from portal.web.error_pages import handle_repovizz2_error
         page, status = handle_repovizz2_error(NameTaken("Datapack MYO already exists with id (x-1)"))
     assert status == 409
     assert 'id="upload-form"' not in page and "another <code>info.name</code>" in page
@@ -285,7 +285,7 @@ def test_a_copy_of_the_example_is_made_even_when_the_first_is_gone(client, auth,
 
 
 def test_next_name():
-    from portal.upload_pipeline import next_name
+    from portal.services.upload_pipeline import next_name
 
     assert next_name("MYO") == "MYO (2)"
     assert next_name("MYO (2)") == "MYO (3)"

@@ -429,3 +429,11 @@ def test_logout_only_continues_to_local_paths(flow, target):
     answer = session.post(flow.sandbox.url + "/logout", allow_redirects=False, timeout=TIMEOUT, data={
         "csrf_token": hidden_field(page.text, "csrf_token"), "next": target})
     assert answer.headers["Location"] == "/"
+
+
+def test_the_login_page_names_an_icon_that_is_served(sandbox):
+    page = requests.get(urljoin(sandbox.url, "/login"), timeout=TIMEOUT)
+    (icon,) = re.findall(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page.text)
+    answer = requests.get(urljoin(sandbox.url, icon), timeout=TIMEOUT)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("image/svg+xml") and answer.content.startswith(b"<svg")

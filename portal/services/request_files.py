@@ -8,9 +8,10 @@ import os
 from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
-from .assets import Asset, Limits
-from .config import MIB
-from .datapack_rules import normalize_path
+from ..rules.assets import READ_ERRORS, Asset, Limits
+from ..rules.config import MIB
+from ..rules.datapack_rules import normalize_path
+from ..rules.datatype_suggestion import HEAD_BYTES, count_channels
 
 
 def limits() -> Limits:
@@ -40,3 +41,18 @@ def chosen_files(*field_names: str) -> list[FileStorage]:
 
 def chosen_assets(*field_names: str) -> list[Asset]:
     return [asset_from_storage(storage) for storage in chosen_files(*field_names)]
+
+
+def stream_channels(assets: list[Asset]) -> dict[str, int]:
+    """The number of channels of each numeric stream among the files (by path), from its first bytes."""
+    counts = {}
+    for asset in assets:
+        try:
+            with asset.open() as source:
+                head = source.read(HEAD_BYTES)
+        except READ_ERRORS:
+            continue
+        channels = count_channels(head.decode("utf-8", errors="replace"), complete=asset.size <= HEAD_BYTES)
+        if channels is not None:
+            counts[asset.path] = channels
+    return counts

@@ -16,7 +16,7 @@ import posixpath
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
 from .assets import is_ignored
 from .datapack_rules import MAX_DEPTH, UPLOADED_PREFIX, copy_json, is_uploaded, normalize_path, unsafe_link_reason, \
@@ -39,6 +39,7 @@ class Proposal:
     document: dict
     folder: str = ""
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    channels: dict[str, int] = field(default_factory=dict)  # link -> channels of a numeric stream, when read
 
 
 def readable_name(filename: str, *, strip_extension: bool = True) -> str:
@@ -98,18 +99,26 @@ def make_info(info: Mapping | None, *, default_name: str = DEFAULT_NAME, default
     }
 
 
-def _usable(paths_and_types: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _composed(raw_path) -> str:
+    return unicodedata.normalize("NFC", normalize_path(raw_path if isinstance(raw_path, str) else ""))
+
+
+def _usable(paths_and_types: Iterable[tuple[str, str]], documents: Collection[str] = ()) \
+        -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     kept: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
     seen: set[str] = set()
+    documents = {_composed(path) for path in documents}
     for raw_path, mime in paths_and_types:
         raw_path = raw_path if isinstance(raw_path, str) else ""
-        path = unicodedata.normalize("NFC", normalize_path(raw_path))
+        path = _composed(raw_path)
         reason = None
         if not path or path == ".":
             reason = "has no name"
         elif is_ignored(path):
             reason = "is a file the system adds by itself"
+        elif path in documents:
+            reason = "is a datapack document, not a data file (to upload it with its files as they are, use Upload)"
         else:
             reason = unsafe_link_reason(path)
             if reason is None and any(ord(ch) < 32 for ch in path):
@@ -140,9 +149,13 @@ def _natural(text: str) -> tuple:
 
 
 def propose(paths_and_types: Iterable[tuple[str, str]], info: Mapping | None = None, *,
-            default_author: str = "") -> Proposal:
-    """The proposed document for these files, with what was skipped and why."""
-    kept, skipped = _usable(paths_and_types)
+            default_author: str = "", documents: Collection[str] = (),
+            channels: Mapping[str, int] | None = None) -> Proposal:
+    """The proposed document for these files, with what was skipped and why; the paths in `documents`
+    (datapack documents found among the files) are never data nodes; `channels` (by path) are kept by link."""
+    kept, skipped = _usable(paths_and_types, documents)
+    counted = {_composed(path): count for path, count in (channels or {}).items()}
+    by_link: dict[str, int] = {}
     folder = _common_folder([path for path, _ in kept])
     tree: dict = {"folders": {}, "files": []}
     for path, mime in kept:
@@ -161,12 +174,14 @@ def propose(paths_and_types: Iterable[tuple[str, str]], info: Mapping | None = N
         for name in folders:
             here = here["folders"].setdefault(name, {"folders": {}, "files": []})
         here["files"].append((filename, link, guess_mime(path, mime)))
+        if path in counted:
+            by_link[link] = counted[path]
     document = {
         "info": make_info(info, default_name=readable_name(folder, strip_extension=False) if folder else DEFAULT_NAME,
                           default_author=default_author),
         "children": _nodes(tree),
     }
-    return Proposal(document, folder, skipped)
+    return Proposal(document, folder, skipped, by_link)
 
 
 def _nodes(tree: dict) -> list[dict]:

@@ -5,14 +5,14 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ..rules.datapack_rules import walk_data_nodes
+from ..services.datapack_summaries import newest_first, page_of_summaries
+from ..services.repovizz2_client import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
+from ..services.request_files import limits
+from ..services.tokens import repovizz2
+from ..services.upload_pipeline import next_name
 from .access import login_url, this_page
-from .datapack_rules import walk_data_nodes
-from .datapack_summaries import newest_first, page_of_summaries
 from .forms import UploadForm
-from .repovizz2_client import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
-from .request_files import limits
-from .tokens import repovizz2
-from .upload_pipeline import next_name
 
 ADVICE = {
     "Forbidden": "Check the address: you can only open your own datapacks.",

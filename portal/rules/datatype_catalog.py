@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-BUILT_IN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "datatypes")
+# The public examples live in the portal package, beside `example/`.
+BUILT_IN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "datatypes")
+MEDIA = ("video", "audio")  # what ``extra.media`` may name
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 _DIMENSION = {
@@ -92,6 +94,7 @@ class Datatype:
     units: str = ""
     value_range: tuple[float, float] | None = None
     source: str = ""
+    media: str = ""  # "video" or "audio": a file to play, never to chart (the document's ``extra.media``)
 
     def chart_settings(self) -> dict:
         """What a chart of this datatype's file needs: a time axis, channel labels, units."""
@@ -131,6 +134,8 @@ def datatype_from(document, source: str = "") -> Datatype:
         where = "/".join(str(part) for part in error.absolute_path) or "the document"
         raise DatatypeInvalid(f"{source or 'datatype'}: {where}: {error.message}")
     (kind, body), = document["datatype"].items()
+    media = (document.get("extra") or {}).get("media")
+    media = media if media in MEDIA else ""
     if kind == "sparse":
         return Datatype(document["datatypeID"], document["name"], kind, document["description"], source=source)
     time_axis, quantity = _first(body["primary_dimensions"]), _first(body["secondary_dimensions"])
@@ -143,6 +148,7 @@ def datatype_from(document, source: str = "") -> Datatype:
         units=quantity.get("units", ""),
         value_range=bounds if None not in bounds else None,
         source=source,
+        media=media,
     )
 
 

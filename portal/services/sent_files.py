@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import g, session
 
-from .datapack_rules import is_uploaded, walk_data_nodes
+from ..rules.datapack_rules import is_uploaded, walk_data_nodes
 
 KEY = "sent_files"
 KEEP = 3  # datapacks remembered per session

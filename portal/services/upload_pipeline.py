@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 from werkzeug.exceptions import ClientDisconnected
 
-from .assets import READ_ERRORS, Asset, Limits, size_problem
-from .datapack_rules import (
+from ..rules.assets import READ_ERRORS, Asset, Limits, size_problem
+from ..rules.datapack_rules import (
     DatapackInvalid,
     Problem,
     TreeNode,
@@ -29,7 +29,7 @@ from .datapack_rules import (
     upload_problems,
     walk_data_nodes,
 )
-from .multipart_body import BodyLengthMismatch
+from ..rules.multipart_body import BodyLengthMismatch
 from .repovizz2_client import NotAuthorized, Repovizz2Client, Repovizz2Error
 
 logger = logging.getLogger(__name__)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from .api_calls import python_snippet
-from .assets import human_size
-from .datapack_rules import TreeNode, reference_id, to_json_text
-from .media_types import may_hold_numbers, preview_kind
+from ..rules.api_calls import python_snippet
+from ..rules.assets import human_size
+from ..rules.datapack_rules import TreeNode, reference_id, to_json_text
+from ..rules.media_types import may_hold_numbers, preview_kind
+from ..rules.tree_edits import container_places, node_fingerprint, removal_summary
+from ..rules.datatype_suggestion import UPLOADED, suggest_datatype
 from .security import is_safe_path_segment
-from .tree_edits import container_places, node_fingerprint, removal_summary
 
 
 def node_mime(node: dict) -> str:
@@ -37,6 +38,24 @@ def datatype_choices() -> list[tuple[str, str]]:
     return current_app.extensions["datatypes"].choices()
 
 
+def datatype_suggestion(node, channels: int | None = None) -> dict | None:
+    """What the datatype picker of a data node the portal cannot read yet (no type, or one it does not
+    know) offers: the names and media type the browser refines with the file's channels, and the
+    datatype they (and `channels`, when counted) suggest (``suggested``: id, name, reason) if the
+    portal knows it. None for a node already typed with a known datatype."""
+    if not isinstance(node, dict) or node.get("class") != "data" or datatype_of(node) is not None:
+        return None
+    names = [value for value in (node.get("link"), node.get("name"))
+             if isinstance(value, str) and value and not value.startswith(UPLOADED)]
+    mime = node_mime(node)
+    offer = {"names": names, "mime": mime, "suggested": None}
+    suggestion = suggest_datatype(*names, mime=mime, channels=channels)
+    datatype = current_app.extensions["datatypes"].find(suggestion.datatype_id) if suggestion else None
+    if datatype is not None:
+        offer["suggested"] = {"id": datatype.id, "name": datatype.name, "reason": suggestion.reason}
+    return offer
+
+
 def pretty_json(value) -> str:
     return to_json_text(value, indent=2)  # strict JSON, never raising, however deep or odd the value
 
@@ -53,4 +72,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(file_reference)
     app.add_template_global(datatype_of)
     app.add_template_global(datatype_choices)
+    app.add_template_global(datatype_suggestion)
     app.add_template_global(python_snippet)

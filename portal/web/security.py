@@ -8,10 +8,10 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import UnicodeConverter, ValidationError
 
+from ..rules.config import MIB
+from ..services.tokens import bearer_token
 from .access import current_user
-from .config import MIB
 from .error_pages import not_logged_in
-from .tokens import bearer_token
 
 # Methods that carry no body a view reads, and so need no login to be received.
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -13,7 +13,7 @@ from typing import Callable
 
 from flask import current_app
 
-from .datapack_rules import walk_data_nodes
+from ..rules.datapack_rules import walk_data_nodes
 from .repovizz2_client import Forbidden, NotAuthorized, NotFound, Repovizz2Client, Repovizz2Error, ServerError
 from .tokens import renew_login, worker_clients
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 import io
 from typing import BinaryIO, Iterator
 
+from ..rules.multipart_body import BodyLengthMismatch, MultipartFile
 from .body_timeout import TimedInput, stalled
-from .multipart_body import BodyLengthMismatch, MultipartFile
 
 
 class ReusedBufferMultipart(MultipartFile):

@@ -81,6 +81,23 @@ def _looks_like_document(text: bytes) -> bool:
     return isinstance(value, dict) and "info" in value and "children" in value
 
 
+def document_paths(assets: list[Asset], max_json_bytes: int) -> set[str]:
+    """The paths of the files that are datapack documents (a .json object with 'info' and 'children',
+    read up to `max_json_bytes`): the builder proposes them as no data node."""
+    found = set()
+    for asset in assets:
+        if not asset.path.lower().endswith(".json") or asset.size > max_json_bytes:
+            continue
+        try:
+            with asset.open() as source:
+                text = source.read(max_json_bytes + 1)
+        except READ_ERRORS:
+            continue
+        if _looks_like_document(text):
+            found.add(asset.path)
+    return found
+
+
 def find_document(assets: list[Asset], max_json_bytes: int) -> tuple[Asset, dict]:
     """Among the files, the one datapack document (a .json object with 'info' and 'children').
 

@@ -13,9 +13,9 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from werkzeug.http import parse_options_header
 
-from . import api_calls
+from ..rules import api_calls
+from ..rules.datapack_rules import UPLOADED_PREFIX
 from .body_relay import multipart_body
-from .datapack_rules import UPLOADED_PREFIX
 
 API = "/api/v1.0"
 
