@@ -4,17 +4,22 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install test demo test-deps bench bench-home load-hostile clean
+.PHONY: install wheel test demo test-deps bench bench-home load-hostile clean
 
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]'
+# The portal and the sandbox, two distributions of this repository, both editable.
+$(STAMP): pyproject.toml setup.py sandbox/pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]' -e ./sandbox
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The portal's wheel in dist/, for a lab to install (docs/deploy.md); the sandbox is not in it.
+wheel: install
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here),
 # Redis for the test of several portal hosts sharing their sessions, Node.js for the unit tests of
@@ -57,4 +62,4 @@ load-hostile: install test-deps
 	$(PY) benchmarks/load.py --hostile
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info node_modules
+	rm -rf $(VENV) instance build dist *.egg-info sandbox/build sandbox/*.egg-info node_modules

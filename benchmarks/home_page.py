@@ -4,7 +4,8 @@ For each latency (the sandbox's `--latency-ms`), starts a sandbox and the portal
 (gthread workers), logs a user in through the sandbox's pages, then gives that user 10, 200 and
 1,000 datapacks (created straight through the sandbox's API with an issued token, several at once)
 and times the home page a few times at each count: median and spread (min – max) are printed, for
-the first page and, when there are several, for the last one (its "Show more" link followed to the end).
+the first page and, when there are several, for the last one (its "Next" link followed to the end), and
+a search by name that matches nothing (it looks through at most ten pages' worth per request).
 Not part of `make test`: run `make bench-home` (or `python benchmarks/home_page.py --help`).
 """
 from __future__ import annotations
@@ -82,11 +83,12 @@ class Setup:
         listed = len(self.api.get(self.sandbox.url + "/api/v1.0/user", timeout=60).json()["datapacks"])
         assert listed == count, f"the sandbox lists {listed} datapacks, expected {count}"
 
-    def home(self, page: int = 1) -> tuple[float, int, int]:
-        """Seconds for one `GET /?page=…`, the number of datapacks it lists and the number of pages."""
+    def home(self, page: int = 1, query: str = "") -> tuple[float, int, int]:
+        """Seconds for one `GET /?page=…` (or a search, `/?q=…`), the number of datapacks it lists and
+        the number of pages."""
         started = time.perf_counter()
-        answer = self.portal.get(self.gunicorn.url + "/", params={"page": page} if page > 1 else None,
-                                 timeout=600, allow_redirects=False)
+        params = {"q": query} if query else {"page": page} if page > 1 else None
+        answer = self.portal.get(self.gunicorn.url + "/", params=params, timeout=600, allow_redirects=False)
         elapsed = time.perf_counter() - started
         answer.raise_for_status()
         if answer.status_code != 200 or "Hello, bench" not in answer.text:
@@ -137,7 +139,9 @@ def main() -> None:
                         last = (last_median, last_spread, f"{last_listed} (page {pages})")
                     else:
                         last = ("–", "–", "–")
-                    rows.append((str(count), f"{latency} ms", median, spread, str(listed), *last))
+                    # A search no name matches looks through the most one request may (10 pages' worth).
+                    search_median, _, _ = timed(lambda: setup.home(query="no such name"), args.runs)
+                    rows.append((str(count), f"{latency} ms", median, spread, str(listed), *last, search_median))
                     print(f"{count} datapacks, {latency} ms: first page median {median} over {args.runs} runs",
                           file=sys.stderr, flush=True)
             finally:
@@ -149,7 +153,7 @@ def main() -> None:
     print(f"portal: gunicorn gthread, {args.workers} workers x {args.threads} threads; "
           f"{' '.join(f'{k}={v}' for k, v in env.items()) or 'default settings'}; sandbox: threaded Werkzeug\n")
     header = ("datapacks", "latency", f"first page (median of {args.runs})", "spread (min – max)", "listed",
-              "last page (median)", "spread (min – max)", "listed")
+              "last page (median)", "spread (min – max)", "listed", "search, no match (median)")
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |")

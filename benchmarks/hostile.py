@@ -16,11 +16,21 @@ The anonymous ones (no cookie, no token):
 - "anonymous POST": a multipart POST /upload announcing 1 GiB, sent as fast as the server takes it;
 - "anonymous PUT": a PUT of 1 GiB to a pending file's upload URL, likewise.
 
-Slow clients connect from SLOW_ADDRESS, the anonymous ones from ANONYMOUS_ADDRESS (both loopback).
+And the ones with a login that is not one, or a request built to make a large answer:
+
+- "junk-token PUT": a file PUT with a token repovizz2 never issued, announcing 100000 bytes and
+  stalling after 10 (the portal asks repovizz2 about the token before it reads the body: 401 at once);
+- "amplification (junk token)": a POST /api/datapacks of about 600 kB whose 3000 links each match
+  all of 1000 files with long paths, with a junk token (401 before the document is looked at);
+- "amplification (logged in)": the same with mallory's real token (422, its problems bounded).
+
+Slow clients connect from SLOW_ADDRESS, the anonymous ones from ANONYMOUS_ADDRESS, the junk-token and
+amplification ones from JUNK_ADDRESS (all loopback).
 """
 from __future__ import annotations
 
 import collections
+import json
 import os
 import re
 import select
@@ -35,12 +45,13 @@ import psutil
 import requests
 
 from sandbox.testing import LiveSandbox
-from tests.live_nginx import Attacker, LiveNginx, header_and_form_stallers
+from tests.live_nginx import Attacker, LiveNginx, header_and_form_stallers, junk_token_staller
 from tests.live_portal import GunicornPortal, free_port, log_in
 
 SLOW_ADDRESS = "127.0.2.1"
 ANONYMOUS_ADDRESS = "127.0.2.2"
 MALLORY_ADDRESS = "127.0.2.3"
+JUNK_ADDRESS = "127.0.2.4"
 PREFIX = "/portal"
 ANNOUNCED = 1024 * 1024 * 1024  # what an anonymous body claims to be
 BODY_SEND_LIMIT = 64 * 1024 * 1024  # bytes an anonymous body sends at most before giving up
@@ -151,6 +162,11 @@ class Tally:
         self.held: dict[str, list[float]] = collections.defaultdict(list)
         self.session_cookies = 0
         self.bytes_sent: dict[str, int] = collections.Counter()
+        self.largest_answer: dict[str, int] = collections.Counter()  # bytes, per kind
+
+    def answered(self, kind: str, size: int) -> None:
+        with self.lock:
+            self.largest_answer[kind] = max(self.largest_answer[kind], size)
 
     def add(self, kind: str, outcome: str, held: float | None = None, sent: int = 0) -> None:
         with self.lock:
@@ -332,8 +348,49 @@ def anonymous_heads(setup: BehindNginx, mallory: Mallory) -> dict[str, bytes]:
     }
 
 
+def junk_token_slot(setup: BehindNginx, window: Window, tally: Tally, limit: int) -> None:
+    """Junk-token PUTs stalled after 10 bytes, one after another, at most `limit` of them."""
+    for _ in range(limit):
+        if not window.open():
+            return
+        one = junk_token_staller(f"127.0.0.1:{setup.nginx.port}", PREFIX)
+        one.run(setup.nginx.port, setup.nginx.tls_context(), threading.Barrier(1),
+                min(time.monotonic() + SLOW_LIFETIME, window.hard_end), source=JUNK_ADDRESS)
+        ended = one.answered or one.closed or time.monotonic()
+        tally.add(one.kind, outcome_of(one), ended - one.opened if one.opened else None)
+
+
+def amplifying_body(files: int = 1000, links: int = 3000) -> bytes:
+    """A create call whose every link matches every file (by name, in folders with long names)."""
+    folder = "f" * 400
+    document = {"info": {"name": "amplified", "author": "x", "description": "", "keywords": []},
+                "children": [{"class": "data", "name": f"n{i}", "text": "", "link": f"x{i}/data.bin"}
+                             for i in range(links)]}
+    return json.dumps({"document": document,
+                       "files": [{"path": f"{folder}{i}/data.bin", "size": 1} for i in range(files)]}).encode()
+
+
+def amplifier(setup: BehindNginx, browser, mallory: Mallory, window: Window, tally: Tally, limit: int) -> None:
+    """The amplification request, with a junk token and with mallory's own, at most `limit` of each."""
+    http = browser(setup, JUNK_ADDRESS)
+    body = amplifying_body()
+    for count in range(limit):
+        if not window.open():
+            return
+        for kind, token in (("amplification (junk token)", f"junk-{count}"), ("amplification (logged in)", mallory.token)):
+            try:
+                answer = http.post(setup.portal_url + "/api/datapacks", data=body, timeout=60,
+                                   headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            except requests.RequestException as error:
+                tally.add(kind, type(error).__name__)
+                continue
+            tally.add(kind, str(answer.status_code), sent=len(body))
+            tally.answered(kind, len(answer.content))
+
+
 def start_attack(setup: BehindNginx, browser, window: Window, tally: Tally, slow_per_kind: int,
-                 anonymous_threads: int, page_views: int, anonymous_bodies: int) -> list[threading.Thread]:
+                 anonymous_threads: int, page_views: int, anonymous_bodies: int,
+                 amplifications: int = 10) -> list[threading.Thread]:
     mallory = Mallory(setup, browser, max(1, slow_per_kind))
     pages = ["/", "/upload", f"/datapacks/{mallory.datapack['datapack_id']}"]
     jobs = [(slow_slot, (setup, mallory, kind, index, window, tally))
@@ -343,6 +400,8 @@ def start_attack(setup: BehindNginx, browser, window: Window, tally: Tally, slow
         for kind, head in anonymous_heads(setup, mallory).items():
             jobs.append((body_sender, (setup, kind, head, window, tally,
                                        anonymous_bodies // max(1, anonymous_threads))))
+        jobs.append((junk_token_slot, (setup, window, tally, anonymous_bodies // max(1, anonymous_threads))))
+        jobs.append((amplifier, (setup, browser, mallory, window, tally, amplifications // max(1, anonymous_threads))))
     threads = [threading.Thread(target=target, args=args, daemon=True) for target, args in jobs]
     for thread in threads:
         thread.start()

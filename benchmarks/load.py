@@ -185,7 +185,7 @@ def measure_hostile(args, workdir: Path, client_timeout: int | None = None) -> d
     try:
         window = attack.Window(args.attack_seconds, bound=120)
         threads = attack.start_attack(setup, browser, window, tally, args.slow_per_kind, args.anonymous_threads,
-                                      args.page_views, args.anonymous_bodies)
+                                      args.page_views, args.anonymous_bodies, args.amplifications)
         time.sleep(2)  # the slow clients are connected before the honest users start
         total_bytes, failures, wall = run_users(setup, recorder, args)
         window.honest_done.set()
@@ -220,6 +220,8 @@ def hostile(args) -> int:
     print_users(args, got["recorder"], got["failures"], got["total_bytes"], got["wall"])
     print()
     print("\n".join(tally.table()))
+    for kind, size in tally.largest_answer.items():
+        print(f"largest answer to {kind}: {size / 1000:.1f} kB")
     print(f"\nanonymous page views answered with a session cookie: {tally.session_cookies}")
     print(f"session files: {got['sessions']}, logins: {got['logins']} -> made by anonymous traffic: "
           f"{got['anonymous_sessions']}")
@@ -251,7 +253,10 @@ def parser() -> argparse.ArgumentParser:
                                  help="threads of each anonymous kind (page views, POSTs, PUTs)")
     hostile_options.add_argument("--page-views", type=int, default=5000, help="anonymous page views at most")
     hostile_options.add_argument("--anonymous-bodies", type=int, default=500,
-                                 help="anonymous large POSTs (and as many PUTs) at most")
+                                 help="anonymous large POSTs (and as many PUTs, and junk-token PUTs) at most")
+    hostile_options.add_argument("--amplifications", type=int, default=10,
+                                 help="amplification requests (about 600 kB each) with a junk token, and as many "
+                                      "logged in, at most")
     return options
 
 

@@ -17,7 +17,7 @@ FORM_FIELD_LIMIT = 64 * 1024
 def create_app(config: dict | None = None) -> Flask:
     """Build the sandbox. `config` overrides the ``SANDBOX_*`` environment (keys DATA_DIR, TOKEN_EXPIRES_IN,
     LATENCY_MS, the variants IDS, UPLOAD_ANSWER, FILE_IDS, UNAUTHORIZED (see config.VARIANTS),
-    ALLOW_FRAMING_FROM (a list of origins), and any Flask setting)."""
+    ALLOW_FRAMING_FROM (a list of origins), LOGIN_HINT (a line for the login page), and any Flask setting)."""
     settings = settings_from_env()
     settings.update(config or {})
     check_settings(settings)

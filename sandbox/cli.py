@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from werkzeug.serving import make_server
 
 from . import create_app, models
-from .config import DEFAULTS, VARIANTS, database_path, default_data_dir, parse_origins, prepare_data_dir, \
-    settings_from_env
+from .config import DEFAULTS, VARIANTS, check_login_hint, database_path, default_data_dir, parse_origins, \
+    prepare_data_dir, settings_from_env
 from .db import connect, init_db
 
 
@@ -81,6 +81,13 @@ def origins(value: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def login_hint(value: str) -> str:
+    try:
+        return check_login_hint(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     try:
         env = settings_from_env()
@@ -117,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
                                help="let pages of ORIGIN (e.g. a Jupyter server, http://localhost:8888) show the"
                                     " login and consent pages in a frame; repeat or separate with commas"
                                     " (default: $SANDBOX_ALLOW_FRAMING_FROM or nobody)")
+    serve_command.add_argument("--login-hint", type=login_hint, default=env["LOGIN_HINT"], metavar="TEXT",
+                               help='a line the login page shows above the form, e.g. the demo\'s login "demo / demo"'
+                                    " (default: $SANDBOX_LOGIN_HINT or none, as the real server)")
 
     user_command = with_data_dir(commands.add_parser("add-user", help="add a user who can log in"))
     user_command.add_argument("name")
@@ -148,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 "DATA_DIR": args.data_dir, "TOKEN_EXPIRES_IN": args.token_expires_in, "LATENCY_MS": args.latency_ms,
                 "IDS": args.ids, "UPLOAD_ANSWER": args.upload_answer, "FILE_IDS": args.file_ids,
                 "UNAUTHORIZED": args.unauthorized, "ALLOW_FRAMING_FROM": framing,
+                "LOGIN_HINT": args.login_hint,
             })
         elif args.command == "add-user":
             print(json.dumps(add_user(args.data_dir, args.name, args.password, args.email, args.exist_ok, args.ids)))

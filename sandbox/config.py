@@ -31,6 +31,7 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict:
         "TOKEN_EXPIRES_IN": int(environ.get("SANDBOX_TOKEN_EXPIRES_IN") or DEFAULT_TOKEN_EXPIRES_IN),
         "LATENCY_MS": int(environ.get("SANDBOX_LATENCY_MS") or 0),
         "ALLOW_FRAMING_FROM": parse_origins([environ.get("SANDBOX_ALLOW_FRAMING_FROM") or ""]),
+        "LOGIN_HINT": check_login_hint(environ.get("SANDBOX_LOGIN_HINT") or ""),
     }
     for name in VARIANTS:
         settings[name] = check_variant(name, environ.get(f"SANDBOX_{name}") or DEFAULTS[name])
@@ -43,6 +44,18 @@ def check_variant(name: str, value: str) -> str:
         allowed = " or ".join(VARIANTS[name])
         raise ValueError(f"{name.lower().replace('_', '-')} must be {allowed}, not {value!r}")
     return value
+
+
+MAX_LOGIN_HINT = 200
+
+
+def check_login_hint(hint: str) -> str:
+    """The login page's hint (a demo's own login, e.g. "demo / demo"): one line of printable text, at
+    most MAX_LOGIN_HINT characters, else ValueError. Empty: the page shows none, as the real server."""
+    hint = " ".join(hint.split())
+    if len(hint) > MAX_LOGIN_HINT or any(not char.isprintable() for char in hint):
+        raise ValueError(f"login-hint must be one line of at most {MAX_LOGIN_HINT} printable characters")
+    return hint
 
 
 def parse_origins(values: Iterable[str]) -> list[str]:
@@ -62,10 +75,11 @@ def parse_origins(values: Iterable[str]) -> list[str]:
 
 
 def check_settings(settings: dict) -> None:
-    """Refuse unknown variant values and bad framing origins (ValueError), so a typo cannot start a server."""
+    """Refuse unknown variant values, bad framing origins and an unusable login hint (ValueError), so a typo cannot start a server."""
     for name in VARIANTS:
         check_variant(name, settings[name])
     settings["ALLOW_FRAMING_FROM"] = parse_origins(settings.get("ALLOW_FRAMING_FROM") or [])
+    settings["LOGIN_HINT"] = check_login_hint(settings.get("LOGIN_HINT") or "")
 
 
 def prepare_data_dir(data_dir: str) -> str:

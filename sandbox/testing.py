@@ -39,14 +39,15 @@ class LiveSandbox:
     The real server's variants are keywords, passed to `serve` as its options (see docs/sandbox.md):
     `ids` ("integer" | "uuid"), `upload_answer` ("id" | "result-ok"), `file_ids` ("random" | "content"),
     `unauthorized` ("documented" | "rfc6750"), and `allow_framing_from` (origins). Their defaults are the
-    sandbox's, whatever `SANDBOX_*` variables the environment holds.
+    sandbox's, whatever `SANDBOX_*` variables the environment holds. `serve_options` are more options
+    for `serve`, passed as given (e.g. the demo's, ``["--login-hint", "demo / demo", …]``).
     """
 
     def __init__(self, data_dir: str | os.PathLike, token_expires_in: int | None = None,
                  latency_ms: int | None = None, host: str = "127.0.0.1", startup_timeout: float = 20.0, *,
                  ids: str = DEFAULTS["IDS"], upload_answer: str = DEFAULTS["UPLOAD_ANSWER"],
                  file_ids: str = DEFAULTS["FILE_IDS"], unauthorized: str = DEFAULTS["UNAUTHORIZED"],
-                 allow_framing_from: list[str] | tuple[str, ...] = ()):
+                 allow_framing_from: list[str] | tuple[str, ...] = (), serve_options: list[str] | tuple[str, ...] = ()):
         self.data_dir = str(Path(data_dir).resolve())
         self.token_expires_in = token_expires_in or DEFAULT_TOKEN_EXPIRES_IN
         self.latency_ms = latency_ms or 0
@@ -55,6 +56,7 @@ class LiveSandbox:
         self.file_ids = check_variant("FILE_IDS", file_ids)
         self.unauthorized = check_variant("UNAUTHORIZED", unauthorized)
         self.allow_framing_from = parse_origins(allow_framing_from)
+        self.serve_options = list(serve_options)
         self.host = host
         self.startup_timeout = startup_timeout
         self.port: int | None = None
@@ -82,7 +84,8 @@ class LiveSandbox:
     def _spawn(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-        env.pop("SANDBOX_ALLOW_FRAMING_FROM", None)  # the only setting not always passed as an option below
+        for name in ("SANDBOX_ALLOW_FRAMING_FROM", "SANDBOX_LOGIN_HINT"):  # the settings not always passed below
+            env.pop(name, None)
         command = [
             sys.executable, "-m", "sandbox", "serve",
             "--host", self.host,
@@ -96,6 +99,7 @@ class LiveSandbox:
             "--unauthorized", self.unauthorized,
         ]
         command += [argument for origin in self.allow_framing_from for argument in ("--allow-framing-from", origin)]
+        command += self.serve_options
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                             cwd=str(PROJECT_ROOT))

@@ -250,3 +250,18 @@ def header_and_form_stallers(host: str, prefix: str, cookie: str) -> list[Attack
             "Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
         ).encode()),
     ]
+
+
+def junk_token_staller(host: str, prefix: str) -> Attacker:
+    """A file PUT with a token repovizz2 never issued that announces 100000 bytes and stalls after 10:
+    the portal checks the token first and answers 401 without waiting for the body."""
+    return Attacker("junk-token PUT", (
+        f"PUT {prefix}/datapacks/d-1/assets/a.bin HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer junk-token\r\n"
+        "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"
+    ).encode() + b"x" * 10)
+
+
+def answer_in_time(attacker: Attacker, port: int, tls: ssl.SSLContext | None, seconds: float = 5) -> Attacker:
+    """Run one attacker alone until the server closes its connection (at most `seconds`)."""
+    attacker.run(port, tls, threading.Barrier(1), time.monotonic() + seconds)
+    return attacker

@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, ContextManager
 
-from .datapack_rules import DatapackInvalid, load_document
+from .datapack_rules import DatapackInvalid, load_document, quoted
 
 _IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
 # What a file raises while it is read when it is damaged (a zip entry, say).
@@ -44,9 +44,9 @@ class Limits:
 def size_problem(path: str, size: int, limits: Limits) -> str | None:
     """The one size rule, for every way a file arrives: not empty, not over the per-file limit."""
     if size == 0:
-        return f"file {path!r} is empty"
+        return f"file {quoted(path)} is empty"
     if size > limits.max_asset_bytes:
-        return f"file {path!r} is {human_size(size)}; the limit is {human_size(limits.max_asset_bytes)} per file"
+        return f"file {quoted(path)} is {human_size(size)}; the limit is {human_size(limits.max_asset_bytes)} per file"
     return None
 
 
@@ -116,7 +116,7 @@ def find_document(assets: list[Asset], max_json_bytes: int) -> tuple[Asset, dict
             with asset.open() as source:
                 text = source.read(max_json_bytes + 1)
         except READ_ERRORS:
-            raise DatapackInvalid([f"archive entry {asset.path!r}: is damaged"]) from None
+            raise DatapackInvalid([f"archive entry {quoted(asset.path)}: is damaged"]) from None
         if _looks_like_document(text):
             found.append((asset, text))
     if not found:

@@ -93,5 +93,5 @@ def require_secrets(config: Mapping) -> None:
     if missing:
         raise ConfigError(
             f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: the portal will not start "
-            "without them (see README, 'Configuration'; `make demo` sets them for the sandbox)"
+            "without them (see docs/configuration.md; `make demo` sets them for the sandbox)"
         )

@@ -95,11 +95,75 @@ def as_problem(value) -> Problem:
     return value if isinstance(value, Problem) else Problem(str(value))
 
 
+# What one answer may carry, whatever was sent: the files or nodes one problem names, the characters
+# of a path or link it quotes, and the problems of one answer (their JSON parts, summed).
+SHOWN_PER_PROBLEM = 5
+SHOWN_CHARS = 200
+MAX_PROBLEMS_BYTES = 256 * 1024
+
+
+def quoted(text) -> str:
+    """A path or link as a message quotes it (``repr``-style), its first SHOWN_CHARS characters only."""
+    text = str(text)
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}… ({len(text)} characters)"
+
+
+def listed(items, shown: int = SHOWN_PER_PROBLEM, quote=quoted) -> str:
+    """The first `shown` items, quoted and joined, then "… and 997 more" for the rest."""
+    items = list(items)
+    text = ", ".join(quote(item) for item in items[:shown])
+    return text + (f" … and {len(items) - shown} more" if len(items) > shown else "")
+
+
+def _problem_bytes(problem: Problem) -> int:
+    """The size of a problem's parts as the API writes them (JSON, non-ASCII escaped)."""
+    return len(json.dumps(problem.as_dict()))
+
+
+class MoreProblems(Problem):
+    """The last line of a bounded list: how many problems were left out of it."""
+
+    def __new__(cls, count: int):
+        self = super().__new__(cls, f"… and {count} more {'problem' if count == 1 else 'problems'}, not listed here")
+        self.left_out = count
+        return self
+
+    def __reduce__(self):
+        return (MoreProblems, (self.left_out,))
+
+
+def bounded_problems(problems, max_bytes: int = MAX_PROBLEMS_BYTES) -> list[Problem]:
+    """`problems` without repeats, in order, as many as fit in `max_bytes`; the rest counted in a last
+    line (a list bounded before stays as it is)."""
+    seen: set[str] = set()
+    kept: list[Problem] = []
+    used = left = 0
+    for problem in map(as_problem, problems):
+        if isinstance(problem, MoreProblems):
+            left += problem.left_out
+            continue
+        if problem in seen:
+            continue
+        seen.add(problem)
+        size = _problem_bytes(problem)
+        if left or used + size > max_bytes:
+            left += 1
+            continue
+        used += size
+        kept.append(problem)
+    if left:
+        kept.append(MoreProblems(left))
+    return kept
+
+
 class DatapackInvalid(ValueError):
-    """The document (or the files sent with it) breaks the rules; `problems` lists every one."""
+    """The document (or the files sent with it) breaks the rules; `problems` lists them (repeats
+    dropped, bounded in size: see `bounded_problems`)."""
 
     def __init__(self, problems: list):
-        self.problems: list[Problem] = [as_problem(problem) for problem in problems]
+        self.problems: list[Problem] = bounded_problems(problems)
         super().__init__("; ".join(self.problems))
 
     @property
@@ -354,6 +418,16 @@ def _schema_pass(document: dict) -> tuple[list[Problem], set[int]]:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+# Bidirectional embeddings, overrides and isolates: they make text display differently from what it is.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
+def neutralised(text: str) -> str:
+    """`text` with each bidirectional control written as its code (``[U+202E]``), for a page to show."""
+    return _BIDI.sub(lambda found: f"[U+{ord(found.group()):04X}]", text)
 
 
 def control_character_reason(value, *, multiline: bool = False) -> str | None:
@@ -363,6 +437,10 @@ def control_character_reason(value, *, multiline: bool = False) -> str | None:
     found = (_CONTROL_IN_TEXT if multiline else _CONTROL).search(value)
     if found:
         return f"contains a control character (U+{ord(found.group()):04X}); remove it"
+    found = _BIDI.search(value)
+    if found:
+        return (f"contains a bidirectional control (U+{ord(found.group()):04X}), which makes it display "
+                "differently from what it is; remove it")
     if _SURROGATE.search(value):
         return "contains a lone surrogate (half of a character); remove it"
     return None
@@ -520,6 +598,9 @@ def unsafe_link_reason(link) -> str | None:
         return f"contains a control character (U+{ord(control.group()):04X})"
     if _SURROGATE.search(link):
         return "contains a lone surrogate (half of a character)"
+    bidi = _BIDI.search(link)
+    if bidi:
+        return f"contains a bidirectional control (U+{ord(bidi.group()):04X})"
     if link.startswith(("/", "\\")) or (len(link) > 1 and link[0].isalpha() and link[1] == ":"):
         return "is an absolute path"
     parts = link.replace("\\", "/").split("/")
@@ -550,7 +631,7 @@ def link_problems(document, skip: set[str] = frozenset()) -> list[Problem]:
     for node in nodes:
         reason = link_reason(node.link)
         if reason:
-            problems.append(Problem(f"link {node.link!r} {reason}", where=node.where, place=node.place,
+            problems.append(Problem(f"link {quoted(node.link)} {reason}", where=node.where, place=node.place,
                                     kind=PORTAL))
         else:
             safe.append(node)
@@ -559,8 +640,8 @@ def link_problems(document, skip: set[str] = frozenset()) -> list[Problem]:
         by_link.setdefault(node.link, []).append(node)
     for link, group in by_link.items():
         if len(group) > 1:
-            nodes_text = ", ".join(f"{node.where} ({node.place})" for node in group)
-            problems.append(Problem(f"link {link!r} is used by {len(group)} data nodes: {nodes_text}; "
+            nodes_text = listed(group, quote=lambda node: f"{node.where} ({node.place})")
+            problems.append(Problem(f"link {quoted(link)} is used by {len(group)} data nodes: {nodes_text}; "
                                     "each file can be uploaded once", kind=PORTAL))
     return problems
 
@@ -607,7 +688,9 @@ def strict_json(text: str | bytes):
         raise JSONRefused("is nested too deeply to read") from None
     except ValueError as exc:  # an integer of more digits than Python converts
         raise JSONRefused(f"is not valid JSON ({exc})") from None
-    surrogate = _first_surrogate(value)
+    # A lone surrogate comes from the text itself or from a \\uD800-\\uDFFF escape: without either (as in
+    # almost every document) the parsed value is not walked for one.
+    surrogate = _first_surrogate(value) if _SURROGATE.search(text) or _SURROGATE_ESCAPE.search(text) else None
     if surrogate:
         raise JSONRefused(f"contains a lone surrogate (\\u{ord(surrogate):04x}), which is not text")
     return value
@@ -886,15 +969,11 @@ class FileMatch:
 
     @property
     def problems(self) -> list[Problem]:
-        problems = [Problem(f"no file was sent for link {link!r}") for link in self.missing]
-        problems += [
-            Problem(f"link {link!r} matches several files: {', '.join(map(repr, paths))}")
-            for link, paths in self.ambiguous.items()
-        ]
-        problems += [
-            Problem(f"file {path!r} is matched by several links: {', '.join(map(repr, links))}")
-            for path, links in self.contested.items()
-        ]
+        problems = [Problem(f"no file was sent for link {quoted(link)}") for link in self.missing]
+        problems += [Problem(f"link {quoted(link)} matches several files: {listed(paths)}")
+                     for link, paths in self.ambiguous.items()]
+        problems += [Problem(f"file {quoted(path)} is matched by several links: {listed(links)}")
+                     for path, links in self.contested.items()]
         return problems
 
 

@@ -7,13 +7,15 @@ no Flask.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+
+from .datapack_rules import JSONRefused, strict_json
 
 # The public examples live in the portal package, beside `example/`.
 BUILT_IN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "datatypes")
@@ -152,6 +154,25 @@ def datatype_from(document, source: str = "") -> Datatype:
     )
 
 
+MAX_DATATYPE_BYTES = 256 * 1024  # far more than a datatype needs
+
+
+def read_datatype_file(path: str) -> bytes:
+    """The bytes of one datatype file: a regular file (not a FIFO, a device or a link to one) of at most
+    MAX_DATATYPE_BYTES, read without waiting on anything; else DatatypeInvalid naming the file."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once instead of waiting
+    except OSError as exc:
+        raise DatatypeInvalid(f"{path}: cannot be read ({exc.strerror})") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise DatatypeInvalid(f"{path}: is not a regular file (a datatype is a .json file)")
+        data = handle.read(MAX_DATATYPE_BYTES + 1)
+    if len(data) > MAX_DATATYPE_BYTES:
+        raise DatatypeInvalid(f"{path}: is larger than {MAX_DATATYPE_BYTES // 1024} KB; a datatype file is small")
+    return data
+
+
 def load_catalog(*folders: str) -> Catalog:
     """Every datatype in these folders (``*.json``, in name order). A bad file raises DatatypeInvalid;
     an id declared twice keeps its first declaration and is noted."""
@@ -166,10 +187,9 @@ def load_catalog(*folders: str) -> Catalog:
                 continue
             path = os.path.join(folder, name)
             try:
-                with open(path, encoding="utf-8") as handle:
-                    document = json.load(handle)
-            except (OSError, ValueError) as exc:
-                raise DatatypeInvalid(f"{path}: is not readable JSON ({exc})") from None
+                document = strict_json(read_datatype_file(path))
+            except JSONRefused as refused:
+                raise DatatypeInvalid(f"{path}: {refused.reason}") from None
             datatype = datatype_from(document, path)
             kept = catalog.by_id.get(datatype.id)
             if kept is not None:

@@ -12,12 +12,13 @@ read side is shut, so gunicorn does not wait again to drain the rest of the body
 
 Only HTTP/1.x requests under gunicorn are wrapped; other servers, and gunicorn's HTTP/2 streams
 (bounded by its own ``--timeout``), are left as they are. Headers are read by gunicorn before the app
-runs: this cannot bound a client that dribbles its request header (see README, "Slow clients").
+runs: this cannot bound a client that dribbles its request header (see docs/deploy.md, "Slow clients").
 """
 from __future__ import annotations
 
 import socket
 import ssl
+import time
 
 from werkzeug.exceptions import ClientDisconnected
 
@@ -27,14 +28,20 @@ class BodyReadTimeout(ClientDisconnected):
     description = "The request body stopped arriving; the request was abandoned."
 
 
-def stalled(sock: socket.socket, seconds: float) -> BodyReadTimeout:
-    """The error for a body that stopped arriving, its socket's read side shut first so that gunicorn
-    does not wait again to drain the rest of the body before it closes the connection."""
-    if not isinstance(sock, ssl.SSLSocket):  # shutting down a TLS socket drops its TLS state
+def stop_reading(sock) -> None:
+    """Shut the read side of gunicorn's client socket: gunicorn then closes the connection after the
+    answer instead of waiting (up to seconds) to drain the rest of a body nobody will read."""
+    if isinstance(sock, socket.socket) and not isinstance(sock, ssl.SSLSocket):  # TLS would lose its state
         try:
             sock.shutdown(socket.SHUT_RD)
         except OSError:
             pass
+
+
+def stalled(sock: socket.socket, seconds: float) -> BodyReadTimeout:
+    """The error for a body that stopped arriving, its socket's read side shut first so that gunicorn
+    does not wait again to drain the rest of the body before it closes the connection."""
+    stop_reading(sock)
     return BodyReadTimeout(f"no part of the request body arrived for {seconds:g} s")
 
 
@@ -86,6 +93,44 @@ class TimedInput:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+# A body refused unread: what is read and thrown away before the connection is closed instead.
+LINGER_SECONDS = 0.3
+LINGER_BYTES = 64 * 1024
+
+
+def discard_unread_body(environ) -> None:
+    """After a body was refused unread (no login, or a token repovizz2 refused): read and drop what
+    arrives within LINGER_SECONDS (at most LINGER_BYTES), so that a small body sent whole keeps its
+    connection; else shut the socket's read side, so that gunicorn closes the connection at once
+    instead of holding the thread while it drains a body that stalls (a 100 kB PUT that sent 10 bytes)."""
+    sock = environ.get("gunicorn.socket")
+    stream = environ.get("wsgi.input")
+    if not isinstance(sock, socket.socket) or stream is None:
+        return
+    stream = getattr(stream, "stream", stream) if isinstance(stream, TimedInput) else stream
+    deadline = time.monotonic() + LINGER_SECONDS
+    prior = sock.gettimeout()
+    drained = 0
+    try:
+        while drained < LINGER_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            sock.settimeout(left)
+            chunk = stream.read(min(8192, LINGER_BYTES - drained))
+            if not chunk:
+                return  # the whole body arrived: the connection may serve another request
+            drained += len(chunk)
+    except (OSError, ValueError):
+        pass
+    finally:
+        try:
+            sock.settimeout(prior)
+        except OSError:
+            pass
+    stop_reading(sock)
 
 
 class BodyReadTimeoutMiddleware:

@@ -1,6 +1,6 @@
 """The one-line summaries of a user's datapacks (name, files, pending), fetched a few at once.
 
-repovizz2 lists only a user's datapack ids (`GET /user`, in the order they were created); each
+repovizz2 lists only a user's datapack ids (`GET /user`, in an order it never explains); each
 datapack's name and files take one more call. These calls run on worker threads without Flask's
 request context: they get plain clients from `tokens.worker_clients()`, made in the request thread.
 A datapack whose answer cannot be read gets an "unreadable" line with the reason.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Callable
 
 from flask import current_app
@@ -98,9 +99,49 @@ def page_of_summaries(ids: list) -> list[dict]:
     return lines
 
 
-def newest_first(user: dict) -> list:
-    """The user's datapack ids, newest first (repovizz2 lists them in the order they were created)."""
+def listed_ids(user: dict) -> list:
+    """The user's datapack ids in the order repovizz2 lists them. That order is never shown to be by
+    anything (creation or name), so the portal keeps it as it is and says so."""
     listed = user.get("datapacks", [])
     if not isinstance(listed, list):
         raise ServerError("repovizz2 answered the user with a list of datapacks the portal does not know")
-    return listed[::-1]
+    return listed
+
+
+MAX_QUERY = 200
+
+
+def search_key(text: str) -> str:
+    """How names are compared by the search: case and runs of spaces ignored."""
+    return " ".join(text.split()).casefold()
+
+
+@dataclass
+class SearchPage:
+    """A page of matches for a search by name, found by fetching the summaries in order from `start`."""
+
+    matches: list[dict]
+    start: int        # index in the list where this search page began
+    next_start: int   # where the next one begins (== searched when all were looked at)
+    unreadable: int   # datapacks looked at whose name could not be read
+
+
+def search_summaries(ids: list, query: str, start: int, wanted: int, chunk: int, most: int) -> SearchPage:
+    """Up to `wanted` datapacks whose name contains `query`, looking through `ids` from `start` a
+    `chunk` at a time (each chunk fetched `HOME_FETCHES` at once), and at most `most` of them per call:
+    a search over thousands of datapacks goes on page by page instead of holding one request."""
+    key = search_key(query)
+    matches: list[dict] = []
+    unreadable = 0
+    position, end = start, min(len(ids), start + max(most, wanted))
+    while position < end and len(matches) < wanted:
+        batch = ids[position:min(end, position + chunk)]
+        for offset, line in enumerate(page_of_summaries(batch)):
+            if line.get("unreadable"):
+                unreadable += 1
+            elif key in search_key(line["name"]):
+                matches.append(line)
+                if len(matches) == wanted:
+                    return SearchPage(matches, start, position + offset + 1, unreadable)
+        position += len(batch)
+    return SearchPage(matches, start, position, unreadable)

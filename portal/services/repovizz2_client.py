@@ -253,3 +253,59 @@ class Repovizz2Client:
         headers = {"Range": byte_range} if byte_range else {}
         return self._call("GET", f"{API}/datapacks/{quote_link(datapack_id)}/content/{quote_link(file_id)}",
                           stream=True, headers=headers, datapack_id=datapack_id)
+
+
+# What `repovizz2-portal check` asks repovizz2, without a user: is the API where the settings say,
+# and does the token endpoint accept the portal's client id and secret.
+
+CHECK_CODE = "repovizz2-portal-check"  # an authorization code no server ever issued
+
+
+def probe_api(base_url: str, timeout: float | tuple) -> str | None:
+    """None when `base_url` answers as repovizz2's API does without a token (a 401 at /api/v1.0/user),
+    else what is wrong, in words; Unreachable or TimedOut when nothing answers."""
+    url = f"{base_url.rstrip('/')}{API}/user"
+    with requests.Session() as http:
+        try:
+            answer = http.get(url, timeout=timeout, allow_redirects=False)
+        except requests.Timeout as exc:
+            raise TimedOut(f"{url} did not answer within {timeout} s") from exc
+        except requests.RequestException as exc:
+            raise Unreachable(f"{url} cannot be reached ({_reason(exc)})") from exc
+    if answer.status_code == 401:
+        return None
+    kind = answer.headers.get("Content-Type", "no Content-Type").split(";")[0]
+    return f"{url} answered {answer.status_code} ({kind}) where repovizz2's API answers 401 to a call without a login"
+
+
+def probe_client(base_url: str, client_id: str, client_secret: str, timeout: float | tuple) -> str:
+    """The OAuth error repovizz2's token endpoint gives the portal's client for a code it never issued:
+    ``invalid_grant`` means it accepted the client id and secret (only the code was wrong),
+    ``invalid_client`` that it refused them. Unreachable, TimedOut or ServerError when there is no such answer."""
+    url = f"{base_url.rstrip('/')}/oauth/token"
+    with requests.Session() as http:
+        try:
+            answer = http.post(url, timeout=timeout, allow_redirects=False, auth=(client_id, client_secret),
+                               data={"grant_type": "authorization_code", "code": CHECK_CODE})
+        except requests.Timeout as exc:
+            raise TimedOut(f"{url} did not answer within {timeout} s") from exc
+        except requests.RequestException as exc:
+            raise Unreachable(f"{url} cannot be reached ({_reason(exc)})") from exc
+    try:
+        error = answer.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if answer.status_code not in (400, 401) or not isinstance(error, str) or not re.fullmatch(r"[a-z_]+", error):
+        kind = answer.headers.get("Content-Type", "no Content-Type").split(";")[0]
+        raise ServerError(f"{url} answered {answer.status_code} ({kind}), not an OAuth2 token endpoint's error answer",
+                          answer.status_code)
+    return error
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The innermost cause of a failed request, e.g. 'Connection refused' or a name that does not resolve."""
+    cause: BaseException = exc
+    while cause.__cause__ is not None or cause.__context__ is not None:
+        cause = cause.__cause__ or cause.__context__
+    text = str(cause) or type(cause).__name__
+    return text.split("] ", 1)[-1] if text.startswith("[Errno") else text

@@ -44,3 +44,12 @@ def recall(datapack_id: str) -> dict[str, list]:
     """What `remember` noted for the datapack (place → [name, link, size]); empty when nothing."""
     record = (session.get(KEY) or {}).get(datapack_id)
     return record if isinstance(record, dict) else {}
+
+
+def known_size(datapack_id: str, files: int) -> int | None:
+    """The bytes of a datapack's `files` files, when this session noted the size of every one of them
+    (repovizz2 lists no sizes); else None."""
+    sizes = [noted[2] for noted in recall(datapack_id).values() if isinstance(noted, list) and len(noted) == 3]
+    if not files or len(sizes) != files or not all(type(size) is int for size in sizes):
+        return None
+    return sum(sizes)

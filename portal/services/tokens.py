@@ -1,6 +1,6 @@
 """The one owner of the repovizz2 login token.
 
-The Authlib registration (login flow), pruning stale OAuth states, the pooled session that signs
+The Authlib registration (login flow), the pooled session that signs
 each call with the user's token, saving a renewed token at once, adopting a token that a parallel
 request renewed, renewing and retrying once after a 401, and revoking the tokens on logout all live
 here. `repovizz2()` hands a view its client.
@@ -234,20 +234,6 @@ def _connect(http: requests.Session, adapter: HTTPAdapter, environment: dict) ->
 
 
 # --- Login and logout -----------------------------------------------------------------------------------
-
-LOGIN_STATE_PREFIX = "_state_repovizz2_"
-LOGIN_STATES_KEPT = 3  # logins started in other tabs that can still be finished
-
-
-def forget_old_login_states(keep: int = LOGIN_STATES_KEPT - 1) -> None:
-    """Before a new login starts: keep only the newest `keep` OAuth states Authlib stored for earlier
-    clicks on "Log in" (each one ~500 bytes of state and PKCE verifier, which Authlib never prunes
-    until a login completes)."""
-    states = sorted((key for key in session if key.startswith(LOGIN_STATE_PREFIX)),
-                    key=lambda key: (session[key] or {}).get("exp", 0) if isinstance(session[key], dict) else 0)
-    for key in states[:max(len(states) - keep, 0)]:
-        session.pop(key, None)
-
 
 @dataclass
 class Revocation:

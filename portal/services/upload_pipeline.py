@@ -21,9 +21,11 @@ from ..rules.datapack_rules import (
     container_names,
     is_uploaded,
     link_reason,
+    listed,
     match_links_to_files,
     normalize_path,
     pending_links,
+    quoted,
     readable_copy,
     reference_id,
     upload_problems,
@@ -90,16 +92,16 @@ def plan_upload(document: dict, assets: list[Asset], limits: Limits, *, resume: 
     for node in pending:
         first.setdefault(node.link, node)
     if not resume:
-        problems += [Problem(f"no file was sent for link {link!r}", where=first[link].where,
+        problems += [Problem(f"no file was sent for link {quoted(link)}", where=first[link].where,
                              place=first[link].place) for link in match.missing]
-    problems += [Problem(f"link {link!r} matches several files: {', '.join(map(repr, paths))}",
+    problems += [Problem(f"link {quoted(link)} matches several files: {listed(paths)}",
                          where=first[link].where, place=first[link].place) for link, paths in match.ambiguous.items()]
-    problems += [Problem(f"file {path!r} is matched by several links: {', '.join(map(repr, links))}")
+    problems += [Problem(f"file {quoted(path)} is matched by several links: {listed(links)}")
                  for path, links in match.contested.items()]
     for link, path in match.matched.items():
         node = first[link]
         if path in twice:
-            problems.append(Problem(f"file {path!r} was sent twice", where=node.where, place=node.place))
+            problems.append(Problem(f"file {quoted(path)} was sent twice", where=node.where, place=node.place))
         problem = size_problem(path, by_path[path].size, limits)
         if problem:
             problems.append(Problem(problem, where=node.where, place=node.place))
@@ -163,7 +165,7 @@ def upload_files(client: Repovizz2Client, datapack_id: str, plan: dict[str, Asse
         except Repovizz2Error as error:
             return sent, error
         except READ_ERRORS as exc:  # the file could not even be opened
-            return sent, UnreadableAsset(f"{asset.path!r} could not be read ({exc}); it was not stored",
+            return sent, UnreadableAsset(f"{quoted(asset.path)} could not be read ({exc}); it was not stored",
                                          datapack_id=datapack_id, link=link)
         sent[link] = asset.size
     return sent, None
@@ -182,11 +184,11 @@ def send_file(client: Repovizz2Client, datapack_id: str, link: str, source: Bina
         ref = client.upload_asset(datapack_id, link, source, size, mime)
     except (BodyLengthMismatch, ClientDisconnected) as exc:
         log_upload(datapack_id, link, size, started, "incomplete", user)
-        raise IncompleteBody(f"the file for {link!r} did not arrive whole ({exc}): nothing was stored",
+        raise IncompleteBody(f"the file for {quoted(link)} did not arrive whole ({exc}): nothing was stored",
                              datapack_id=datapack_id, link=link) from None
     except READ_ERRORS as exc:
         log_upload(datapack_id, link, size, started, "failed: unreadable", user)
-        raise UnreadableAsset(f"the file for {link!r} could not be read to the end ({exc}); it was not stored",
+        raise UnreadableAsset(f"the file for {quoted(link)} could not be read to the end ({exc}); it was not stored",
                               datapack_id=datapack_id, link=link) from None
     except Repovizz2Error as error:
         log_upload(datapack_id, link, size, started, f"failed: {type(error).__name__}", user)

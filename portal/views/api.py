@@ -1,6 +1,7 @@
 """JSON endpoints for the enhanced upload page and for scripts: plan and create, then stream each file."""
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 
 from flask import Blueprint, current_app, g, request, session, url_for
@@ -8,11 +9,13 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import BadRequest
 from wtforms import ValidationError
 
+from ..rules import api_calls
 from ..rules.assets import Asset, size_problem
-from ..rules.datapack_rules import DatapackInvalid, JSONRefused, Problem, is_uploaded, not_a_datapack, nesting_problem, \
+from ..rules.datapack_rules import DatapackInvalid, JSONRefused, Problem, bounded_problems, is_uploaded, not_a_datapack, nesting_problem, \
     strict_json, to_json_text, walk_data_nodes
-from ..rules.tree_edits import EditError, node_at
+from ..rules.tree_edits import EditError, NodeNotFound, node_at
 from ..services.body_relay import request_source
+from ..services.node_files import NodeChanged, send_to_node
 from ..services.request_files import limits
 from ..services.sent_files import remember
 from ..services.tokens import bearer_token, repovizz2
@@ -44,7 +47,9 @@ def require_login():
 
 
 def _owner() -> dict:
-    return session["user"] if not g.get("script_token") else repovizz2().user()
+    if not g.get("script_token"):
+        return session["user"]
+    return g.get("script_user") or repovizz2().user()
 
 
 def request_body():
@@ -116,7 +121,7 @@ def _described_files(body: dict) -> list[Asset]:
 def _problems_answer(error: str, problems: list, status: int = 422):
     """Problems as the page's script shows them (`problems`, one line each) and with their parts
     (`problem_details`: kind, where, place, message)."""
-    problems = [problem if isinstance(problem, Problem) else Problem(str(problem)) for problem in problems]
+    problems = bounded_problems(problems)
     return {"error": error, "problems": [str(problem) for problem in problems],
             "problem_details": [problem.as_dict() for problem in problems]}, status
 
@@ -162,7 +167,9 @@ def _recording(client):
 
 def _calls(client) -> dict:
     """``{"api_calls": [...]}`` for the browser to post back to the result page, when recorded."""
-    return {"api_calls": client.calls} if client.calls is not None else {}
+    if client.calls is None:
+        return {}
+    return {"api_calls": api_calls.signed(client.calls, api_calls.signing_key(current_app.secret_key))}
 
 
 def _upload_list(datapack_id: str, plan: dict[str, Asset], document: dict) -> list[dict]:
@@ -218,6 +225,34 @@ def put_asset(datapack_id: str, link: str):
     if ref is None:  # repovizz2 answered only "OK": the node at the URL's place says what it is now
         ref = _reference_at(client, datapack_id, request.args.get("place", ""))
     return {"link": link, "ref": ref, "size": size, **_calls(client)}
+
+
+@bp.route("/api/datapacks/<datapack_id>/nodes/<place>", methods=["PUT"])
+def put_node_file(datapack_id: str, place: str):
+    """Stream the raw body (one file) to the pending data node at `place` (``children[2].children[0]``),
+    whatever its link says: a link no URL can name, or one another node shares, is first replaced by
+    a pending link of the node's own, made from ``?name=`` (the file's name; default: the old link's
+    last part). ``?mime=`` gives the file's type; ``?expect=`` (optional) the node's fingerprint as a
+    form showed it, to refuse a node that changed meanwhile."""
+    size = request.content_length
+    if size is None:
+        return {"error": "send the file as the body, with a Content-Length"}, 411
+    name = request.args.get("name", "")
+    problem = size_problem(name or place, size, limits())
+    if problem:
+        return {"error": problem}, 422 if size == 0 else 413
+    mime = request.args.get("mime") or mimetypes.guess_type(name)[0] or ""
+    asset = Asset(name, size, lambda: contextlib.nullcontext(request_body()), mime)
+    client = _recording(repovizz2())
+    try:
+        link, ref = send_to_node(client, datapack_id, place, asset, expect=request.args.get("expect"),
+                                 user=_username())
+    except EditError as error:
+        status = 404 if isinstance(error, NodeNotFound) else 409 if isinstance(error, NodeChanged) else 422
+        return {"error": f"nothing was sent: {error}"}, status
+    except IncompleteBody as error:
+        raise BadRequest(f"the body did not match its Content-Length; {error.message}") from None
+    return {"place": place, "link": link, "ref": ref, "size": size, **_calls(client)}
 
 
 def _reference_at(client, datapack_id: str, place: str) -> str | None:

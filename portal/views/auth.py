@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from authlib.integrations.base_client import OAuthError
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
+from ..services.login_state import login_next
 from ..services.repovizz2_client import Repovizz2Error
-from ..services.tokens import forget_client, forget_old_login_states, provider, repovizz2, revoke
+from ..services.tokens import forget_client, provider, repovizz2, revoke
 from ..web.access import current_user, login_url, safe_next, start_login
 from ..web.extensions import csrf
 
@@ -16,12 +17,12 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 @bp.route("/login")
 def login():
-    """Start the authorization-code flow; Authlib keeps state and the PKCE verifier in the session.
+    """Start the authorization-code flow; its state and PKCE verifier, and the page to go back to,
+    live in a short-lived signed cookie (services/login_state.py): nothing is stored on the server.
 
     ``prompt=login`` asks repovizz2 to show its login page even when this browser is still logged in
     there: on a shared computer the next person must not land in the previous one's account."""
-    forget_old_login_states()
-    session["after_login"] = safe_next(request.args.get("next"))
+    g.login_next = safe_next(request.args.get("next"))
     return provider().authorize_redirect(url_for("auth.callback", _external=True), prompt="login")
 
 
@@ -29,6 +30,7 @@ def login():
 def callback():
     if request.args.get("error"):
         return _login_failed(request.args["error"], request.args.get("error_description"))
+    g.login_back_to = login_next(request.args.get("state"))
     try:
         token = provider().authorize_access_token()
     except OAuthError as exc:
@@ -42,7 +44,7 @@ def callback():
         session.pop("token", None)
         raise
     start_login({"id": user["id"], "username": user["username"]})
-    return redirect(safe_next(session.pop("after_login", None)))
+    return redirect(safe_next(g.get("login_back_to")))
 
 
 def _login_failed(error: str, description: str | None):
@@ -54,7 +56,7 @@ def _login_failed(error: str, description: str | None):
             denied=denied,
             error=error,
             description=description,
-            retry=login_url(session.get("after_login")),
+            retry=login_url(login_next(request.args.get("state"))),
         ),
         403 if denied else 400,
     )

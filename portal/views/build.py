@@ -6,7 +6,8 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from werkzeug.exceptions import BadRequest
 
 from ..rules.assets import document_paths, is_ignored
-from ..rules.datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, nesting_problem, strict_json, to_json_text, \
+from ..rules.datapack_rules import MAX_DEPTH, DatapackInvalid, JSONRefused, bounded_problems, nesting_problem, \
+    strict_json, to_json_text, \
     tree_depth, upload_problems, walk_nodes
 from ..rules.document_builder import Proposal, apply_action, apply_edits, propose
 from ..rules.media_types import content_disposition, safe_filename
@@ -28,7 +29,7 @@ def _build_page(proposal: Proposal | None = None, problems=(), status: int = 200
     nodes = list(walk_nodes(document)) if document else []
     return render_template("build.html", document=document, folder=proposal.folder if proposal else "",
                            channels=proposal.channels if proposal else {},
-                           skipped=proposal.skipped if proposal else [], nodes=nodes, problems=list(problems),
+                           skipped=proposal.skipped if proposal else [], nodes=nodes, problems=bounded_problems(problems),
                            step=step if document else "choose", limits=limits(), username=_username()), status
 
 
@@ -44,13 +45,24 @@ def _chosen_paths() -> tuple[list[tuple[str, str]], set[str], dict[str, int]]:
             raise BadRequest(f"The list of files was not readable (it {refused.reason}): choose them again.") from None
         if not isinstance(items, list):
             raise BadRequest("The list of files was not readable: choose them again.")
+        if len(items) > limits().max_files:
+            raise TooManyFiles(len(items))  # counted only: nothing else is done with them
         items = [item for item in items if isinstance(item, dict)]
         return ([(str(item.get("path", "")), str(item.get("type", "") or "")) for item in items],
                 {str(item.get("path", "")) for item in items if item.get("document") is True}, {})
     storages = chosen_files("files", "folder")
+    if len(storages) > limits().max_files:
+        raise TooManyFiles(len(storages))
     assets = [asset_from_storage(storage) for storage in storages]
     documents = document_paths(assets, current_app.config["MAX_JSON_KB"] * 1024)
     return [(storage.filename or "", storage.mimetype or "") for storage in storages], documents, stream_channels(assets)
+
+
+class TooManyFiles(Exception):
+    """More files were chosen than a datapack may have: refused before anything is proposed."""
+
+    def __init__(self, count: int):
+        super().__init__(f"{count} files were chosen; the limit is {limits().max_files} per datapack")
 
 
 def _info_fields() -> dict:
@@ -107,13 +119,14 @@ def build():
 def build_step():
     """Step 1 (propose from the chosen files) or an edit of the draft (apply, move, drop, get ready)."""
     if request.form.get("step") != "edit":
-        paths, documents, channels = _chosen_paths()
+        try:
+            paths, documents, channels = _chosen_paths()
+        except TooManyFiles as too_many:
+            return _build_page(None, [str(too_many)], 413)
         proposal = propose(paths, _info_fields(), default_author=_username(), documents=documents, channels=channels)
         problems = [problem for problem in upload_problems(proposal.document) if problem.place.startswith("info")]
         if not proposal.document["children"]:
             problems.append("choose some files or a folder: none could be used")
-        elif len(paths) > limits().max_files:
-            problems.append(f"{len(paths)} files were chosen; the limit is {limits().max_files} per datapack")
         if problems:
             return _build_page(None, problems, 422)
         return _build_page(proposal)
@@ -134,7 +147,7 @@ def build_document():
     problems = _draft_problems(proposal.document)
     if problems:
         if request.accept_mimetypes.best == "application/json":
-            return {"error": "The datapack has problems", "problems": problems}, 422
+            return {"error": "The datapack has problems", "problems": bounded_problems(problems)}, 422
         return _build_page(proposal, problems, 422)
     body = to_json_text(proposal.document, indent=2)
     filename = f"{proposal.document['info']['name'] or 'datapack'}.json"

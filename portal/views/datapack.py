@@ -14,8 +14,9 @@ from werkzeug.http import parse_options_header
 
 from ..rules import api_calls
 from ..rules.assets import human_size, size_problem
-from ..rules.datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, control_character_reason, \
-    is_uploaded, normalize_path, readable_copy, reference_id, strict_json, to_json_text, walk_data_nodes, walk_nodes
+from ..rules.datapack_rules import UPLOADED_PREFIX, DatapackInvalid, JSONRefused, TreeNode, bounded_problems, \
+    control_character_reason, is_uploaded, normalize_path, readable_copy, reference_id, schema_problems, strict_json, \
+    to_json_text, walk_data_nodes, walk_nodes
 from ..rules.document_builder import guess_mime, readable_name
 from ..rules.media_types import CONTENT_CSP, base_mime, content_disposition, download_name, header_mime, \
     safe_filename, served_type
@@ -24,10 +25,13 @@ from ..rules.tree_edits import EditError, add_node, data_node, describe, free_li
 from ..services.repovizz2_client import Repovizz2Error
 from ..services.request_files import asset_from_storage, chosen_assets, limits
 from ..services.sent_files import recall, remember
+from ..services.example_calls import example_calls
+from ..services.node_files import send_to_node, slot_problems
 from ..services.tokens import repovizz2
 from ..services.upload_pipeline import plan_upload, recorded_outcome, send_file, sizes_of, upload_files
 from ..web.access import login_required
-from ..web.forms import AddNodeForm, ConfirmForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, ReplaceForm
+from ..web.forms import AddNodeForm, ConfirmForm, NodeFileForm, NodeForm, PendingFilesForm, RemoveForm, RenameForm, \
+    ReplaceForm
 
 bp = Blueprint("datapack", __name__, url_prefix="/datapacks")
 
@@ -42,18 +46,32 @@ def _username() -> str:
 
 # --- The page, finishing pending files, the result page, the document --------------------------------
 
-def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), status: int = 200):
+def _page(datapack_id: str, item: dict, form: PendingFilesForm, problems=(), status: int = 200, teaching=None):
     item = readable_copy(item)  # whatever repovizz2 holds, the page can show (a lone surrogate cannot be sent)
     document = item.get("structure") or {}
     nodes = list(walk_nodes(document))
     pending = [node for node in nodes if node.is_data and not node.uploaded]
+    # Nodes a chosen file cannot be matched to by name: each takes its file from its own box.
     return render_template("datapack.html", item=item, datapack_id=datapack_id, nodes=nodes, pending=pending,
-                           form=form, problems=list(problems), limits=limits()), status
+                           by_box=slot_problems(document), teaching=teaching,
+                           form=form, problems=bounded_problems(problems), limits=limits(),
+                           stored_problems=stored_shape_problems(document)), status
+
+
+def stored_shape_problems(document) -> list:
+    """What a stored document's shape has that the public schema does not allow, a few lines at most:
+    the page still shows it, and says why parts of it are missing or odd."""
+    return bounded_problems(schema_problems(document), max_bytes=8 * 1024)
 
 
 @bp.route("/<datapack_id>")
 @login_required
 def show(datapack_id: str):
+    """The datapack's page; for the example opened again (``?example=again``) with the calls shown, the
+    calls panel too, rebuilt from what repovizz2 holds (services/example_calls.py)."""
+    if request.args.get("example") == "again" and current_app.config["SHOW_API_CALLS"]:
+        item, calls, names, refs = example_calls(repovizz2(), datapack_id)
+        return _page(datapack_id, item, PendingFilesForm(), teaching={"calls": calls, "names": names, "refs": refs})
     item = repovizz2().datapack(datapack_id)
     return _page(datapack_id, item, PendingFilesForm())
 
@@ -109,7 +127,7 @@ def result(datapack_id: str):
     reported = []
     if current_app.config["SHOW_API_CALLS"]:
         client.record_calls()
-        reported = api_calls.from_browser(request.form.get("api_calls"))
+        reported = api_calls.from_browser(request.form.get("api_calls"), api_calls.signing_key(current_app.secret_key))
     result = recorded_outcome(client, datapack_id, original, sizes, earlier=recall(datapack_id))
     result.calls = reported + result.calls
     return render_template("result.html", outcome=result)
@@ -355,6 +373,23 @@ def add(datapack_id: str):
     if error is not None:
         raise error  # the node exists, waiting for its file: the error page links to the datapack
     flash(f'Added the data node "{name}" at {place} and uploaded {link} ({human_size(asset.size)}).', "ok")
+    return _back(datapack_id, place)
+
+
+@bp.route("/<datapack_id>/nodes/send", methods=["POST"])
+@login_required
+def send_node_file(datapack_id: str):
+    """The file for one pending data node, chosen on its box: it goes to that node whatever its link says."""
+    form = NodeFileForm()
+    _checked_form(datapack_id, form)
+    place = form.place.data
+    storage = form.file.data
+    with _or_nothing_was("sent", datapack_id):
+        asset = _checked_asset(storage)
+        asset.mime = guess_mime(asset.path, storage.mimetype or "")
+        _, ref = send_to_node(repovizz2(), datapack_id, place, asset, expect=form.expect.data, user=_username())
+    flash(f"Sent {asset.path} ({human_size(asset.size)}) to the node at {place}"
+          + (f": it is now {ref}." if ref else "."), "ok")
     return _back(datapack_id, place)
 
 

@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..rules.datapack_rules import walk_data_nodes
-from ..services.datapack_summaries import newest_first, page_of_summaries
+from ..services.datapack_summaries import listed_ids, page_of_summaries
 from ..services.repovizz2_client import NameTaken, NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
 from ..services.request_files import limits
 from ..services.tokens import repovizz2
@@ -68,13 +68,13 @@ def _pending_files(datapack_id: str | None) -> int | None:
     return sum(1 for node in walk_data_nodes(item["structure"]) if not node.uploaded)
 
 
-NAME_LOOKUPS = 50  # the user's newest datapacks whose names a suggested name must not take
+NAME_LOOKUPS = 50  # the user's last-listed datapacks whose names a suggested name must not take
 
 
 def _free_name(name: str) -> str:
-    """The next numbered name ("… (2)", "… (3)", …) that none of the user's newest datapacks has."""
+    """The next numbered name ("… (2)", "… (3)", …) that none of the user's last-listed datapacks has."""
     try:
-        taken = {line.get("name") for line in page_of_summaries(newest_first(repovizz2().user())[:NAME_LOOKUPS])}
+        taken = {line.get("name") for line in page_of_summaries(listed_ids(repovizz2().user())[-NAME_LOOKUPS:])}
     except Repovizz2Error:
         taken = set()  # the suggestion is only a suggestion: a taken one meets the same page again
     suggested = next_name(name)

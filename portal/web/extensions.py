@@ -4,11 +4,13 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from authlib.integrations.flask_client import OAuth
 from cachelib.file import FileSystemCache
 from flask import Flask
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
+
+from ..rules.config import ConfigError
+from ..services.login_state import CookieStateOAuth, save_login_states
 
 csrf = CSRFProtect()
 
@@ -23,17 +25,18 @@ def init_extensions(app: Flask) -> None:
     _configure_sessions(app)
     csrf.init_app(app)
     Session(app)
-    # One OAuth registry per app: apps in one process may talk to different repovizz2s.
-    app.extensions["repovizz2_oauth"] = OAuth(app)
+    # One OAuth registry per app: apps in one process may talk to different repovizz2s. A login under
+    # way lives in a signed cookie, not in the session (services/login_state.py).
+    app.extensions["repovizz2_oauth"] = CookieStateOAuth(app)
+    app.after_request(save_login_states)
 
 
 class SessionFiles(FileSystemCache):
     """The default session store: one file per session, which only expiry removes.
 
     cachelib's `threshold` would evict sessions *before* their time once the folder holds that many
-    files: first the expired ones, then the oldest by expiry date, whoever they belong to. Anyone can
-    make sessions (each click on "Log in" stores an OAuth state), so with a threshold a burst of
-    anonymous traffic logs real users out. Here the threshold is 0 (cachelib never counts nor evicts)
+    files: first the expired ones, then the oldest by expiry date, whoever they belong to, so with a
+    threshold a burst of new sessions would log real users out. Here the threshold is 0 (cachelib never counts nor evicts)
     and a sweep deletes expired files only, at most every SWEEP_SECONDS per process; a session that
     holds no login (a login in progress) expires after LOGIN_IN_PROGRESS_SECONDS, so unfinished logins
     cannot pile up for a whole session lifetime. Disk use is bounded by time, never paid for by a login.
@@ -75,7 +78,11 @@ def _configure_sessions(app: Flask) -> None:
     if app.config.get("SESSION_TYPE"):
         return
     if app.config.get("REDIS_URL"):
-        import redis  # the optional extra: pip install '.[redis]'
+        try:
+            import redis  # the optional extra
+        except ImportError:
+            raise ConfigError("PORTAL_REDIS_URL is set but the redis package is not installed: "
+                              "pip install 'repovizz2-portal[redis]'") from None
 
         app.config["SESSION_TYPE"] = "redis"
         app.config["SESSION_REDIS"] = redis.Redis.from_url(app.config["REDIS_URL"])

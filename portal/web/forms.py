@@ -49,6 +49,13 @@ class ReplaceForm(FlaskForm):
     file = FileField("New file", validators=[FileRequired()])
 
 
+class NodeFileForm(FlaskForm):
+    """The file for one pending data node, whatever its link says."""
+    place = HiddenField(validators=[DataRequired()])
+    expect = HiddenField()
+    file = FileField("Its file", validators=[FileRequired()])
+
+
 class AddNodeForm(FlaskForm):
     file = FileField("File", validators=[FileRequired()])
     name = StringField("Name (default: from the file name)", validators=[Length(max=200)])

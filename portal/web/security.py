@@ -3,12 +3,14 @@ anonymous visitor, a form body that is not well-formed said so, URL segments tha
 security and cache headers, Secure cookies over https."""
 from __future__ import annotations
 
-from flask import Request, current_app, request
+from flask import Request, current_app, g, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import UnicodeConverter, ValidationError
 
 from ..rules.config import MIB
+from ..services.body_timeout import discard_unread_body
+from ..services.script_logins import script_user
 from ..services.tokens import bearer_token
 from .access import current_user
 from .error_pages import not_logged_in
@@ -39,18 +41,37 @@ def refuse_anonymous_bodies():
     Registered before the CSRF check, which reads ``request.form`` and so would parse (and spool to
     disk) a whole multipart body just to find that its token is missing. Only the session cookie and
     the headers are looked at here: an anonymous POST or PUT to a page that needs a login is refused
-    with 401 and its body is never read. A script's bearer token is let through to the API, whose
-    calls check it at repovizz2 before they read a file."""
-    if request.method in SAFE_METHODS or request.endpoint is None or current_user() is not None:
+    with 401 and its body is never read. A script's bearer token to the API is checked with repovizz2
+    here, and refused the same way when repovizz2 does not accept it."""
+    if request.method in SAFE_METHODS or request.endpoint is None:
         return None
-    if request.blueprint == "api" and bearer_token():
+    token = bearer_token() if request.blueprint == "api" else None
+    if token:
+        limit = request.max_content_length
+        if limit is not None and (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()  # a limit before any work, a call to repovizz2 included
+        # Checked with repovizz2 first: a token it does not accept is answered 401 (NotAuthorized,
+        # error_pages) before the document is looked at or the body read.
+        g.body_refused_unread = True
+        g.script_user = script_user(token)
+        g.body_refused_unread = False
+        return None
+    if current_user() is not None:
         return None
     if request.endpoint in ANONYMOUS_BODY_ENDPOINTS:
         if (request.content_length or 0) > LOGIN_FORM_BYTES:
             raise RequestEntityTooLarge()
         request.max_content_length = LOGIN_FORM_BYTES
         return None
+    g.body_refused_unread = True
     return not_logged_in()
+
+
+def close_after_unread_body(response):
+    """A body refused unread is not drained for long: see `body_timeout.discard_unread_body`."""
+    if g.get("body_refused_unread") and request.content_length:
+        response.call_on_close(lambda environ=request.environ: discard_unread_body(environ))
+    return response
 
 
 class MalformedBody(BadRequest):
@@ -110,7 +131,8 @@ def is_safe_path_segment(value) -> bool:
 
 
 def security_headers(response):
-    """No inline script, no framing, no sniffing, no referrer (the OAuth callback URL carries a code)."""
+    """No inline script, no framing, no sniffing, no referrer to other sites (the OAuth callback URL carries a
+    code). Same-site requests keep theirs: over https, the CSRF check refuses a form posted without one."""
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -119,7 +141,7 @@ def security_headers(response):
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.endpoint != "static":
         # Pages, documents and API answers are one user's: no copy in a shared cache or the browser's
         # history store. (A stored file sets its own "private, max-age": a file id never changes.)

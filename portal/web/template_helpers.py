@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
-from ..rules.api_calls import python_snippet
+from ..rules.api_calls import labels, listings, new_reference, python_snippet, sent_link
 from ..rules.assets import human_size
-from ..rules.datapack_rules import TreeNode, reference_id, to_json_text
+from ..rules.datapack_rules import TreeNode, neutralised, reference_id, to_json_text
 from ..rules.media_types import may_hold_numbers, preview_kind
 from ..rules.tree_edits import container_places, node_fingerprint, removal_summary
 from ..rules.datatype_suggestion import UPLOADED, suggest_datatype
@@ -60,7 +61,25 @@ def pretty_json(value) -> str:
     return to_json_text(value, indent=2)  # strict JSON, never raising, however deep or odd the value
 
 
+def shown(value):
+    """Every value a page writes: a bidirectional control (which repovizz2 may hold in a name) shown as
+    its code, never obeyed."""
+    if not isinstance(value, str):
+        return value
+    text = neutralised(value)
+    return Markup(text) if isinstance(value, Markup) else text
+
+
+def names_and_references(rows) -> tuple[dict[str, str], dict[str, str]]:
+    """For the calls panel, from a result page's rows: each node's name, and its ``repovizz:<id>``,
+    by the link its file was sent to."""
+    names = {row.original_link: row.node.name for row in rows if row.original_link}
+    refs = {row.original_link: row.reference for row in rows if row.original_link and row.reference}
+    return names, refs
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.finalize = shown
     app.add_template_filter(human_size, "filesize")
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_global(preview_kind)
@@ -74,3 +93,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(datatype_choices)
     app.add_template_global(datatype_suggestion)
     app.add_template_global(python_snippet)
+    app.add_template_global(labels, "call_labels")
+    app.add_template_global(listings, "content_listings")
+    app.add_template_global(sent_link)
+    app.add_template_global(names_and_references)
+    app.add_template_global(new_reference)

@@ -64,6 +64,10 @@ def test_welcome_upload_result_datapack_and_home_with_javascript(page, login, us
 
     page.goto(portal.url + "/")
     check(page, "the home page with a datapack")
+    page.get_by_label("Search your datapacks by name").fill("example")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_text("whose name contains").wait_for()
+    check(page, "the home page's search")
 
 
 def test_pages_without_javascript(scriptless_page, login, user, portal, tmp_path):

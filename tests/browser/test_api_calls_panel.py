@@ -40,8 +40,19 @@ def test_the_result_page_shows_the_calls_in_order(page, login, user, artifacts):
     # listed again and the datapack read back.
     assert lines[0][:4] == ["POST", "/api/v1.0/datapacks", "→", "200"] and "reported" in " ".join(lines[0])
     assert lines[1][:2] == ["GET", f"{here}/content"] and "reported" in " ".join(lines[1])
-    before = json.loads(calls.nth(1).get_by_role("region", name="Answer to call 2").inner_text())
+    labels = calls.locator(".api-call-label").all_inner_texts()
+    assert labels[0] == "1. Create the datapack" and labels[1].startswith("2. List its content")
+    assert any(re.fullmatch(r"\d\. Send Set-up \(setup\.png\) → repovizz:[0-9a-f]{40}", label) for label in labels)
+    # The listings before and after, side by side (on a desktop) above the calls.
+    before_region = panel.get_by_role("region", name="The content listed before the files")
+    after_region = panel.get_by_role("region", name="The content listed after the files")
+    before = json.loads(before_region.inner_text())
     assert sorted(before) == sorted(EXAMPLE_ASSETS)
+    left, right = before_region.bounding_box(), after_region.bounding_box()
+    assert abs(left["y"] - right["y"]) < 2 and left["x"] + left["width"] <= right["x"]
+    # Near the top: the panel starts within the first screen's height of the page's heading.
+    heading = page.get_by_role("heading", level=1).bounding_box()
+    assert panel.bounding_box()["y"] - heading["y"] < 700
     posted = sorted(line[1] for line in lines[2:6])
     assert posted == sorted(f"{here}/content/" + link.replace("/", "%2F").replace(" ", "%20")
                             for link in EXAMPLE_ASSETS)
@@ -49,12 +60,29 @@ def test_the_result_page_shows_the_calls_in_order(page, login, user, artifacts):
     assert [line[:2] for line in lines[6:]] == [["GET", f"{here}/content"], ["GET", here]]
     assert not any("reported" in " ".join(line) for line in lines[6:])
 
-    listing = json.loads(calls.nth(6).get_by_role("region", name="Answer to call 7").inner_text())
+    listing = json.loads(after_region.inner_text())
     assert len(listing) == 4 and all(key.startswith("repovizz:") for key in listing)
+    panel.get_by_text("The same in Python").click()
     snippet = panel.get_by_role("region", name="The same calls in Python").inner_text()
-    assert "Bearer YOUR_ACCESS_TOKEN" in snippet and 'datapack_id = answer.json()["item"]["id"]' in snippet
+    assert "Bearer YOUR_ACCESS_TOKEN" in snippet and "datapack_id = answer.json()['item']['id']" in snippet
     panel.screenshot(path=str(artifacts / "api-calls-panel.png"))
     assert_no_serious_violations(page, "the result page with the calls to repovizz2")
     page.set_viewport_size({"width": 390, "height": 844})
     assert_no_serious_violations(page, "the result page with the calls to repovizz2, phone")
     assert_tap_targets(page, "the result page with the calls to repovizz2 at 390 px")
+
+
+def test_the_example_opened_again_shows_the_panel(page, login, user, portal):
+    login(page, user)
+    example = page.get_by_role("button", name="Upload the example")
+    example.click()
+    page.get_by_role("heading", name="Portal example is in repovizz2").wait_for()
+    page.goto(portal.url + "/upload")
+    page.get_by_role("button", name="Upload the example").click()
+    page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+\?example=again$"))
+    panel = page.get_by_role("region", name="What happened in repovizz2")
+    labels = panel.locator(".api-call-label").all_inner_texts()
+    assert labels[0] == "1. Create the datapack"
+    assert sum(". Send " in label for label in labels) == 4
+    assert panel.get_by_role("region", name="The content listed after the files").is_visible()
+    assert_no_serious_violations(page, "the example opened again, with the calls panel")

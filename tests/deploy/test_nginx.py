@@ -15,7 +15,8 @@ import time
 import pytest
 import requests
 
-from tests.live_nginx import SITE_CONFIG, Attacker, LiveNginx, header_and_form_stallers, nginx_binary
+from tests.live_nginx import SITE_CONFIG, Attacker, LiveNginx, answer_in_time, header_and_form_stallers, \
+    junk_token_staller, nginx_binary
 from tests.live_portal import GunicornPortal, free_port, log_in
 
 pytestmark = pytest.mark.nginx
@@ -104,6 +105,14 @@ def test_a_body_with_no_login_and_no_token_is_refused_by_nginx(site, method, pat
     assert answer.status_code == 401
     assert answer.text == "Log in with repovizz2 first (nothing you sent was kept): /portal/auth/login\n"
     assert answer.headers["Content-Type"].startswith("text/plain")
+
+
+def test_a_junk_token_put_that_stalls_after_ten_bytes_is_answered_at_once(site):
+    """nginx passes a body with a token on; the portal asks repovizz2 about the token before it reads
+    the body, so the 401 comes within a second or two, not after the body timeout."""
+    staller = answer_in_time(junk_token_staller(f"127.0.0.1:{site.port}", "/portal"), site.port, site.tls_context())
+    assert staller.status == 401, staller.answer[:200]
+    assert staller.answered - staller.opened < 2
 
 
 def test_a_large_upload_streams_through_without_a_temp_file(site, sandbox):
@@ -256,3 +265,14 @@ def test_without_nginx_the_same_slow_clients_starve_gunicorn(site, sandbox):
     for thread in threads:  # the slow clients hang up by themselves; gunicorn gets its threads back
         thread.join(max(0.0, stop_at - time.monotonic()) + 1)
     assert requests.get(portal.url + "/healthz", timeout=10).status_code == 200
+
+
+# Last in the module: it spends this address's logins for a while.
+def test_nginx_limits_how_many_logins_one_address_starts(site):
+    """Each click on "Log in" starts an OAuth login: past a burst, one address gets 429 from nginx."""
+    http = browser(site)
+    statuses = [http.get(site.url + "/portal/auth/login?next=/portal/", allow_redirects=False, timeout=10).status_code
+                for _ in range(100)]
+    assert statuses[:10] == [302] * 10  # (other tests of this module log in from the same address)
+    assert statuses.count(429) >= 30
+    assert http.get(site.url + "/portal/", timeout=10).status_code == 200  # pages are not limited

@@ -92,9 +92,31 @@ def test_a_put_stalled_mid_file_stores_nothing_and_frees_the_thread(one_thread_p
     assert http.get(f"{content_url}/{sent.json()['ref'].removeprefix('repovizz:')}", timeout=10).content == whole
 
 
-def test_a_slow_body_that_keeps_moving_is_not_cut(one_thread_portal):
-    """The timeout counts between two reads, like nginx's client_body_timeout, not for the whole body."""
-    with _stall(one_thread_portal.url, "POST /upload HTTP/1.1\nHost: portal\n"
+def test_junk_token_puts_stalled_after_ten_bytes_hold_no_thread(one_thread_portal):
+    """Their token is checked with repovizz2 before the body is read: each gets 401 at once, and the
+    portal's only thread answers the next request while all of them are still connected."""
+    stallers = [_stall(one_thread_portal.url, "PUT /datapacks/d-1/assets/a.bin HTTP/1.1\nHost: portal\n"
+                       f"Authorization: Bearer junk-{index}\nContent-Length: 100000\n", b"x" * 10)
+                for index in range(5)]
+    try:
+        started = time.monotonic()
+        for raw in stallers:
+            assert raw.recv(200).startswith(b"HTTP/1.1 401 ")
+        page = requests.get(one_thread_portal.url + "/healthz", timeout=10)
+        assert page.status_code == 200 and time.monotonic() - started < TIMEOUT * 2
+    finally:
+        for raw in stallers:
+            raw.close()
+
+
+def test_a_slow_body_that_keeps_moving_is_not_cut(one_thread_portal, sandbox):
+    """The timeout counts between two reads, like nginx's client_body_timeout, not for the whole body
+    (a logged-in form: an anonymous body is refused unread)."""
+    sandbox.add_user("slow-mover", "pw")
+    http = requests.Session()
+    log_in(http, one_thread_portal.url, "slow-mover", "pw")
+    cookie = f"portal_session={http.cookies['portal_session']}"
+    with _stall(one_thread_portal.url, f"POST /upload HTTP/1.1\nHost: portal\nCookie: {cookie}\n"
                 "Content-Type: application/x-www-form-urlencoded\nContent-Length: 8\n", b"a=") as raw:
         for piece in (b"12", b"34", b"56"):
             time.sleep(TIMEOUT * 0.6)

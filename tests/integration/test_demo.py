@@ -1,8 +1,10 @@
-"""`make demo`'s script: starts both servers, prints the URL and login, and they work; `kill` stops both.
+"""`make demo`'s script: starts both servers, prints the URL, the login and the public notebook's client, and
+they work; the sandbox's login page names the demo login; `kill` stops both.
 The demo shows the calls made to repovizz2 on the result page, and lets the public notebook (Jupyter's
 default address) frame the sandbox's login when the sandbox has that option; the portal is never framed."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -46,8 +48,14 @@ def test_demo_starts_both_servers_and_stops_them(tmp_path):
         assert "What happened in repovizz2" in result.text and "Bearer YOUR_ACCESS_TOKEN" in result.text
         assert "frame-ancestors 'none'" in result.headers["Content-Security-Policy"]
         login_page = requests.get(f"http://127.0.0.1:{sandbox_port}/login")
+        assert "demo / demo" in login_page.text  # the sandbox's login page names the demo login
+        notebook = json.loads((tmp_path / "sandbox" / "notebook-client.json").read_text())
+        assert notebook["redirect_uri"] == "http://localhost:50009"
+        assert f'client_id="{notebook["client_id"]}"' in printed
+        assert f'client_secret="{notebook["client_secret"]}"' in printed
+        assert f'repovizz_url="http://127.0.0.1:{sandbox_port}"' in printed
         if sandbox_serve_accepts("--allow-framing-from"):
-            assert "The public notebook may show the sandbox's login" in printed
+            assert "the sandbox's login may be framed by http://127.0.0.1:8888" in printed
             assert "http://localhost:8888" in login_page.headers["Content-Security-Policy"]
         else:
             assert "frame-ancestors 'none'" in login_page.headers["Content-Security-Policy"]

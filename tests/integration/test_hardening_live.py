@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.live_nginx import answer_in_time, junk_token_staller
 from tests.live_portal import GunicornPortal, log_in
 
 GIB = 1024 ** 3
@@ -75,6 +76,14 @@ def test_an_anonymous_gigabyte_post_is_answered_before_its_body_is_sent(served):
     print(f"sent after the answer before the reset: {sent} bytes")
     assert sent < 64 * 1024 * 1024  # what the kernel's buffers took before the reset, not a read of the body
     assert stored_sessions(served.sessions) == []
+
+
+def test_a_junk_token_put_that_stalls_after_ten_bytes_is_answered_at_once(served):
+    """The token is checked with repovizz2 before the body is read: no thread waits for the other 99990 bytes."""
+    host, port = served.url.removeprefix("http://").split(":")
+    staller = answer_in_time(junk_token_staller(f"{host}:{port}", ""), int(port), None)
+    assert staller.status == 401, staller.answer[:200]
+    assert staller.answered - staller.opened < 2
 
 
 def test_anonymous_page_views_store_no_session(served):

@@ -135,7 +135,7 @@ def test_someone_elses_datapack(portal, sandbox, browser_session):
 
 
 def test_scripting_api_with_a_bearer_token(portal, sandbox, user):
-    """What the README's curl example does: plan and create, then PUT each file; no browser, no cookie."""
+    """What the curl example of docs/api.md does: plan and create, then PUT each file; no browser, no cookie."""
     http = requests.Session()
     http.headers["Authorization"] = "Bearer " + sandbox.issue_token(user)
     files = dict(example_files())

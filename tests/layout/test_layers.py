@@ -1,4 +1,4 @@
-"""The layering the README's Layout section promises, checked from the source: views never import
+"""The layering docs/architecture.md's Layout section promises, checked from the source: views never import
 views, the pure rules import nothing of Flask or of the services."""
 from __future__ import annotations
 
@@ -58,9 +58,9 @@ def test_the_rules_package_imports_no_flask_no_service_and_no_other_layer(path):
     assert not web and not portal, f"{path.name} imports {web | portal}"
 
 
-def test_every_portal_module_is_described_in_the_readme():
-    readme = (ROOT / "README.md").read_text()
-    layout = readme[readme.index("## Layout"):]
+def test_every_portal_module_is_described_in_the_architecture_page():
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    layout = page[page.index("## Layout"):]
     modules = [path.relative_to(ROOT).as_posix() for path in PORTAL.rglob("*.py")]
     missing = [module for module in modules if f"`{module}`" not in layout]
-    assert not missing, f"README's Layout section does not describe {missing}"
+    assert not missing, f"docs/architecture.md's Layout section does not describe {missing}"

@@ -13,6 +13,7 @@ from werkzeug.test import create_environ
 from portal import create_app
 from portal.rules.config import ConfigError, settings_from_env
 from portal.web.extensions import LOGIN_IN_PROGRESS_SECONDS, SessionFiles
+from portal.services.script_logins import AcceptedTokens
 from tests.portal.samples import REPOVIZZ2, USER, log_in, session_files
 
 GIB = 1024 ** 3
@@ -106,11 +107,67 @@ def test_an_ended_login_counts_as_none(csrf_app):
     assert answer.status_code == 401 and body.given == 0
 
 
-def test_a_script_with_a_bearer_token_still_reaches_the_api(csrf_app, api):
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", status=401, json={"error": "invalid_token"})
+def test_a_script_with_a_bearer_token_repovizz2_accepts_reaches_the_api(csrf_app, api):
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
     answer = csrf_app.test_client().post("/api/datapacks", json={"document": {}, "files": []},
-                                         headers={"Authorization": "Bearer not-a-login"})
-    assert answer.status_code != 401 or answer.json["error"] != "Log in with repovizz2 first."
+                                         headers={"Authorization": "Bearer a-login"})
+    assert answer.status_code == 422  # the document is looked at: the token is good
+
+
+AMPLIFYING_DOCUMENT = ('{"document": {"info": {"name": "x", "author": "a", "description": "", "keywords": []}, '
+                       '"children": [' + ",".join(f'{{"class": "data", "name": "n", "text": "", "link": "x{index}/a.bin"}}'
+                                                  for index in range(3000)) + ']}, "files": ['
+                       + ",".join(f'{{"path": "{index}/a.bin", "size": 1}}' for index in range(1000)) + "]}").encode()
+
+
+@pytest.mark.parametrize("method, path, content_type", [
+    ("POST", "/api/datapacks", "application/json"),
+    ("POST", "/api/datapacks/d-1/pending", "application/json"),
+    ("PUT", "/datapacks/d-1/assets/a.bin", "application/octet-stream"),
+])
+def test_a_junk_bearer_token_gets_401_before_its_body_is_read(csrf_app, api, method, path, content_type):
+    """The token is checked with repovizz2 first: its document is never looked at, its body never read
+    (the amplification request of a hostile review, answered in a few hundred bytes)."""
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", status=401, json={"error": "invalid_token"})
+    body = CountingBody(len(AMPLIFYING_DOCUMENT), head=AMPLIFYING_DOCUMENT)
+    answer = csrf_app.test_client().open(path, method=method, input_stream=body,
+                                         content_length=len(AMPLIFYING_DOCUMENT), content_type=content_type,
+                                         headers={"Authorization": "Bearer junk"})
+    assert answer.status_code == 401 and body.given == 0
+    assert len(answer.get_data()) < 1024
+    assert [call.request.url for call in api.calls] == [f"{REPOVIZZ2}/api/v1.0/user"]
+
+
+def test_a_good_token_is_asked_about_once_and_remembered_by_its_hash(csrf_app, api):
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
+    client = csrf_app.test_client()
+    for _ in range(3):
+        client.post("/api/datapacks", json={"document": {}, "files": []}, headers={"Authorization": "Bearer secret-1"})
+    assert len(api.calls) == 1
+    accepted = csrf_app.extensions["accepted_tokens"]
+    assert len(accepted) == 1 and "secret-1" not in repr(accepted._users)
+
+
+def test_the_accepted_tokens_are_bounded_and_forgotten_after_a_while():
+    now = [0.0]
+    accepted = AcceptedTokens(seconds=60, kept=3, clock=lambda: now[0])
+    for index in range(10):
+        accepted.add(f"token-{index}", {"id": index})
+    assert len(accepted) == 3 and accepted.get("token-0") is None and accepted.get("token-9") == {"id": 9}
+    now[0] = 61
+    assert accepted.get("token-9") is None
+
+
+def test_a_cookie_that_names_no_live_session_gets_401_before_its_body_is_read(csrf_app, api):
+    client = csrf_app.test_client()
+    client.set_cookie("portal_session", "no-such-session", domain="portal.test")
+    for method, path, content_type in (("POST", "/api/datapacks", "application/json"),
+                                       ("PUT", "/datapacks/d-1/assets/a.bin", "application/octet-stream"),
+                                       ("POST", "/upload", "multipart/form-data; boundary=x")):
+        body = CountingBody(GIB)
+        answer = client.open(path, method=method, input_stream=body, content_length=GIB, content_type=content_type)
+        assert answer.status_code == 401 and body.given == 0
+    assert len(api.calls) == 0
 
 
 def test_a_large_anonymous_logout_form_is_refused_unread(csrf_app):
@@ -224,3 +281,38 @@ def test_only_expired_sessions_are_swept(tmp_path, monkeypatch):
     assert store.get("login") == {"token": {"access_token": "a"}}
     assert not os.path.exists(store._get_filename("old visitor"))
     assert os.path.exists(store._get_filename("new visitor"))
+
+
+# --- (c) A login not yet finished is kept in a signed cookie, not on the server -------------------------
+
+def test_a_thousand_anonymous_login_clicks_leave_no_session_file(csrf_app):
+    client = csrf_app.test_client(use_cookies=False)
+    for _ in range(1000):
+        answer = client.get("/auth/login?next=/upload")
+        assert answer.status_code == 302 and "state=" in answer.headers["Location"]
+        assert not any(cookie.startswith("portal_session=") for cookie in answer.headers.getlist("Set-Cookie"))
+    assert session_files(csrf_app) == []
+
+
+def test_a_login_finishes_from_its_cookie_and_goes_back_where_it_started(csrf_app, api):
+    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
+    client = csrf_app.test_client()
+    location = client.get("/auth/login?next=/build").headers["Location"]
+    state = location.split("state=", 1)[1].split("&", 1)[0]
+    cookie = client.get_cookie("portal_login", domain="portal.test", path="/auth/")
+    assert cookie is not None and cookie.http_only
+    answer = client.get(f"/auth/callback?code=abc&state={state}")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/build"
+    assert client.get_cookie("portal_login", domain="portal.test", path="/auth/") is None  # spent
+    assert len(session_files(csrf_app)) == 1  # the login itself
+
+
+@pytest.mark.parametrize("cookie", ["", "not signed", "eyJ4IjoxfQ.forged.signature"])
+def test_a_login_state_cookie_that_is_not_ours_finishes_no_login(csrf_app, api, cookie):
+    client = csrf_app.test_client()
+    client.get("/auth/login")
+    client.set_cookie("portal_login", cookie, domain="portal.test", path="/auth/")
+    answer = client.get("/auth/callback?code=abc&state=anything")
+    assert answer.status_code == 400 and len(api.calls) == 0
+    assert session_files(csrf_app) == []

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.portal.samples import REPOVIZZ2
+from tests.portal.samples import REPOVIZZ2, USER
 from tests.portal.samples import DOCUMENT
 
 FILES = [{"path": "pack/video.mp4", "size": 1000}, {"path": "pack/emg 2.json", "size": 9}]
@@ -177,7 +177,7 @@ def test_security_headers(client):
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert page.headers["X-Content-Type-Options"] == "nosniff"
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_healthz(client, api):
@@ -208,6 +208,8 @@ def test_scripts_use_a_bearer_token_without_session_or_csrf(app, client, repoviz
 
 
 def test_a_refused_script_token_is_401_json(client, api):
+    """A token repovizz2 accepts when asked who it is, then refuses for the file (it ended meanwhile)."""
+    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
     api.post(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/a.bin", status=401, json={"error": "invalid_token"})
     answer = client.put("/datapacks/d-1/assets/a.bin", data=b"x", headers={"Authorization": "Bearer nope"})
     assert answer.status_code == 401

@@ -117,6 +117,7 @@ def test_reads_settings_from_dotenv(monkeypatch, tmp_path):
 
 def test_login_gives_a_new_session_id(client, api):
     """Session fixation: an id known (or planted) before login must not carry the login."""
+    client.set_cookie("portal_session", "planted-before-login", domain="portal.test")
     state = parse_qs(urlsplit(client.get("/auth/login?next=/upload").headers["Location"]).query)["state"][0]
     before = client.get_cookie("portal_session", domain="portal.test").value
     api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import stat
+import time
 import zipfile
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
 from tests.portal.samples import DOCUMENT, GOOD_FILES, doc_file, files
 
@@ -87,6 +89,14 @@ DOCUMENT_CASES = [
      "&#39;name&#39; contains a control character (U+000A); remove it " + small_place("children[0].name")),
     ("control character in a node text", with_children({**node("a.bin"), "text": "x\x1by"}), (("a.bin", b"a"),),
      "&#39;text&#39; contains a control character (U+001B)"),
+    ("right-to-left override in info name", {**DOCUMENT, "info": {**DOCUMENT["info"], "name": "invoice\u202efdp.exe"}},
+     GOOD_FILES, "&#39;name&#39; contains a bidirectional control (U+202E), which makes it display differently"),
+    ("isolate in a node name", with_children({**node("a.bin"), "name": "a\u2066b"}), (("a.bin", b"a"),),
+     "&#39;name&#39; contains a bidirectional control (U+2066)"),
+    ("embedding in a node text", with_children({**node("a.bin"), "text": "a\u202ab"}), (("a.bin", b"a"),),
+     "&#39;text&#39; contains a bidirectional control (U+202A)"),
+    ("override in a link", with_children(node("a\u202db.bin")), (("a\u202db.bin", b"a"),),
+     "contains a bidirectional control (U+202D)"),
     ("children not a list", {**DOCUMENT, "children": {}}, (), "&#39;children&#39; must be of type array, not object"),
     ("node not an object", with_children("video.mp4"), (("video.mp4", b"v"),),
      "the top level</strong>: node 1 must be of type object, not string " + small_place("children[0]")),
@@ -761,3 +771,39 @@ def test_adding_a_node_refuses_control_characters_in_its_name(client, auth, repo
         category, message = session["_flashes"][-1]
     assert category == "error" and "the name contains a control character (U+001B)" in message
     assert repovizz2.updates == [] and repovizz2.uploads == []
+
+
+# --- Limits before work: 60,000 paths are counted and refused, never matched or proposed ------------
+
+SIXTY_THOUSAND = [{"path": f"s{index // 100}/{index}.wav", "size": 1} for index in range(60_000)]
+CPU_BOUND = 0.5  # seconds of this process's CPU: generous for counting, far below matching or proposing
+
+
+def _cpu_seconds(send) -> tuple[float, object]:
+    started = time.process_time()
+    answer = send()
+    return time.process_time() - started, answer
+
+
+def test_build_with_sixty_thousand_paths_is_refused_before_any_work(client, auth):
+    auth.login()
+    # The request is built first: only the portal's own work is timed, not the test client's encoding.
+    request = EnvironBuilder(path="/build", method="POST", base_url="http://portal.test",
+                             data={"files_json": json.dumps(SIXTY_THOUSAND)}).get_environ()
+    cpu, answer = _cpu_seconds(lambda: client.open(request))
+    assert answer.status_code == 413
+    assert "60000 files were chosen; the limit is 1000 per datapack" in answer.get_data(as_text=True)
+    assert cpu < CPU_BOUND, f"{cpu:.2f} s of CPU"
+
+
+@pytest.mark.parametrize("path", ["/api/datapacks", "/api/datapacks/d-1/pending"])
+def test_the_api_with_sixty_thousand_files_is_refused_before_any_work(client, auth, repovizz2, path):
+    auth.login()
+    request = EnvironBuilder(path=path, method="POST", base_url="http://portal.test", content_type="application/json",
+                             data=json.dumps({"document": {"info": {}, "children": []}, "files": SIXTY_THOUSAND}))
+    environ = request.get_environ()
+    cpu, answer = _cpu_seconds(lambda: client.open(environ))
+    assert answer.status_code == 413
+    assert answer.json["error"] == "60000 files were listed; the limit is 1000 per datapack"
+    assert cpu < CPU_BOUND, f"{cpu:.2f} s of CPU"
+    assert len(repovizz2.mock.calls) == 0

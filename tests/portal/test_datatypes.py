@@ -4,13 +4,14 @@ from __future__ import annotations
 import copy
 import html
 import json
+import os
 import re
 
 import pytest
 
 from portal import create_app
 from portal.rules.config import ConfigError
-from portal.rules.datatype_catalog import BUILT_IN_DIR, DatatypeInvalid, datatype_from, load_catalog
+from portal.rules.datatype_catalog import BUILT_IN_DIR, MAX_DATATYPE_BYTES, DatatypeInvalid, datatype_from, load_catalog
 
 ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
 LAB_DATATYPE = {
@@ -108,7 +109,7 @@ def test_a_bad_datatype_file_stops_the_portal_naming_it(tmp_path):
     folder = tmp_path / "datatypes"
     folder.mkdir()
     (folder / "broken.json").write_text("{not json")
-    with pytest.raises(ConfigError, match=r"PORTAL_DATATYPES_DIR: .*broken\.json: is not readable JSON"):
+    with pytest.raises(ConfigError, match=r"PORTAL_DATATYPES_DIR: .*broken\.json: is not valid JSON"):
         _app(tmp_path, folder)
     with pytest.raises(ConfigError, match="is not a folder of datatype files"):
         _app(tmp_path, tmp_path / "missing")

@@ -72,7 +72,7 @@ def names_in(page) -> list[str]:
 
 # -- concurrency ----------------------------------------------------------------------------------
 
-def test_every_summary_is_fetched_once_and_listed_newest_first(app, client, auth, api):
+def test_every_summary_is_fetched_once_and_listed_in_repovizz2s_order(app, client, auth, api):
     app.config["HOME_FETCHES"] = 4
     ids = [f"d{i:02d}" for i in range(12)]
     upstream = Upstream(api, ids)
@@ -80,8 +80,8 @@ def test_every_summary_is_fetched_once_and_listed_newest_first(app, client, auth
     page = client.get("/")
     assert page.status_code == 200
     assert sorted(upstream.asked) == sorted(ids)
-    assert names_in(page) == ids[::-1]
-    assert "12 datapacks, newest first" in page.get_data(as_text=True)
+    assert names_in(page) == ids
+    assert "12 datapacks,\n  in the order repovizz2 lists them" in page.get_data(as_text=True)
 
 
 def test_summaries_are_fetched_at_once_by_a_bounded_pool_without_the_request_context(app, client, auth, api):
@@ -93,7 +93,7 @@ def test_summaries_are_fetched_at_once_by_a_bounded_pool_without_the_request_con
     met = []
 
     def meet(datapack_id, request):
-        if datapack_id in ids[-4:]:  # the newest four go first
+        if datapack_id in ids[:4]:  # the first four listed go first
             met.append(barrier.wait())
 
     upstream.during_call = meet
@@ -105,7 +105,7 @@ def test_summaries_are_fetched_at_once_by_a_bounded_pool_without_the_request_con
     assert len(upstream.threads) == 4 and threading.get_ident() not in upstream.threads
     assert upstream.request_context == [False] * 20
     assert upstream.tokens == ["Bearer access-1"] * 20
-    assert names_in(page) == ids[::-1]
+    assert names_in(page) == ids
 
 
 def test_a_worker_that_touched_the_session_would_raise(app):
@@ -180,7 +180,7 @@ def test_a_401_to_a_worker_is_renewed_once_in_the_request_thread_and_asked_again
                               "refresh_token": "refresh-2"})
     page = client.get("/")
     assert page.status_code == 200
-    assert names_in(page) == ["d2", "d1", "d0"]
+    assert names_in(page) == ["d0", "d1", "d2"]
     assert len(refused) == 1
     assert sum(1 for call in api.calls if call.request.url == TOKEN_URL) == 1
     assert sorted(upstream.asked) == ["d0", "d1", "d1", "d2"]  # only d1 was asked again, with the new token
@@ -201,7 +201,7 @@ def test_a_401_to_a_worker_without_a_refresh_token_means_log_in_again(client, au
 
 @pytest.fixture
 def many(app, client, auth, api):
-    """A user with 12 datapacks d00 (oldest) … d11 (newest), shown 5 at a time."""
+    """A user with 12 datapacks d00 … d11 (as repovizz2 lists them), shown 5 at a time."""
     app.config["HOME_PAGE_SIZE"] = 5
     auth.login()
     return Upstream(api, [f"d{i:02d}" for i in range(12)])
@@ -209,29 +209,29 @@ def many(app, client, auth, api):
 
 def test_the_first_page_fetches_only_its_datapacks(client, many):
     page = client.get("/")
-    assert names_in(page) == ["d11", "d10", "d09", "d08", "d07"]
-    assert sorted(many.asked) == ["d07", "d08", "d09", "d10", "d11"]
+    assert names_in(page) == ["d00", "d01", "d02", "d03", "d04"]
+    assert sorted(many.asked) == ["d00", "d01", "d02", "d03", "d04"]
     text = page.get_data(as_text=True)
-    assert "1–5 of 12, newest first" in text and "page 1 of 3" in text
-    assert 'href="/?page=2#datapacks">Show more' in text
-    assert "Newer" not in text
+    assert "1–5 of 12,\n  in the order repovizz2 lists them" in text and "page 1 of 3" in text
+    assert 'href="/?page=2#datapacks">Next 5' in text
+    assert "Previous" not in text
 
 
 def test_page_two_shows_the_next_ones_and_links_both_ways(client, many):
     page = client.get("/?page=2")
-    assert names_in(page) == ["d06", "d05", "d04", "d03", "d02"]
-    assert sorted(many.asked) == ["d02", "d03", "d04", "d05", "d06"]
+    assert names_in(page) == ["d05", "d06", "d07", "d08", "d09"]
+    assert sorted(many.asked) == ["d05", "d06", "d07", "d08", "d09"]
     text = page.get_data(as_text=True)
     assert "6–10 of 12" in text
-    assert 'href="/?page=3#datapacks">Show more' in text and 'href="/#datapacks">Newer' in text
+    assert 'href="/?page=3#datapacks">Next 2' in text and 'href="/#datapacks">Previous' in text
 
 
 def test_the_last_page_is_short_and_has_no_show_more(client, many):
     page = client.get("/?page=3")
-    assert names_in(page) == ["d01", "d00"]
+    assert names_in(page) == ["d10", "d11"]
     text = page.get_data(as_text=True)
-    assert "11–12 of 12" in text and "Show more" not in text
-    assert 'href="/?page=2#datapacks">Newer' in text
+    assert "11–12 of 12" in text and "Next" not in text
+    assert 'href="/?page=2#datapacks">Previous' in text
 
 
 @pytest.mark.parametrize(("asked", "location"), [("4", "/?page=3"), ("99", "/?page=3"), ("0", "/"), ("-2", "/")])
@@ -243,7 +243,7 @@ def test_a_page_out_of_range_goes_to_the_nearest_one(client, many, asked, locati
 
 
 def test_a_page_that_is_not_a_number_is_the_first(client, many):
-    assert names_in(client.get("/?page=x")) == ["d11", "d10", "d09", "d08", "d07"]
+    assert names_in(client.get("/?page=x")) == ["d00", "d01", "d02", "d03", "d04"]
 
 
 def test_no_datapacks_has_one_empty_page(client, auth, api):
@@ -258,7 +258,7 @@ def test_one_page_has_no_paging_links(client, auth, api):
     auth.login()
     Upstream(api, ["d0", "d1"])
     text = client.get("/").get_data(as_text=True)
-    assert "2 datapacks, newest first" in text and "Show more" not in text and "page 1 of" not in text
+    assert "2 datapacks,\n  in the order repovizz2 lists them" in text and "Next" not in text and "page 1 of" not in text
 
 
 # -- unreadable datapacks -------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def test_a_broken_datapack_is_listed_as_unreadable_and_the_rest_shown(client, au
     page = client.get("/")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert names_in(page) == ["d2", "d0"]
+    assert names_in(page) == ["d0", "d2"]
     row = re.search(r'<tr class="unreadable">(.*?)</tr>', text, re.S).group(1)
     assert "<code>d1</code>" in row and "unreadable" in row and reason in row
 
@@ -333,3 +333,84 @@ def test_a_list_of_datapacks_of_an_odd_shape_is_repovizz2s_fault(client, auth, a
     assert page.status_code == 502
     assert "the portal does not know" in page.get_data(as_text=True)
 
+
+
+# -- search by name ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def named(app, client, auth, api):
+    """30 datapacks as repovizz2 lists them, shown 5 at a time: "Session 0" … "Session 29", every
+    third one also called "Knee" ("Knee session 0", "Knee session 3", …)."""
+    app.config["HOME_PAGE_SIZE"] = 5
+    app.config["HOME_FETCHES"] = 3
+    auth.login()
+    ids = [f"d{i:02d}" for i in range(30)]
+    answers = {datapack_id: (200, item(datapack_id, name=("Knee session " if i % 3 == 0 else "Session ") + str(i)))
+               for i, datapack_id in enumerate(ids)}
+    return Upstream(api, ids, answers=answers)
+
+
+def listed_names(page) -> list[str]:
+    return re.findall(r'<td data-label="Name"><a href="[^"]+">([^<]+)</a>', page.get_data(as_text=True))
+
+
+def test_a_search_looks_beyond_the_page_shown_a_page_of_matches_at_a_time(client, named):
+    page = client.get("/?q=knee")
+    assert listed_names(page) == [f"Knee session {i}" for i in (0, 3, 6, 9, 12)]
+    # It looked at the datapacks in order until it had a page of matches, no further.
+    assert sorted(named.asked) == [f"d{i:02d}" for i in range(15)]
+    text = page.get_data(as_text=True)
+    assert "5 datapacks whose name contains “knee”" in text and "(not all of them yet)" in text
+    assert 'href="/?q=knee&amp;from=13#datapacks">Search on from datapack 14' in text
+    named.asked.clear()
+    more = client.get("/?q=knee&from=13")
+    assert listed_names(more) == [f"Knee session {i}" for i in (15, 18, 21, 24, 27)]
+    assert "Search on" not in more.get_data(as_text=True) or "from=28" in more.get_data(as_text=True)
+    assert min(named.asked) == "d13"
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("  SESSION   29 ", ["Session 29"]),
+    ("Knee session 27", ["Knee session 27"]),
+    ("nothing like it", []),
+    ("<script>", []),
+])
+def test_search_matches_names_ignoring_case_and_spaces(client, named, query, expected):
+    page = client.get("/", query_string={"q": query})
+    assert page.status_code == 200
+    assert listed_names(page) == expected
+    if not expected:
+        assert "No datapack whose name contains" in page.get_data(as_text=True)
+    assert "<script>" not in page.get_data(as_text=True)
+
+
+def test_a_search_bounds_how_many_it_looks_through_per_request(app, client, named):
+    import portal.views.home as home_view
+    app.config["HOME_PAGE_SIZE"] = 2
+    home_view_pages = home_view.SEARCH_PAGES
+    try:
+        home_view.SEARCH_PAGES = 3  # at most 6 datapacks per request
+        page = client.get("/?q=nothing")
+    finally:
+        home_view.SEARCH_PAGES = home_view_pages
+    assert len(named.asked) == 6
+    assert 'from=6#datapacks">Search on from datapack 7' in page.get_data(as_text=True)
+
+
+def test_each_row_says_its_files_and_its_state(client, auth, api):
+    auth.login()
+    Upstream(api, ["d0", "d1"], answers={"d1": (200, item("d1", pending=3))})
+    text = client.get("/").get_data(as_text=True)
+    assert "3 files pending" in text and "4 files</td>" in text and "1 file</td>" in text
+    assert "in the order repovizz2 lists them" in text
+
+
+def test_a_rows_size_is_shown_when_this_login_sent_its_files(client, auth, api):
+    auth.login()
+    Upstream(api, ["d0", "d1"], answers={"d1": (200, item("d1", pending=1))})
+    with client.session_transaction() as session:
+        session["sent_files"] = {"d1": {"children[0]": ["f0", "f0.bin", 1500], "children[1]": ["done", "x", 500]}}
+    text = client.get("/").get_data(as_text=True)
+    rows = re.findall(r"<tr>.*?</tr>", text, re.S)[1:]
+    assert "not known" in rows[0]
+    assert "2.0 KB" in rows[1], rows[1]

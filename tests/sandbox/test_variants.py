@@ -250,6 +250,28 @@ def test_framing_origins_from_the_command_line_repeated_and_comma_separated(tmp_
         "http://localhost:8888", "http://127.0.0.1:8888", "https://hub.example.org"]
 
 
+# --- login hint -------------------------------------------------------------------------------------------
+
+
+def test_the_login_page_names_no_login_by_default(sandbox):
+    assert 'id="login-hint"' not in requests.get(sandbox.url + "/login", timeout=TIMEOUT).text
+
+
+def test_the_login_page_names_the_login_hint(tmp_path):
+    app = create_app({"DATA_DIR": str(tmp_path), "LOGIN_HINT": "demo   / <demo>"})
+    page = app.test_client().get("/login").get_data(as_text=True)
+    assert '<p class="hint" id="login-hint">' in page
+    assert "<strong>demo / &lt;demo&gt;</strong>" in page
+
+
+def test_the_login_hint_from_the_command_line_and_the_environment(tmp_path):
+    from sandbox.cli import build_parser
+    assert build_parser().parse_args(["serve", "--login-hint", "demo / demo"]).login_hint == "demo / demo"
+    assert run_cli("serve", "--port", "0", "--data-dir", str(tmp_path), "--login-hint", "a\x07b").returncode == 2
+    result = run_cli("serve", "--port", "0", "--data-dir", str(tmp_path), env={"SANDBOX_LOGIN_HINT": "x" * 201})
+    assert result.returncode == 1 and "login-hint must be one line" in result.stderr
+
+
 # --- plumbing ---------------------------------------------------------------------------------------------
 
 
