@@ -11,6 +11,7 @@ import pytest
 import responses
 
 from portal import create_app
+from portal.services.script_logins import AcceptedTokens
 from tests.portal.fakes import FakeRepovizz2
 from tests.portal.samples import REPOVIZZ2, USER, seed
 
@@ -25,11 +26,13 @@ TEST_CONFIG = {
 
 
 def _reused(app):
-    """`app` for one test: what the test changes in its config, and the sessions it stored, are gone after it."""
+    """`app` for one test: what the test changes in its config, the sessions it stored and the script
+    tokens it had accepted (the app's only other memory between requests) are gone after it."""
     config = dict(app.config)
     yield app
     app.config.clear()
     app.config.update(config)
+    app.extensions["accepted_tokens"] = AcceptedTokens()
     folder = app.config["SESSION_DIR"]
     for name in os.listdir(folder) if os.path.isdir(folder) else ():
         os.remove(os.path.join(folder, name))
