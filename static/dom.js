@@ -4,43 +4,40 @@
  */
 
 /** A new element: attrs (text, className, other attributes; null/false left out) and children (nodes or text). */
-export function el(tag, attrs, children) {
-  var node = document.createElement(tag);
-  Object.keys(attrs || {}).forEach(function (key) {
-    var value = attrs[key];
-    if (value === null || value === undefined || value === false) return;
+export function el(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
     if (key === "text") node.textContent = value;
     else if (key === "className") node.className = value;
     else node.setAttribute(key, value === true ? "" : String(value));
-  });
-  (children || []).forEach(function (child) {
-    if (child === null || child === undefined) return;
+  }
+  for (const child of children || []) {
+    if (child === null || child === undefined) continue;
     node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-  });
+  }
   return node;
 }
 
 /** The page's CSRF token (meta csrf-token), sent with every POST and PUT. */
 export function csrfToken() {
-  var meta = document.querySelector('meta[name="csrf-token"]');
+  const meta = document.querySelector('meta[name="csrf-token"]');
   return meta ? meta.getAttribute("content") : "";
 }
 
 /** The files of a file input, as an array (empty without one). */
 export function filesOf(input) {
-  return input && input.files ? Array.prototype.slice.call(input.files) : [];
+  return input && input.files ? Array.from(input.files) : [];
 }
 
 /** POST JSON to the portal; resolves {status, body} (body null when the answer is not JSON). */
-export function postJSON(url, payload) {
-  return fetch(url, {
+export async function postJSON(url, payload) {
+  const response = await fetch(url, {
     method: "POST",
     credentials: "same-origin",
     headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
     body: JSON.stringify(payload)
-  }).then(function (response) {
-    return response.json().catch(function () { return null; }).then(function (body) {
-      return {status: response.status, body: body};
-    });
   });
+  const body = await response.json().catch(() => null);
+  return {status: response.status, body};
 }

@@ -6,7 +6,7 @@
 
 /** The login URL with `next` pointing back to `nextPath` (a path, resolved against `base`). */
 export function loginHref(loginUrl, nextPath, base) {
-  var url = new URL(loginUrl || "/auth/login", base);
+  const url = new URL(loginUrl || "/auth/login", base);
   if (nextPath) url.searchParams.set("next", nextPath);
   return url.pathname + url.search;
 }
@@ -25,6 +25,18 @@ export function existingDatapackText(pending) {
   return "Open the existing datapack";
 }
 
+/** The message for a taken name (409): the portal's words, a rename box, and a button to the one that has it. */
+function nameTaken(body, options) {
+  return {
+    title: "You already have a datapack with that name",
+    message: (body.error ? body.error.replace(/\.$/, "") + ". " : "") + "Nothing new was created. " +
+      "Upload it under another name, or open the existing one.",
+    rename: {suggested: typeof body.suggested_name === "string" ? body.suggested_name : ""},
+    link: body.existing_id ? {href: options.datapackUrl(body.existing_id), button: true,
+      text: existingDatapackText(body.existing_pending)} : null
+  };
+}
+
 /**
  * The message for a failure: {problems: [...]} (a list to fix) or {title, message, link} (an error
  * box; link is {href, text, button} or null); a taken name (409) adds rename: {suggested} (the name
@@ -36,28 +48,24 @@ export function existingDatapackText(pending) {
  */
 export function describeFailure(failure, options, backTo, base) {
   if (failure && failure.problems) return {problems: failure.problems};
-  var answer = failure && failure.answer;
+  const answer = failure && failure.answer;
   if (!answer) {
     return {title: "The portal could not be reached",
       message: "Nothing was created. Check your connection and try again.", link: null};
   }
-  var body = answer.body || {};
-  if (answer.status === 422) {
-    return {problems: body.problems && body.problems.length ? body.problems
-      : [body.error || "the datapack breaks the rules"]};
+  const body = answer.body || {};
+  switch (answer.status) {
+    case 422:
+      return {problems: body.problems && body.problems.length ? body.problems
+        : [body.error || "the datapack breaks the rules"]};
+    case 401:
+      return {title: "Your repovizz2 login has expired", message: "Nothing was created.",
+        link: {href: loginHref(body.login || options.loginUrl, backTo, base), text: "Log in again"}};
+    case 409:
+      return nameTaken(body, options);
+    default:
+      if (answer.status === 400 && body.problems && body.problems.length) return {problems: body.problems};
+      return {title: body.title || "The upload could not start", message: answerError(answer, "Nothing was sent"),
+        link: null};
   }
-  if (answer.status === 401) {
-    return {title: "Your repovizz2 login has expired", message: "Nothing was created.",
-      link: {href: loginHref(body.login || options.loginUrl, backTo, base), text: "Log in again"}};
-  }
-  if (answer.status === 409) {
-    return {title: "You already have a datapack with that name",
-      message: (body.error ? body.error.replace(/\.$/, "") + ". " : "") + "Nothing new was created. " +
-        "Upload it under another name, or open the existing one.",
-      rename: {suggested: typeof body.suggested_name === "string" ? body.suggested_name : ""},
-      link: body.existing_id ? {href: options.datapackUrl(body.existing_id), button: true,
-        text: existingDatapackText(body.existing_pending)} : null};
-  }
-  if (answer.status === 400 && body.problems && body.problems.length) return {problems: body.problems};
-  return {title: body.title || "The upload could not start", message: answerError(answer, "Nothing was sent"), link: null};
 }

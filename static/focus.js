@@ -12,7 +12,7 @@ export function focusTarget(root) {
 function init() {
   if (window.location.hash) return;
   if (document.activeElement && document.activeElement !== document.body) return;
-  var target = focusTarget(document.querySelector("main") || document.body);
+  const target = focusTarget(document.querySelector("main") || document.body);
   if (!target) return;
   if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
   target.focus();

@@ -1,48 +1,48 @@
 /*
  * Paths of chosen files as the portal reads them. Pure: no DOM, importable by Node.
- * Each function mirrors a server rule; keep them in step with the Python named beside it.
+ * Each function mirrors a rule of the portal's; keep them in step with the Python function named beside it.
  */
 
-var IGNORED_NAMES = [".DS_Store", "Thumbs.db", "desktop.ini"];
+const IGNORED_NAMES = [".DS_Store", "Thumbs.db", "desktop.ini"];
 
 /**
- * A file's relative path with forward slashes and no "./" (portal/rules/datapack_rules.py normalize_path:
+ * A file's relative path with forward slashes and no "./" (the portal's `normalize_path`:
  * posixpath.normpath, then the leading slashes dropped): "pack\\a.json" → "pack/a.json",
  * "/pack//./a.json" → "pack/a.json", "a/../b" → "b", "" → "".
  * With `composed`, also in composed unicode (NFC), as the portal compares paths (macOS hands
  * out decomposed names).
  */
 export function normalizePath(path, composed) {
-  var text = String(path || "").replace(/\\/g, "/");
+  const text = String(path || "").replace(/\\/g, "/");
   if (!text) return "";
-  var absolute = text.charAt(0) === "/";
-  var parts = [];
-  text.split("/").forEach(function (part) {
-    if (part === "" || part === ".") return;
+  const absolute = text.charAt(0) === "/";
+  const parts = [];
+  for (const part of text.split("/")) {
+    if (part === "" || part === ".") continue;
     if (part !== ".." || (!absolute && !parts.length) || (parts.length && parts[parts.length - 1] === "..")) {
       parts.push(part);
     } else if (parts.length) {
       parts.pop();
     }
-  });
-  var joined = parts.join("/") || (absolute ? "" : ".");
+  }
+  const joined = parts.join("/") || (absolute ? "" : ".");
   return composed && joined.normalize ? joined.normalize("NFC") : joined;
 }
 
 /** The last part of a path: "pack/sensors/emg.json" → "emg.json". */
 export function baseName(path) {
-  var parts = normalizePath(path).split("/");
+  const parts = normalizePath(path).split("/");
   return parts[parts.length - 1];
 }
 
 /**
- * Files a desktop adds on its own, never meant as assets (portal/rules/assets.py is_ignored, which the
- * portal applies to normalised paths): __MACOSX/…, .DS_Store, Thumbs.db, desktop.ini, ._name.
+ * Files a desktop adds on its own, never meant as assets (the portal's `is_ignored`, which it
+ * applies to normalised paths): __MACOSX/…, .DS_Store, Thumbs.db, desktop.ini, ._name.
  */
 export function isIgnored(path) {
-  var normal = normalizePath(path);
-  var name = baseName(normal);
-  return normal.indexOf("__MACOSX/") === 0 || IGNORED_NAMES.indexOf(name) >= 0 || name.indexOf("._") === 0;
+  const normal = normalizePath(path);
+  const name = baseName(normal);
+  return normal.startsWith("__MACOSX/") || IGNORED_NAMES.includes(name) || name.startsWith("._");
 }
 
 /**

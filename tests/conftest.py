@@ -10,6 +10,15 @@ from sandbox.testing import LiveSandbox
 from tests.faulty_proxy import FaultyProxy
 
 
+# Modules that drive live servers, nginx or a browser: few tests, most of the time. Run first, so that on
+# several workers the many quick unit tests fill in around them instead of leaving one worker alone at the end.
+SLOW_FIRST = ("tests/browser/", "tests/deploy/", "tests/integration/")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
     """A running `python -m sandbox serve` on a free loopback port (see sandbox/testing.py)."""

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import PASSWORD, log_in
 from tests.live_portal import LivePortal
@@ -24,6 +25,9 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
+# How long a page may take to reach the state a test waits for (Playwright's actions, waits and `expect`).
+STATE_TIMEOUT_MS = 15_000
+expect.set_options(timeout=STATE_TIMEOUT_MS)
 _users = itertools.count()
 
 
@@ -83,7 +87,7 @@ class PageWatch:
 
 def _page_fixture(browser, request, artifacts, **context_options):
     context = browser.new_context(viewport={"width": 1100, "height": 900}, **context_options)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(STATE_TIMEOUT_MS)
     page = context.new_page()
     watch = PageWatch(page)
     yield page

@@ -6,6 +6,7 @@ import re
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import EXAMPLE
 
@@ -126,13 +127,13 @@ def test_without_javascript_the_files_are_chosen_again(nojs_page, login, user, s
     page.locator("#build-editor").wait_for()
     page.fill("#info-name", "Plain session")
     page.get_by_role("button", name="Drop Notes").click()
-    assert page.locator("input[value='Notes']").count() == 0
+    expect(page.locator("#build-editor input[value='Notes']")).to_have_count(0)
     page.get_by_role("button", name="Upload to repovizz2…").click()
     page.locator("#build-upload").wait_for()
     page.set_input_files("#upload-folder", str(session_folder))
     page.get_by_role("button", name="Upload to repovizz2").click()
-    assert page.get_by_role("heading", name="Plain session is in repovizz2").is_visible()
-    assert page.locator("table.result tbody tr").count() == 4
+    expect(page.get_by_role("heading", name="Plain session is in repovizz2")).to_be_visible()
+    expect(page.locator("table.result tbody tr")).to_have_count(4)
 
 
 PARSE_CASES = """async () => {

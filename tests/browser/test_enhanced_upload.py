@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, drop_paths, example_size, \
     hold_final_post, references
@@ -116,13 +117,15 @@ def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, artifa
     page.route("**/assets/audio/tone.wav*", down)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
     page.get_by_role("button", name="Check and upload").click()
-    retry = page.get_by_role("button", name="Retry example/audio/tone.wav")
-    retry.wait_for()
-    page.locator(".transfer-failed").wait_for()  # every other file is done too
+    # The summary is written once no file is queued, sending or waiting: every other file has its answer.
+    failed = page.locator(".transfer-failed")
+    failed.wait_for()
+    assert failed.inner_text().startswith("1 of 4 files failed after 4 tries.")
     assert len(attempts) == 4  # the first try and three retries with backoff
     assert page.locator("li[data-state=failed]").count() == 1
     assert page.locator("li[data-state=uploaded]").count() == 3
-    assert "1 of 4 files failed" in page.locator(".transfer-failed").inner_text()
+    retry = page.get_by_role("button", name="Retry example/audio/tone.wav")
+    assert retry.is_visible()
     page.screenshot(path=str(artifacts / "js-retry-button.png"), full_page=True)
 
     page.unroute("**/assets/audio/tone.wav*")
@@ -149,7 +152,8 @@ def test_dropped_loose_files_count_by_their_names(page, login, user):
     page.wait_for_function("() => / dropped /.test(document.querySelector('#drop-zone .drop-summary').textContent)")
     assert summary.inner_text() == f"5 files dropped ({example_size('datapack.json', *EXAMPLE_ASSETS)})."
     page.get_by_role("button", name="Forget the dropped files").click()
-    assert summary.inner_text() == "" and summary.is_hidden()
+    expect(summary).to_be_hidden()
+    assert summary.inner_text() == ""
 
 
 def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, login, user, portal, tmp_path, artifacts):
@@ -186,8 +190,10 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
     assert items == plain_items
 
     # Fixing nothing and sending again replaces the list rather than stacking a second one.
-    page.get_by_role("button", name="Check and upload").click()
-    page.wait_for_timeout(300)
+    problems.evaluate("section => section.setAttribute('data-test-seen', '')")
+    with page.expect_response("**/api/datapacks"):
+        page.get_by_role("button", name="Check and upload").click()
+    page.locator("section.problems:not([data-test-seen])").wait_for()
     assert page.locator("section.problems").count() == 1
 
     # Files without any document: the script says so before asking the server anything.
@@ -201,7 +207,7 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
     assert page.get_by_role("heading", name="Nothing was created: 1 problem to fix first").is_visible()
 
     page.get_by_role("link", name="My datapacks").click()
-    assert page.get_by_text("You have no datapacks yet.").is_visible()
+    expect(page.get_by_text("You have no datapacks yet.")).to_be_visible()
 
 
 def test_a_zip_goes_through_the_progress_path_and_a_taken_name_points_to_the_existing_datapack(

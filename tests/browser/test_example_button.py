@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -38,11 +39,12 @@ def test_pressing_upload_the_example_twice_leaves_one_example(page, nojs_page, l
 
     page.get_by_role("link", name="My datapacks").click()
     rows = page.locator("table.datapacks tbody tr")
-    assert rows.count() == 1 and "Portal example" in rows.inner_text()
+    expect(rows).to_have_count(1)
+    assert "Portal example" in rows.inner_text()
 
     # Another copy only when asked for.
     page.go_back()
     page.get_by_role("button", name="Make another copy").click()
     page.get_by_role("heading", name="Portal example (2) is in repovizz2").wait_for()
     page.get_by_role("link", name="My datapacks").click()
-    assert page.locator("table.datapacks tbody tr").count() == 2
+    expect(page.locator("table.datapacks tbody tr")).to_have_count(2)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, references
 
@@ -70,4 +71,4 @@ def test_broken_document_without_javascript_lists_problems(nojs_page, login, use
                for item in items)
     assert any("no file was sent for link 'missing.png'" in item and "children[0]" in item for item in items)
     page.get_by_role("link", name="My datapacks").click()
-    assert page.get_by_text("You have no datapacks yet.").is_visible()
+    expect(page.get_by_text("You have no datapacks yet.")).to_be_visible()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -31,21 +32,21 @@ def test_remove_asks_in_a_dialog_cancel_keeps_confirm_removes(page, login, user,
     button = remove_button(page, "children[1]")
     button.click()
     dialog = page.locator("dialog#remove-dialog")
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     assert dialog.get_by_role("heading").inner_text() == f"Remove {AUDIO}?"
     assert "This cannot be undone" in dialog.inner_text()
     assert page.evaluate("() => document.activeElement.textContent") == "Cancel: keep it"
     page.screenshot(path=str(artifacts / "js-remove-dialog.png"), full_page=True)
 
     dialog.get_by_role("button", name="Cancel: keep it").click()
-    assert dialog.is_hidden()
+    expect(dialog).to_be_hidden()
     assert DATAPACK_PAGE.search(page.url)
     assert page.locator('[id="node-children[1]"]').is_visible()
     assert page.evaluate("() => document.activeElement.className") == button.get_attribute("class")
     page.keyboard.press("Enter")  # the focused remove button asks again; Escape keeps the node too
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     page.keyboard.press("Escape")
-    assert dialog.is_hidden()
+    expect(dialog).to_be_hidden()
 
     button.click()
     with page.expect_navigation():

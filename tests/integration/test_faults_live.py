@@ -12,6 +12,7 @@ import requests
 
 from sandbox.testing import LiveSandbox
 from tests.live_portal import LivePortal, log_in
+from tests.waiting import wait_until
 
 DOCUMENT = ('{"info": {"name": "%s", "author": "a", "description": "", "keywords": []}, "children": ['
             '{"class": "data", "name": "Small", "text": "", "link": "small.json"},'
@@ -74,8 +75,8 @@ def test_failure_mid_upload_then_finish(sandbox, proxy, portal, http, fault, mes
     page = http.get(f"{portal.url}/datapacks/{datapack_id}")
     assert pending in page.text
     assert "<code>big.bin</code>" in page.text
-    time.sleep(0.5)  # the sandbox notices the cut connection and cleans up
-    assert not os.listdir(os.path.join(sandbox.data_dir, "tmp"))
+    # The sandbox notices the cut connection on its own thread and drops the part it had received.
+    wait_until(lambda: not os.listdir(os.path.join(sandbox.data_dir, "tmp")), "cleaned up by the sandbox")
     assert len(stored_files(sandbox) - before) == (1 if fault == "cut" else 0)  # no half file kept
     page = finish(http, portal, datapack_id)
     assert page.status_code == 200, page.text

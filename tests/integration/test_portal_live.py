@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import requests
 from portal.rules.assets import human_size
 from portal.rules.datapack_tree import walk_data_nodes
 from tests.live_portal import log_in
+from tests.waiting import wait_until
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "portal" / "example"
 
@@ -168,7 +170,6 @@ def test_a_put_cut_short_by_the_client_stores_nothing(request, server, sandbox, 
     again; under the development server and under gunicorn, whose body the portal reads directly."""
     portal = request.getfixturevalue(server)
     import socket
-    import time
     from urllib.parse import urlsplit
 
     http = requests.Session()
@@ -180,15 +181,16 @@ def test_a_put_cut_short_by_the_client_stores_nothing(request, server, sandbox, 
                         json={"document": document, "files": [{"path": "big.bin", "size": len(whole)}]}).json()
     (upload,) = created["uploads"]
     address = urlsplit(portal.url)
-    with socket.create_connection((address.hostname, address.port)) as raw:
+    with socket.create_connection((address.hostname, address.port), timeout=30) as raw:
         raw.sendall((f"PUT {upload['url']} HTTP/1.1\r\nHost: {address.netloc}\r\n"
                      f"Authorization: {http.headers['Authorization']}\r\n"
                      f"Content-Length: {len(whole)}\r\n\r\n").encode() + whole[:len(whole) // 2])
-        time.sleep(0.3)
+        raw.shutdown(socket.SHUT_WR)  # the body ends half-way
+        while raw.recv(65536):  # until the portal has given up on it and closed the connection
+            pass
+    wait_until(lambda: not os.listdir(os.path.join(sandbox.data_dir, "tmp")), "cleaned up by the sandbox")
     content_url = f"{sandbox.url}/api/v1.0/datapacks/{created['datapack_id']}/content"
-    for _ in range(10):  # the portal has given up by now; the listing must stay as it was meanwhile
-        time.sleep(0.05)
-        assert list(http.get(content_url).json()) == ["big.bin"]
+    assert list(http.get(content_url).json()) == ["big.bin"]  # still pending: nothing was stored
     sent = http.put(portal.url + upload["url"], data=whole)
     assert sent.status_code == 200, sent.text
     stored = http.get(f"{content_url}/{sent.json()['ref'].removeprefix('repovizz:')}")

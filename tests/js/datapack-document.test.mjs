@@ -1,4 +1,4 @@
-// Finding the datapack document among chosen files, pinned to portal/archive.py find_document
+// Finding the datapack document among chosen files, pinned to the portal's find_document
 // (the cases of tests/portal/test_archive.py "finding the document", with the same messages).
 import { test } from "node:test";
 import assert from "node:assert/strict";

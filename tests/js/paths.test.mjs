@@ -1,5 +1,5 @@
-// Paths of chosen files, pinned to the server's answers: portal/datapack.py normalize_path
-// (tests/portal/test_datapack.py test_normalize_path) and portal/archive.py is_ignored
+// Paths of chosen files, pinned to the server's answers: the portal's normalize_path
+// (tests/portal/test_datapack.py test_normalize_path) and its is_ignored
 // (tests/portal/test_archive.py test_is_ignored and the desktop litter test).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -78,7 +78,7 @@ test("isIgnored: the desktop litter of a zipped folder, and nothing else of it",
 });
 
 test("isIgnored reads the path as the portal does: normalised first", () => {
-  // The portal normalises every path (portal/upload.py, portal/builder.py) before is_ignored.
+  // The portal normalises every path (the upload and the builder alike) before is_ignored.
   assert.equal(isIgnored("./__MACOSX/pack/a.json"), true);
   assert.equal(isIgnored("pack\\.DS_Store"), true);
   assert.equal(isIgnored("pack/__MACOSX/a.json"), false);  // only a top-level __MACOSX folder

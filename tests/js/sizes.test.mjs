@@ -1,4 +1,4 @@
-// Human sizes as portal/uploads.py human_size writes them (the same cases, the same answers).
+// Human sizes as the portal's human_size writes them (the same cases, the same answers).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 

@@ -4,28 +4,56 @@ repovizz2 is faked with `responses` at REPOVIZZ2 (nothing leaves the process).
 """
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 import responses
 
 from portal import create_app
+from portal.services.script_logins import AcceptedTokens
 from tests.portal.fakes import FakeRepovizz2
 from tests.portal.samples import REPOVIZZ2, USER, seed
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "REPOVIZZ2_URL": REPOVIZZ2,
-        "CLIENT_ID": "portal-id",
-        "CLIENT_SECRET": "portal-secret",
-        "SESSION_DIR": str(tmp_path / "sessions"),
-        "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "portal.test",
-    })
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test",
+    "REPOVIZZ2_URL": REPOVIZZ2,
+    "CLIENT_ID": "portal-id",
+    "CLIENT_SECRET": "portal-secret",
+    "SERVER_NAME": "portal.test",
+}
+
+
+def _reused(app):
+    """`app` for one test: what the test changes in its config, the sessions it stored and the script
+    tokens it had accepted (the app's only other memory between requests) are gone after it."""
+    config = dict(app.config)
     yield app
+    app.config.clear()
+    app.config.update(config)
+    app.extensions["accepted_tokens"] = AcceptedTokens()
+    folder = app.config["SESSION_DIR"]
+    for name in os.listdir(folder) if os.path.isdir(folder) else ():
+        os.remove(os.path.join(folder, name))
+
+
+@pytest.fixture(scope="session")
+def _built_app(tmp_path_factory):
+    """The portal built once per test process (building it costs tens of milliseconds, ~900 tests use it)."""
+    return create_app({**TEST_CONFIG, "SESSION_DIR": str(tmp_path_factory.mktemp("sessions")),
+                       "WTF_CSRF_ENABLED": False})
+
+
+@pytest.fixture(scope="session")
+def _built_csrf_app(tmp_path_factory):
+    return create_app({**TEST_CONFIG, "SESSION_DIR": str(tmp_path_factory.mktemp("csrf-sessions"))})
+
+
+@pytest.fixture
+def app(_built_app):
+    """The portal on test config, CSRF checks off; a test may change its config (undone after it)."""
+    yield from _reused(_built_app)
 
 
 @pytest.fixture
@@ -47,11 +75,9 @@ def repovizz2(api):
 
 
 @pytest.fixture
-def csrf_app(tmp_path):
+def csrf_app(_built_csrf_app):
     """The portal as deployed: CSRF checks on (the conftest's `app` turns them off)."""
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "REPOVIZZ2_URL": REPOVIZZ2, "CLIENT_ID": "portal-id",
-                       "CLIENT_SECRET": "portal-secret", "SESSION_DIR": str(tmp_path / "sessions"),
-                       "SERVER_NAME": "portal.test"})
+    yield from _reused(_built_csrf_app)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from portal import create_app
 from portal.services.repovizz2_client import Repovizz2Client
 from portal.services.login import WorkerClients
 from portal.services import datapack_summaries
-from tests.portal.samples import REPOVIZZ2, USER
+from tests.portal.samples import REPOVIZZ2, USER, nested_too_deep
 
 API = f"{REPOVIZZ2}/api/v1.0"
 TOKEN_URL = f"{REPOVIZZ2}/oauth/token"
@@ -300,17 +300,9 @@ def test_a_datapack_repovizz2_cannot_be_reached_for_is_unreadable(client, auth, 
     assert "could not connect to repovizz2" in page.get_data(as_text=True)
 
 
-def test_a_document_the_summary_cannot_walk_is_unreadable(client, auth, api, monkeypatch):
+def test_a_document_the_summary_cannot_walk_is_unreadable(client, auth, api):
     auth.login()
-    Upstream(api, ["d0", "d1"], answers={"d1": (200, item("d1", pending=1))})
-    walk = datapack_summaries.walk_data_nodes
-
-    def deep(document):
-        if document["children"][0].get("name") == "f0":  # d1's document
-            raise RecursionError("too deep")
-        return walk(document)
-
-    monkeypatch.setattr(datapack_summaries, "walk_data_nodes", deep)
+    Upstream(api, ["d0", "d1"], answers={"d1": (200, nested_too_deep("d1", "pack d1"))})
     page = client.get("/")
     assert page.status_code == 200
     assert names_in(page) == ["d0"]
