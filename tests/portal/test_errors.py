@@ -8,6 +8,7 @@ import pytest
 import requests
 import responses
 
+from portal import create_app
 from portal.rules.errors import Repovizz2Error, UnreadableFile
 from tests.portal.samples import GOOD_FILES, REPOVIZZ2, USER, doc_file, files
 
@@ -129,13 +130,19 @@ def test_a_scripts_refused_token_leaves_the_browser_login_alone(client, auth, ap
         assert session["token"]["access_token"] == "access-1"
 
 
-def test_a_file_that_cannot_be_read_is_not_called_a_repovizz2_failure(app, client):
-    @app.route("/test/unreadable")
+def test_a_file_that_cannot_be_read_is_not_called_a_repovizz2_failure(app, tmp_path):
+    # An app of its own: the shared one takes no new routes once it has served a request.
+    config = {key: app.config[key] for key in ("TESTING", "SECRET_KEY", "REPOVIZZ2_URL", "CLIENT_ID", "CLIENT_SECRET",
+                                               "SERVER_NAME", "WTF_CSRF_ENABLED")}
+    fresh = create_app({**config, "SESSION_DIR": str(tmp_path)})
+
+    @fresh.route("/test/unreadable")
     def unreadable():
         raise UnreadableFile("the file for 'a.wav' could not be read to the end (disk error); it was not stored",
                              datapack_id="d-1", link="a.wav")
 
     assert not issubclass(UnreadableFile, Repovizz2Error)
+    client = fresh.test_client()
     page = client.get("/test/unreadable")
     text = page.get_data(as_text=True)
     assert page.status_code == 422
