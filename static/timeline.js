@@ -67,8 +67,11 @@ function mediaDuration() {
   return longest || null;
 }
 
-/** The axis's end (the longest track) and the view within it; every track redrawn when they changed. */
-function refreshBounds(quiet) {
+/**
+ * The axis's end (the longest track) and the view within it. When they changed, every track is drawn
+ * again for the new view: at once, or on the next frame when `nextFrame` is exactly true (rows arriving).
+ */
+function refreshBounds(nextFrame) {
   var end = 0;
   timeline.tracks.forEach(function (track) {
     var duration = track.duration();
@@ -80,9 +83,11 @@ function refreshBounds(quiet) {
   timeline.end = end;
   if (!timeline.zoomedByUser || view[1] > end) view = [0, end];
   var changed = end !== was || view[0] !== timeline.view[0] || view[1] !== timeline.view[1];
-  if (changed && quiet) {
+  if (changed && nextFrame === true) {
     timeline.view = view;
     showViewText();
+    viewMoved = true;
+    askFrame();
   } else if (changed) {
     setView(view, true);
   }
@@ -96,15 +101,25 @@ var viewMoved = false;  // the view changed without a redraw of every track: the
 
 function drawSoon(track) {
   dirty.add(track);
+  askFrame();
+}
+
+function askFrame() {
   if (frameAsked) return;
   frameAsked = true;
   requestAnimationFrame(function () {
-    frameAsked = false;
-    var tracks = refreshBounds(true) || viewMoved ? timeline.tracks : Array.from(dirty);
+    refreshBounds(true);
+    var tracks = viewMoved ? timeline.tracks.slice() : Array.from(dirty);
     viewMoved = false;
     dirty.clear();
+    frameAsked = false;
     tracks.forEach(function (each) { each.draw(); });
   });
+}
+
+/** A player's duration is known or changed: the axis's end, and streams stretched over it, follow. */
+function mediaTimed() {
+  if (!refreshBounds()) timeline.tracks.forEach(function (track) { track.draw(); });
 }
 
 function showViewText() {
@@ -211,8 +226,8 @@ function showPlaying() {
 
 function watchMedia(media) {
   timeline.media.push(media);
-  media.addEventListener("loadedmetadata", refreshBounds);
-  media.addEventListener("durationchange", refreshBounds);
+  media.addEventListener("loadedmetadata", mediaTimed);
+  media.addEventListener("durationchange", mediaTimed);
   media.addEventListener("play", function () {
     showPlaying();
     if (!timeline.syncing) {  // its own controls: the other players join in, from its time
@@ -349,9 +364,6 @@ Track.prototype.draw = function () {
     plot.setScale("x", { min: view[0], max: view[1] });
     Object.keys(shown.y || {}).forEach(function (key) { plot.setScale(key, shown.y[key]); });
   });
-  if (plot.scales.x.min !== view[0] || plot.scales.x.max !== view[1]) {
-    drawSoon(this);  // uPlot kept its former range (it was busy): again on the next frame
-  }
   this.figure.setAttribute("data-view", plot.scales.x.min + " " + plot.scales.x.max);
   this.figure.setAttribute("data-draw-ms", (now() - started).toFixed(2));
   this.box.setAttribute("aria-valuemax", String(timeline.end));
@@ -699,7 +711,7 @@ SamplesKind.prototype.add = function (columns, rows) {
   this.track.figure.setAttribute("data-rows", String(this.store.length));
   this.track.figure.setAttribute("data-bytes", String(this.store.bytes()));
   if (first) {
-    viewMoved = refreshBounds(true) || viewMoved;
+    refreshBounds(true);
     this.track.build();  // drawn at once: the first rows show as soon as they are read
     this.channelList();
   }

@@ -1,7 +1,7 @@
 """The timeline in Chromium: a recording shaped like the public MYO example (a video and four sensor
 streams typed with their datatypes) on one axis, in sync with the video; a datapack as the real server
 stores one (``meta.mime`` only, headerless CSV, a datatype id the portal does not know) drawn whole;
-keyboard only; axe."""
+keyboard only; axe; a video whose duration is known only after the page started still sets every track's range."""
 from __future__ import annotations
 
 import json
@@ -138,6 +138,43 @@ def test_the_video_and_four_sensor_tracks_share_one_axis_and_one_cursor(page, lo
     page.get_by_role("button", name="Show all").click()
     assert len(views(page)) == 1 and abs(float(views(page).pop().split()[1]) - SECONDS) < 0.05
     assert_no_serious_violations(page, "the timeline")
+
+
+# The order that left the video's strip on its first range: the page's script starts before the video
+# has its duration, which is known before the first sensor row is read (each step waits for the one before).
+VIDEO_TIMED_AFTER_START_BEFORE_ROWS = """
+let held = null;
+new MutationObserver((changes) => changes.forEach((change) => change.addedNodes.forEach((node) => {
+  if (node.tagName === 'VIDEO' && node.getAttribute('src')) {
+    held = [node, node.getAttribute('src')];
+    node.removeAttribute('src');
+  }
+}))).observe(document, {childList: true, subtree: true});
+document.addEventListener('DOMContentLoaded', () => setTimeout(() => {
+  if (held) { held[0].src = held[1]; held[0].load(); }
+}));
+const send = Worker.prototype.postMessage;
+Worker.prototype.postMessage = function (...message) {
+  const video = document.querySelector('video');
+  if (!video || video.readyState >= 1) return send.apply(this, message);
+  video.addEventListener('loadedmetadata', () => setTimeout(() => send.apply(this, message)), {once: true});
+};
+"""
+
+
+def test_the_video_strip_follows_a_duration_known_after_the_page_started(page, login, user, portal, clip):
+    login(page, user)
+    document, files = myo_shaped(user)
+    files["video.webm"] = clip
+    datapack_id = upload(page, portal, document, files)
+    page.add_init_script(VIDEO_TIMED_AFTER_START_BEFORE_ROWS)
+    open_timeline(page, portal, datapack_id)
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    assert page.locator("figure.track[data-state=drawn]").count() == 5
+    page.wait_for_function(f"""() => {{
+        const views = [...document.querySelectorAll('figure.track')].map((f) => f.dataset.view);
+        return new Set(views).size === 1 && Math.abs(views[0].split(' ')[1] - {SECONDS}) < 0.05;
+    }}""")
 
 
 def stored_shape(sandbox, user) -> str:
