@@ -148,6 +148,16 @@ def _described_request() -> tuple[dict, list[Asset]]:
     return document, assets
 
 
+SHOWN_TRAIL = 200  # characters of a node's trail of names one match repeats (its own name last, kept)
+
+
+def _shown(trail) -> str:
+    """A node's name or trail as the check's answer repeats it for each file: its last SHOWN_TRAIL
+    characters, so an answer grows with the files sent, not with their depth times their names."""
+    trail = str(trail)
+    return trail if len(trail) <= SHOWN_TRAIL else "…" + trail[-(SHOWN_TRAIL - 1):]
+
+
 @bp.route("/api/datapacks/check", methods=["POST"])
 def check():
     """What a create would do with this document and these files, without creating anything.
@@ -164,7 +174,8 @@ def check():
             nodes.setdefault(node.link, node)
     answer, _ = _problems_answer("The datapack has problems" if problems else "", problems)
     matches = [{"link": link, "path": asset.path, "size": asset.size,
-                "node": nodes[link].name if link in nodes else "", "where": nodes[link].where if link in nodes else ""}
+                "node": _shown(nodes[link].name) if link in nodes else "",
+                "where": _shown(nodes[link].where) if link in nodes else ""}
                for link, asset in plan.items()]
     return {**answer, "matches": matches, "left_out": plan.left_out}
 

@@ -52,6 +52,26 @@ def test_the_amplification_request_is_answered_in_under_a_megabyte(client, auth,
     assert problems[-1].startswith("… and ") and problems[-1].endswith("more problems, not listed here")
 
 
+def test_the_check_call_repeats_no_deep_trail_of_long_names_for_each_file(client, auth, api):
+    """900 files at the bottom of 39 containers named with 200 characters each: every match used to
+    repeat the whole trail of names; now at most its last 200 characters, whatever the depth."""
+    auth.login()
+    top = {"class": "container", "name": "C" * 200, "children": []}
+    document = {"info": {"name": "Deep", "author": "a", "description": "", "keywords": []}, "children": [top]}
+    for _ in range(38):
+        child = {"class": "container", "name": "C" * 200, "children": []}
+        top["children"].append(child)
+        top = child
+    top["children"] += [{"class": "data", "name": "x", "text": "", "link": f"f{index}.csv", "mime": "text/csv"}
+                        for index in range(900)]
+    body = json.dumps({"document": document, "files": [{"path": f"f{index}.csv", "size": 10} for index in range(900)]})
+    answer = client.post("/api/datapacks/check", data=body, content_type="application/json")
+    assert answer.status_code == 200
+    assert len(answer.json["matches"]) == 900
+    assert all(len(match["where"]) <= 200 and match["where"].endswith("x") for match in answer.json["matches"])
+    assert _answer_bytes(answer) < MB
+
+
 def test_a_problem_quotes_at_most_a_part_of_a_long_path():
     assert quoted("a" * 5000) == repr("a" * 200) + "… (5000 characters)"
     match = match_links_to_files(["data.bin"], [f"{'d' * 900}{index}/data.bin" for index in range(50)])
