@@ -87,6 +87,7 @@ class UploadPage {
       if (input) input.addEventListener("change", () => { this.removed.clear(); this.refresh(); });
     }
     form.addEventListener("submit", (event) => this.submitted(event));
+    form.dataset.enhanced = "true";  // from here on the page sends the files itself, with progress
     if (this.anythingChosen()) this.refresh();  // chosen before the script ran (or kept by the browser)
   }
 

@@ -40,6 +40,11 @@ def log_in(page, portal_url: str, username: str, password: str = PASSWORD, next_
     assert page.get_by_text(f"Logged in as {username}").is_visible()
 
 
+def wait_until_enhanced(page) -> None:
+    """The upload page's script has taken over its form (a click before that posts the plain form)."""
+    page.locator("#upload-form[data-enhanced]").wait_for(state="attached")
+
+
 def references(page) -> list[str]:
     """The repovizz: references shown in the result table."""
     return [text.strip() for text in page.locator("table.result code.ref").all_inner_texts()]

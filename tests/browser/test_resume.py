@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, REF, drop_paths, example_size, hold_final_post
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, REF, drop_paths, example_size, hold_final_post, \
+    wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -60,6 +61,7 @@ def resume_with_the_folder(page, puts, expected_links, artifacts, shot, drop=Fal
 
 def test_cancel_then_resume_from_the_datapack_page(page, login, user, artifacts):
     login(page, user)
+    wait_until_enhanced(page)
     puts = record_puts(page)
     held = []  # the tone never reaches the portal until the test lets it: Cancel catches it in flight
     page.route("**/assets/audio/tone.wav*", lambda route: held.append(route))
@@ -89,6 +91,7 @@ def test_cancel_then_resume_from_the_datapack_page(page, login, user, artifacts)
 
 def test_expired_login_stops_the_upload_and_the_rest_is_sent_after_logging_in(page, login, user, artifacts):
     login(page, user)
+    wait_until_enhanced(page)
     page.locator("#upload-form").evaluate("form => form.setAttribute('data-parallel', '1')")  # one at a time, in order
     puts = record_puts(page)
     page.route("**/assets/sensors/accelerometer.json*", lambda route: route.fulfill(
