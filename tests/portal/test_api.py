@@ -227,6 +227,7 @@ def test_healthz_when_repovizz2_is_down(client, api):
 def test_scripts_use_a_bearer_token_without_session_or_csrf(app, client, repovizz2, api):
     """The scripting API: a repovizz2 token in Authorization, no cookie, so no CSRF token is needed."""
     app.config["WTF_CSRF_ENABLED"] = True
+    repovizz2.issue("script-token")
     headers = {"Authorization": "Bearer script-token"}
     created = client.post("/api/datapacks", json={"document": DOCUMENT, "files": FILES}, headers=headers)
     assert created.status_code == 201, created.json
