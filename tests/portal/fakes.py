@@ -176,8 +176,10 @@ class FakeRepovizz2:
              body: str | bytes | None = None, times: int | None = None, only: str | None = None) -> None:
         """From now on `endpoint` answers `status` (or breaks, for a name in BROKEN), with `{"error": error}`,
         `json_body` or the raw `body`; `times` times, or always; for calls about `only`, or every call."""
+        if body is None and json_body is None:
+            json_body = UNAUTHORIZED if status == 401 and error is None else {"error": error or "failed"}
         if body is None:
-            body = json.dumps(json_body) if json_body is not None else json.dumps({"error": error or "failed"})
+            body = json.dumps(json_body)
         self.faults.setdefault(endpoint, []).append(Fault(status, body, times, only))
 
     def issue(self, access_token: str, refresh_token: str | None = None, user: dict | None = None) -> None:
