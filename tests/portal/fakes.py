@@ -204,6 +204,10 @@ class FakeRepovizz2:
                             "challenge": query.get("code_challenge")}
         return f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
 
+    def serve_revocation_at(self, url: str) -> None:
+        """Revoke at `url` too (a deployment whose revocation endpoint lives elsewhere)."""
+        self.mock.add_callback(responses.POST, url, callback=self._serving("revoke", self._revoke, False))
+
     def calls_to(self, endpoint: str) -> list:
         """The requests `endpoint` received, in order."""
         return [request for name, request, _ in self.log if name == endpoint]
