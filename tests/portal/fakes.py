@@ -182,6 +182,12 @@ class FakeRepovizz2:
             body = json.dumps(json_body)
         self.faults.setdefault(endpoint, []).append(Fault(status, body, times, only))
 
+    def store(self, datapack_id: str, name: str, structure, owner="u-1") -> str:
+        """A datapack repovizz2 already holds (whatever its structure), listed last in `GET /user`."""
+        self.datapacks[datapack_id] = {"id": datapack_id, "name": name, "owner": owner, "folder": None,
+                                       "structure": structure, "group_edit_permissions": []}
+        return datapack_id
+
     def issue(self, access_token: str, refresh_token: str | None = None, user: dict | None = None) -> None:
         """A token repovizz2 gave out for `user` (a login made before the test, or a script's token)."""
         self.grants.append(Grant(user or USER, {access_token}, set(), refresh_token))
