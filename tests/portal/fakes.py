@@ -188,6 +188,12 @@ class FakeRepovizz2:
                                        "structure": structure, "group_edit_permissions": []}
         return datapack_id
 
+    def store_file(self, datapack_id: str, file_id: str, data: bytes, uploaded_as: str | None = None) -> None:
+        """A file repovizz2 holds for the datapack, served at ``content/<file_id>``."""
+        self.files[file_id] = data
+        self.file_datapack[file_id] = datapack_id
+        self.file_names[file_id] = uploaded_as or file_id
+
     def issue(self, access_token: str, refresh_token: str | None = None, user: dict | None = None) -> None:
         """A token repovizz2 gave out for `user` (a login made before the test, or a script's token)."""
         self.grants.append(Grant(user or USER, {access_token}, set(), refresh_token))
