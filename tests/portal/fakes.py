@@ -366,6 +366,8 @@ class FakeRepovizz2:
 
     def _upload(self, request):
         item = self._item(request)
+        if item is None:
+            return 404, {}, json.dumps({"error": "Datapack not found"})
         link = unquote(request.url.split("/content/", 1)[1])
         if link in self.fail_upload:
             return self.fail_upload[link], {}, json.dumps({"error": "boom"})
