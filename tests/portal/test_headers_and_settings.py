@@ -9,7 +9,7 @@ from portal import create_app
 from portal.rules.config import ConfigError, settings_from_env
 from portal.rules.media_types import served_type
 from portal.web.security import UnsafePathSegment
-from tests.portal.samples import VIDEO, log_in, structure
+from tests.portal.samples import VIDEO, log_in, nested_containers, structure
 
 # --- Yes/no settings ----------------------------------------------------------------------------------
 
@@ -159,15 +159,6 @@ def test_a_reference_that_is_one_segment_is_linked(client, auth, repovizz2, data
 
 # --- A datapack page shows what it can --------------------------------------------------------------
 
-def nested(depth: int) -> dict:
-    top = node = {"class": "container", "name": "level", "text": "", "children": []}
-    for _ in range(depth):
-        child = {"class": "container", "name": "level", "text": "", "children": []}
-        node["children"].append(child)
-        node = child
-    return top
-
-
 NOT_AN_OBJECT = "repovizz2 answered the datapack with a document that is not an object"
 NO_SUCH_FILE = "This datapack has no file with that id."
 
@@ -189,7 +180,7 @@ def test_a_stored_document_that_is_not_an_object_is_said_so(client, auth, repovi
     ({"info": {}, "children": [{"class": "data", "name": "n", "text": "", "link": 5, "mime": 5}]}, None),
     ({"info": {}, "children": [{"class": "data", "name": 5, "text": 7, "link": "repovizz:abc", "mime": ["x"]}]},
      "repovizz:abc"),
-    ({"info": {}, "children": [nested(300)]}, None),
+    ({"info": {}, "children": [nested_containers(300)]}, None),
 ], ids=["strings", "junk-children", "int-link", "int-name", "300-deep"])
 def test_an_unexpected_stored_shape_is_shown_as_it_is(client, auth, repovizz2, structure_, link):
     """Whatever the public schema lets repovizz2 hold: the page, the document and its files, never a 500."""
@@ -213,7 +204,7 @@ def test_an_unexpected_stored_shape_is_shown_as_it_is(client, auth, repovizz2, s
 @pytest.mark.parametrize("path", ["", "/document.json"])
 def test_a_tree_too_deep_to_walk_is_a_page_that_says_so(client, auth, repovizz2, path):
     auth.login()
-    repovizz2.store("d-1", "x", {"info": {}, "children": [nested(3000)]})  # deeper than Python's json reads
+    repovizz2.store("d-1", "x", {"info": {}, "children": [nested_containers(3000)]})  # deeper than Python's json reads
     answer = client.get(f"/datapacks/d-1{path}")
     assert answer.status_code == 502
     text = answer.get_data(as_text=True)
