@@ -16,6 +16,7 @@ import base64
 import hashlib
 import io
 import json
+import mimetypes
 import re
 import threading
 import uuid
@@ -85,6 +86,60 @@ def _iterative_json(value) -> str:
 class _Raw:
     def __init__(self, text: str):
         self.text = text
+
+
+class MadeFile:
+    """A stored file of `size` bytes made as it is read, never held whole (tens of megabytes cost nothing):
+    each download's reader is kept, to see how far it was read and whether it was closed."""
+
+    def __init__(self, size: int, byte: bytes = b"x"):
+        self.size, self.byte, self.readers = size, byte, []
+
+    def __len__(self) -> int:
+        return self.size
+
+    def open(self, start: int, end: int) -> io.BufferedReader:
+        reader = _MadeReader(self.byte, end - start + 1)
+        self.readers.append(reader)
+        return io.BufferedReader(reader)
+
+
+class _MadeReader(io.RawIOBase):
+    def __init__(self, byte: bytes, size: int):
+        self.byte, self.left, self.given = byte, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = min(len(buffer), self.left)
+        buffer[:count] = self.byte * count
+        self.left -= count
+        self.given += count
+        return count
+
+
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
+
+
+def _served_type(structure, file_id: str, uploaded_as: str) -> str:
+    """The Content-Type a download gets, as the sandbox picks it: the type of the node holding the file
+    (without parameters) when it is one, else a guess from the name it was uploaded under."""
+    stack = [structure]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if node.get("link") == f"repovizz:{file_id}":
+            meta = node.get("meta")
+            mime = node.get("mime") or (meta.get("mime") if isinstance(meta, dict) else None)
+            base = mime.split(";")[0].strip() if isinstance(mime, str) else ""
+            if _MEDIA_TYPE.fullmatch(base):
+                return base
+            break
+        if isinstance(node.get("children"), list):
+            stack.extend(node["children"])
+    return mimetypes.guess_type(uploaded_as)[0] or "application/octet-stream"
 
 
 def _walk(nodes):
@@ -412,7 +467,9 @@ class FakeRepovizz2:
         return 200, {}, json.dumps({"result": "OK"})
 
     def _head(self, request):
-        status, headers, _ = self._download(request)
+        status, headers, body = self._download(request)
+        if hasattr(body, "close"):
+            body.close()
         return status, headers, b""
 
     def _download(self, request):
@@ -422,12 +479,13 @@ class FakeRepovizz2:
             return 404, {}, json.dumps({"error": "File not found"})
         name = self.file_names.get(file_id, file_id).rsplit("/", 1)[-1]
         body = self.files[file_id]
-        headers = {"Content-Disposition": f'attachment; filename="{name}"', "Accept-Ranges": "bytes"}
+        headers = {"Content-Disposition": f'attachment; filename="{name}"', "Accept-Ranges": "bytes",
+                   "Content-Type": _served_type(item["structure"], file_id, name)}
         wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", request.headers.get("Range", ""))
         if wanted and self.ranges:
             start = int(wanted.group(1))
             end = min(int(wanted.group(2) or len(body) - 1), len(body) - 1)
             headers.update({"Content-Range": f"bytes {start}-{end}/{len(body)}", "Content-Length": str(end - start + 1)})
-            return 206, headers, body[start:end + 1]
+            return 206, headers, body.open(start, end) if isinstance(body, MadeFile) else body[start:end + 1]
         headers["Content-Length"] = str(len(body))
-        return 200, headers, body
+        return 200, headers, body.open(0, len(body) - 1) if isinstance(body, MadeFile) else body
