@@ -195,8 +195,6 @@ class FakeRepovizz2:
         self.mock = mock
         self.datapacks: dict[str, dict] = {}
         self.files: dict[str, bytes] = {}
-        self.fail_upload: dict[str, int] = {}  # link -> status to answer instead
-        self.fail_upload_once: dict[str, int] = {}  # the same, for the first try only
         self.file_datapack: dict[str, str] = {}  # file id -> the datapack it belongs to
         self.file_names: dict[str, str] = {}  # file id -> the link it was first uploaded under
         self.ranges = True  # answer Range requests with 206, as the sandbox does
@@ -236,6 +234,10 @@ class FakeRepovizz2:
         if body is None:
             body = json.dumps(json_body)
         self.faults.setdefault(endpoint, []).append(Fault(status, body, times, only))
+
+    def mend(self, endpoint: str) -> None:
+        """`endpoint` answers as itself again."""
+        self.faults.pop(endpoint, None)
 
     def store(self, datapack_id: str, name: str, structure, owner="u-1") -> str:
         """A datapack repovizz2 already holds (whatever its structure), listed last in `GET /user`."""
@@ -424,11 +426,6 @@ class FakeRepovizz2:
         if item is None:
             return 404, {}, json.dumps({"error": "Datapack not found"})
         link = unquote(request.url.split("/content/", 1)[1])
-        if link in self.fail_upload:
-            return self.fail_upload[link], {}, json.dumps({"error": "boom"})
-        if link in self.fail_upload_once:
-            return self.fail_upload_once.pop(link), {}, json.dumps({"error": "invalid_token",
-                                                                     "error_description": "the token expired"})
         body = _file_part(request)
         for node in _walk(item["structure"]["children"]):
             if node["link"] == link:

@@ -305,7 +305,7 @@ def test_add_refuses_a_link_that_exists_or_an_empty_file(client, auth, repovizz2
 
 
 def test_a_failed_upload_after_adding_leaves_a_pending_node(client, auth, repovizz2, datapack_id):
-    repovizz2.fail_upload["new.json"] = 500
+    repovizz2.fail("upload", 500, only="new.json")
     auth.login()
     answer = client.post(f"/datapacks/{datapack_id}/nodes/add", content_type="multipart/form-data",
                          data={"file": (io.BytesIO(b"[1]"), "new.json")})
@@ -357,7 +357,7 @@ def test_a_failed_replacement_of_a_shared_file_points_the_node_back(client, auth
     auth.login()
     _share_the_tone(repovizz2, datapack_id)
     before = copy.deepcopy(structure(repovizz2, datapack_id))
-    repovizz2.fail_upload["tone.mp3"] = 500
+    repovizz2.fail("upload", 500, only="tone.mp3")
     answer = client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
         "place": "children[3]", "expect": page_expect(repovizz2, datapack_id, "children[3]"),
         "file": (io.BytesIO(b"ID3 new"), "tone.mp3", "audio/mpeg")})

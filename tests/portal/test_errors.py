@@ -182,7 +182,7 @@ def _upload_form():
 def test_401_on_a_file_from_the_form_is_renewed_and_the_file_sent_again(client, auth, repovizz2):
     """repovizz2 may end a token between the portal's check and the file's arrival: renew, resend."""
     fake = repovizz2
-    fake.fail_upload_once["video.mp4"] = 401
+    fake.fail("upload", 401, only="video.mp4", times=1)
     auth.login()
     page = client.post("/upload", data=_upload_form(), content_type="multipart/form-data")
     assert page.status_code == 200, page.get_data(as_text=True)
@@ -195,7 +195,7 @@ def test_401_on_a_file_from_the_form_is_renewed_and_the_file_sent_again(client, 
 
 def test_login_refused_mid_upload_goes_through_login_back_to_the_datapack(client, auth, repovizz2):
     fake = repovizz2
-    fake.fail_upload["emg 2.json"] = 401
+    fake.fail("upload", 401, only="emg 2.json")
     auth.login(refresh_token=None)
     page = client.post("/upload", data=_upload_form(), content_type="multipart/form-data")
     (datapack_id,) = fake.datapacks
