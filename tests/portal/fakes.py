@@ -176,7 +176,8 @@ BROKEN = {
 class Fault:
     """An endpoint's answer instead of its own: a status and body, or a broken connection (`BROKEN`)."""
     status: int | str
-    body: str | bytes
+    body: str | bytes | MadeFile
+    content_type: str
     times: int | None  # None: every time
     only: str | None  # only for calls whose last path segment (a datapack id, a link) is this
 
@@ -226,14 +227,16 @@ class FakeRepovizz2:
     # -- what a test sets -------------------------------------------------------------------------------
 
     def fail(self, endpoint: str, status: int | str, *, error: str | None = None, json_body=None,
-             body: str | bytes | None = None, times: int | None = None, only: str | None = None) -> None:
+             body: str | bytes | MadeFile | None = None, times: int | None = None, only: str | None = None) -> None:
         """From now on `endpoint` answers `status` (or breaks, for a name in BROKEN), with `{"error": error}`,
-        `json_body` or the raw `body`; `times` times, or always; for calls about `only`, or every call."""
-        if body is None and json_body is None:
-            json_body = UNAUTHORIZED if status == 401 and error is None else {"error": error or "failed"}
+        `json_body` or the raw `body` (a MadeFile for one too large to hold); `times` times, or always; for
+        calls about `only` (a datapack id, a link), or every call."""
+        content_type = "text/plain"
         if body is None:
-            body = json.dumps(json_body)
-        self.faults.setdefault(endpoint, []).append(Fault(status, body, times, only))
+            if json_body is None:
+                json_body = UNAUTHORIZED if status == 401 and error is None else {"error": error or "failed"}
+            body, content_type = json.dumps(json_body), "application/json"
+        self.faults.setdefault(endpoint, []).append(Fault(status, body, content_type, times, only))
 
     def mend(self, endpoint: str) -> None:
         """`endpoint` answers as itself again."""
@@ -299,7 +302,8 @@ class FakeRepovizz2:
                 if fault is not None:
                     if isinstance(fault.status, str):
                         return 200, {}, BROKEN[fault.status]()
-                    return fault.status, {"Content-Type": "application/json"}, fault.body
+                    body = fault.body.open(0, len(fault.body) - 1) if isinstance(fault.body, MadeFile) else fault.body
+                    return fault.status, {"Content-Type": fault.content_type}, body
                 if needs_token and self._user_of(request) is None:
                     return 401, {}, json.dumps(UNAUTHORIZED)
                 return answer(request)

@@ -8,7 +8,7 @@ import requests
 
 from portal import create_app
 from portal.rules.errors import Repovizz2Error, UnreadableFile
-from tests.portal.fakes import CLIENT
+from tests.portal.fakes import CLIENT, MadeFile
 from tests.portal.samples import GOOD_FILES, REPOVIZZ2, doc_file, files
 
 
@@ -35,6 +35,16 @@ def test_an_answer_that_cannot_be_read_is_a_502_not_a_500(client, auth, repovizz
     page = client.get(f"/datapacks/{datapack_id}")
     assert page.status_code == 502
     assert "repovizz2 had an internal error" in page.get_data(as_text=True)
+
+
+def test_an_answer_too_large_to_be_a_datapack_is_repovizz2s_fault(client, auth, repovizz2, datapack_id):
+    auth.login()
+    repovizz2.fail("datapack", 200, body=MadeFile(8 * 1024 * 1024, byte=b"<"))
+    page = client.get(f"/datapacks/{datapack_id}")
+    assert page.status_code == 502
+    text = page.get_data(as_text=True)
+    assert f"repovizz2 answered /api/v1.0/datapacks/{datapack_id} with something that is not JSON" in text
+    assert len(text) < 20_000  # none of it shown
 
 
 def test_rejected_document_shows_repovizz2s_message(client, auth, repovizz2):
