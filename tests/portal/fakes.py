@@ -287,6 +287,20 @@ class FakeRepovizz2:
     def tokens_sent_to(self, endpoint: str) -> list[str]:
         return [request.headers.get("Authorization", "") for request in self.calls_to(endpoint)]
 
+    @property
+    def creates(self) -> int:
+        return len(self.calls_to("create"))
+
+    @property
+    def uploads(self) -> list[str]:
+        """The link of every file posted, in order."""
+        return [unquote(request.url.rsplit("/", 1)[-1]) for request in self.calls_to("upload")]
+
+    @property
+    def updates(self) -> list[dict]:
+        """The bodies of every rename / structure update, in order."""
+        return [json.loads(request.body) for request in self.calls_to("update")]
+
     # -- how every call is answered ---------------------------------------------------------------------
 
     def _serving(self, endpoint, answer, needs_token):
@@ -305,8 +319,9 @@ class FakeRepovizz2:
                     body = fault.body.open(0, len(fault.body) - 1) if isinstance(fault.body, MadeFile) else fault.body
                     return fault.status, {"Content-Type": fault.content_type}, body
                 if needs_token and self._user_of(request) is None:
-                    return 401, {}, json.dumps(UNAUTHORIZED)
-                return answer(request)
+                    return 401, {"Content-Type": "application/json"}, json.dumps(UNAUTHORIZED)
+                status, headers, body = answer(request)
+                return status, {"Content-Type": "application/json", **headers}, body
             finally:
                 with self._lock:
                     self.at_once -= 1
@@ -383,15 +398,6 @@ class FakeRepovizz2:
             self.grants.remove(grant)
         return 200, {}, "{}"
 
-    @property
-    def creates(self) -> int:
-        return sum(1 for call in self.mock.calls if call.request.method == "POST" and call.request.url == f"{API}/datapacks")
-
-    @property
-    def uploads(self) -> list[str]:
-        return [unquote(call.request.url.rsplit("/", 1)[-1]) for call in self.mock.calls
-                if call.request.method == "POST" and "/content/" in call.request.url]
-
     def _user(self, request):
         return 200, {}, json.dumps({**self._user_of(request), "datapacks": list(self.datapacks)})
 
@@ -442,12 +448,6 @@ class FakeRepovizz2:
                     return 200, {}, json.dumps({"result": "OK"})
                 return 200, {}, json.dumps({"id": file_id})
         return 404, {}, json.dumps({"error": f"No data node with link {link}"})
-
-    @property
-    def updates(self) -> list[dict]:
-        """The bodies of every rename / structure update, in order."""
-        return [json.loads(call.request.body) for call in self.mock.calls
-                if call.request.method == "POST" and re.search(r"/datapacks/[^/]+$", call.request.url)]
 
     def _update(self, request):
         item = self._item(request)
