@@ -89,10 +89,12 @@ def log_in(client):
         session["login_at"] = int(time.time())
 
 
-def nested_too_deep(datapack_id: str, name: str, depth: int = 3000) -> str:
-    """repovizz2's answer for a datapack whose containers nest `depth` deep, as JSON text: deeper than
-    Python's own json module reads (the public schema sets no depth limit, so repovizz2 may hold it)."""
-    container = '{"class": "container", "name": "level", "text": "", "children": ['
-    tree = container * depth + "]}" * depth
-    return (f'{{"id": "{datapack_id}", "name": "{name}", "owner": "u-1", "folder": null, "group_edit_permissions": [],'
-            f' "structure": {{"info": {{}}, "children": [{tree}]}}}}')
+def nested_containers(depth: int) -> dict:
+    """A container with containers nested `depth` deep, built without recursion: the public schema sets no
+    depth limit, so repovizz2 may hold one deeper than Python's own json module reads."""
+    top = node = {"class": "container", "name": "level", "text": "", "children": []}
+    for _ in range(depth):
+        child = {"class": "container", "name": "level", "text": "", "children": []}
+        node["children"].append(child)
+        node = child
+    return top

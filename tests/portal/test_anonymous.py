@@ -14,7 +14,7 @@ from portal import create_app
 from portal.rules.config import ConfigError, settings_from_env
 from portal.web.extensions import LOGIN_IN_PROGRESS_SECONDS, SessionFiles
 from portal.services.script_logins import AcceptedTokens
-from tests.portal.samples import REPOVIZZ2, USER, log_in, session_files
+from tests.portal.samples import log_in, session_files
 
 GIB = 1024 ** 3
 
@@ -107,11 +107,12 @@ def test_an_ended_login_counts_as_none(csrf_app):
     assert answer.status_code == 401 and body.given == 0
 
 
-def test_a_script_with_a_bearer_token_repovizz2_accepts_reaches_the_api(csrf_app, api):
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
+def test_a_script_with_a_bearer_token_repovizz2_accepts_reaches_the_api(csrf_app, repovizz2):
+    repovizz2.issue("a-login")
     answer = csrf_app.test_client().post("/api/datapacks", json={"document": {}, "files": []},
                                          headers={"Authorization": "Bearer a-login"})
     assert answer.status_code == 422  # the document is looked at: the token is good
+    assert repovizz2.tokens_sent_to("user") == ["Bearer a-login"] and repovizz2.creates == 0
 
 
 AMPLIFYING_DOCUMENT = ('{"document": {"info": {"name": "x", "author": "a", "description": "", "keywords": []}, '
@@ -125,25 +126,24 @@ AMPLIFYING_DOCUMENT = ('{"document": {"info": {"name": "x", "author": "a", "desc
     ("POST", "/api/datapacks/d-1/pending", "application/json"),
     ("PUT", "/datapacks/d-1/assets/a.bin", "application/octet-stream"),
 ])
-def test_a_junk_bearer_token_gets_401_before_its_body_is_read(csrf_app, api, method, path, content_type):
+def test_a_junk_bearer_token_gets_401_before_its_body_is_read(csrf_app, repovizz2, method, path, content_type):
     """The token is checked with repovizz2 first: its document is never looked at, its body never read
     (the amplification request of a hostile review, answered in a few hundred bytes)."""
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", status=401, json={"error": "invalid_token"})
     body = CountingBody(len(AMPLIFYING_DOCUMENT), head=AMPLIFYING_DOCUMENT)
     answer = csrf_app.test_client().open(path, method=method, input_stream=body,
                                          content_length=len(AMPLIFYING_DOCUMENT), content_type=content_type,
                                          headers={"Authorization": "Bearer junk"})
     assert answer.status_code == 401 and body.given == 0
     assert len(answer.get_data()) < 1024
-    assert [call.request.url for call in api.calls] == [f"{REPOVIZZ2}/api/v1.0/user"]
+    assert [name for name, _, _ in repovizz2.log] == ["user"]  # repovizz2 does not know the token
 
 
-def test_a_good_token_is_asked_about_once_and_remembered_by_its_hash(csrf_app, api):
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
+def test_a_good_token_is_asked_about_once_and_remembered_by_its_hash(csrf_app, repovizz2):
+    repovizz2.issue("secret-1")
     client = csrf_app.test_client()
     for _ in range(3):
         client.post("/api/datapacks", json={"document": {}, "files": []}, headers={"Authorization": "Bearer secret-1"})
-    assert len(api.calls) == 1
+    assert repovizz2.tokens_sent_to("user") == ["Bearer secret-1"] and len(repovizz2.log) == 1
     accepted = csrf_app.extensions["accepted_tokens"]
     assert len(accepted) == 1 and "secret-1" not in repr(accepted._users)
 
@@ -158,7 +158,7 @@ def test_the_accepted_tokens_are_bounded_and_forgotten_after_a_while():
     assert accepted.get("token-9") is None
 
 
-def test_a_cookie_that_names_no_live_session_gets_401_before_its_body_is_read(csrf_app, api):
+def test_a_cookie_that_names_no_live_session_gets_401_before_its_body_is_read(csrf_app, repovizz2):
     client = csrf_app.test_client()
     client.set_cookie("portal_session", "no-such-session", domain="portal.test")
     for method, path, content_type in (("POST", "/api/datapacks", "application/json"),
@@ -167,7 +167,7 @@ def test_a_cookie_that_names_no_live_session_gets_401_before_its_body_is_read(cs
         body = CountingBody(GIB)
         answer = client.open(path, method=method, input_stream=body, content_length=GIB, content_type=content_type)
         assert answer.status_code == 401 and body.given == 0
-    assert len(api.calls) == 0
+    assert repovizz2.log == []
 
 
 def test_a_large_anonymous_logout_form_is_refused_unread(csrf_app):
@@ -182,8 +182,7 @@ def test_a_large_anonymous_logout_form_is_refused_unread(csrf_app):
 
 # --- (b) A page view that stores nothing creates no session -------------------------------------------
 
-def test_a_thousand_cookieless_page_views_store_no_session(csrf_app, api):
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", status=401, json={"error": "unauthorized"})
+def test_a_thousand_cookieless_page_views_store_no_session(csrf_app, repovizz2):
     client = csrf_app.test_client(use_cookies=False)
     pages = {"/": 200, "/healthz": 200, "/static/portal.css": 200, "/no-such-page": 404, "/example.zip": 200,
              "/datapacks/d-1": 302, "/auth/callback?error=access_denied&state=x": 403, "/upload": 302}
@@ -215,7 +214,7 @@ def test_the_store_keeps_a_session_for_the_stated_hours(tmp_path):
     assert app.config["SESSION_REFRESH_EACH_REQUEST"] is False
 
 
-def test_a_login_ends_after_the_stated_hours(app, client, auth, api):
+def test_a_login_ends_after_the_stated_hours(app, client, auth, repovizz2):
     auth.login()
     with client.session_transaction() as session:
         session["login_at"] = int(time.time()) - 11 * 3600
@@ -241,12 +240,11 @@ def test_a_login_in_progress_is_kept_an_hour_a_login_the_whole_lifetime(tmp_path
     assert abs(expiry_of(store, "login") - (now + 12 * 3600)) < 5
 
 
-def test_a_login_survives_ten_thousand_anonymous_visitors(csrf_app, api):
+def test_a_login_survives_ten_thousand_anonymous_visitors(csrf_app, repovizz2):
     """10,000 cookieless page views store nothing; then 300 logins left half-way (each one a stored
     OAuth state: the most a visitor can make the portal store) evict nothing either: the store has no
     count threshold (cachelib's old `threshold=10000` evicted the oldest sessions past that count, a
     login among them). The login stays."""
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json={**USER, "datapacks": []})
     user = csrf_app.test_client()
     log_in(user)
     assert user.get("/").status_code == 200
@@ -294,25 +292,22 @@ def test_a_thousand_anonymous_login_clicks_leave_no_session_file(csrf_app):
     assert session_files(csrf_app) == []
 
 
-def test_a_login_finishes_from_its_cookie_and_goes_back_where_it_started(csrf_app, api):
-    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
+def test_a_login_finishes_from_its_cookie_and_goes_back_where_it_started(csrf_app, repovizz2):
     client = csrf_app.test_client()
     location = client.get("/auth/login?next=/build").headers["Location"]
-    state = location.split("state=", 1)[1].split("&", 1)[0]
     cookie = client.get_cookie("portal_login", domain="portal.test", path="/auth/")
     assert cookie is not None and cookie.http_only
-    answer = client.get(f"/auth/callback?code=abc&state={state}")
+    answer = client.get(repovizz2.authorize(location))
     assert answer.status_code == 302 and answer.headers["Location"] == "/build"
     assert client.get_cookie("portal_login", domain="portal.test", path="/auth/") is None  # spent
     assert len(session_files(csrf_app)) == 1  # the login itself
 
 
 @pytest.mark.parametrize("cookie", ["", "not signed", "eyJ4IjoxfQ.forged.signature"])
-def test_a_login_state_cookie_that_is_not_ours_finishes_no_login(csrf_app, api, cookie):
+def test_a_login_state_cookie_that_is_not_ours_finishes_no_login(csrf_app, repovizz2, cookie):
     client = csrf_app.test_client()
-    client.get("/auth/login")
+    callback = repovizz2.authorize(client.get("/auth/login").headers["Location"])  # a real code and state
     client.set_cookie("portal_login", cookie, domain="portal.test", path="/auth/")
-    answer = client.get("/auth/callback?code=abc&state=anything")
-    assert answer.status_code == 400 and len(api.calls) == 0
+    answer = client.get(callback)
+    assert answer.status_code == 400 and repovizz2.log == []
     assert session_files(csrf_app) == []

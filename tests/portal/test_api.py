@@ -5,9 +5,7 @@ import json
 import time
 
 import pytest
-import requests
 
-from tests.portal.samples import REPOVIZZ2, USER
 from tests.portal.samples import DOCUMENT
 
 FILES = [{"path": "pack/video.mp4", "size": 1000}, {"path": "pack/emg 2.json", "size": 9}]
@@ -176,12 +174,13 @@ def test_put_larger_than_the_limit_is_refused_before_sending(client, auth, repov
     assert repovizz2.uploads == []
 
 
-def test_put_when_repovizz2_is_down(client, auth, api):
+def test_put_when_repovizz2_is_down(client, auth, repovizz2, datapack_id):
     auth.login()
-    api.post(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/a.wav", body=requests.ConnectionError("refused"))
-    answer = client.put("/datapacks/d-1/assets/a.wav", data=b"abc")
+    repovizz2.fail("upload", "unreachable")
+    answer = client.put(f"/datapacks/{datapack_id}/assets/gyro.json", data=b"abc")
     assert answer.status_code == 503
-    assert answer.json["datapack_id"] == "d-1"
+    assert answer.json["datapack_id"] == datapack_id
+    assert repovizz2.uploads == ["gyro.json"] and b"abc" not in repovizz2.files.values()
 
 
 def test_pending_lists_only_what_is_left(client, auth, repovizz2):
@@ -214,19 +213,20 @@ def test_security_headers(client):
     assert page.headers["Referrer-Policy"] == "same-origin"
 
 
-def test_healthz(client, api):
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", status=401, json={"error": "no token"})
+def test_healthz(client, repovizz2):
     assert client.get("/healthz").json == {"portal": "ok", "repovizz2": "ok"}
+    assert repovizz2.tokens_sent_to("user") == [""]  # asked without a token: its 401 says it is up
 
 
-def test_healthz_when_repovizz2_is_down(client, api):
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", body=requests.ConnectionError("refused"))
+def test_healthz_when_repovizz2_is_down(client, repovizz2):
+    repovizz2.fail("user", "unreachable")
     assert client.get("/healthz").json == {"portal": "ok", "repovizz2": "unreachable"}
 
 
-def test_scripts_use_a_bearer_token_without_session_or_csrf(app, client, repovizz2, api):
+def test_scripts_use_a_bearer_token_without_session_or_csrf(app, client, repovizz2):
     """The scripting API: a repovizz2 token in Authorization, no cookie, so no CSRF token is needed."""
     app.config["WTF_CSRF_ENABLED"] = True
+    repovizz2.issue("script-token")
     headers = {"Authorization": "Bearer script-token"}
     created = client.post("/api/datapacks", json={"document": DOCUMENT, "files": FILES}, headers=headers)
     assert created.status_code == 201, created.json
@@ -234,20 +234,24 @@ def test_scripts_use_a_bearer_token_without_session_or_csrf(app, client, repoviz
         body = b"v" * 1000 if upload["link"] == "video.mp4" else b"[1, 2, 3]"
         answer = client.put(upload["url"], data=body, headers=headers)
         assert answer.status_code == 200, answer.json
-    assert all(call.request.headers["Authorization"] == "Bearer script-token" for call in api.calls)
+    assert set(repovizz2.tokens_sent_to("user") + repovizz2.tokens_sent_to("create")
+               + repovizz2.tokens_sent_to("upload")) == {"Bearer script-token"}
+    assert {name for name, _, _ in repovizz2.log} <= {"user", "create", "upload", "content"}
     (item,) = repovizz2.datapacks.values()
     assert item["owner"] == "u-1"
     with client.session_transaction() as session:
         assert "token" not in session
 
 
-def test_a_refused_script_token_is_401_json(client, api):
+def test_a_refused_script_token_is_401_json(client, repovizz2, datapack_id):
     """A token repovizz2 accepts when asked who it is, then refuses for the file (it ended meanwhile)."""
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
-    api.post(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/a.bin", status=401, json={"error": "invalid_token"})
-    answer = client.put("/datapacks/d-1/assets/a.bin", data=b"x", headers={"Authorization": "Bearer nope"})
+    repovizz2.issue("nope")
+    repovizz2.during["upload"] = lambda request: repovizz2.revoke("nope")
+    answer = client.put(f"/datapacks/{datapack_id}/assets/gyro.json", data=b"x", headers={"Authorization": "Bearer nope"})
     assert answer.status_code == 401
     assert "log in again" in answer.json["error"]
+    assert [name for name, _, _ in repovizz2.log] == ["user", "upload"]
+    assert b"x" not in repovizz2.files.values()
 
 
 @pytest.mark.parametrize("files", [["a.bin"], [{"path": "a.bin"}], [{"path": "a.bin", "size": "big"}]])
@@ -294,12 +298,13 @@ def test_a_document_over_the_json_limit_is_refused_before_anything_is_created(cl
     assert repovizz2.creates == 0
 
 
-def test_a_put_file_has_the_per_file_limit_not_the_form_or_in_memory_limits(client, auth, api, app):
+def test_a_put_file_has_the_per_file_limit_not_the_form_or_in_memory_limits(client, auth, repovizz2, datapack_id,
+                                                                             app):
     app.config.update(MAX_CONTENT_LENGTH=100, MAX_FORM_MEMORY_SIZE=100, MAX_FILES=0)
-    api.post(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/a.bin", json={"id": "f" * 40})
     auth.login()
-    answer = client.put("/datapacks/d-1/assets/a.bin", data=b"v" * 10_000)
+    answer = client.put(f"/datapacks/{datapack_id}/assets/gyro.json", data=b"v" * 10_000)
     assert answer.status_code == 200, answer.json
+    assert repovizz2.files[answer.json["ref"].removeprefix("repovizz:")] == b"v" * 10_000
 
 
 def test_a_put_whose_body_looks_like_a_form_still_streams_whole(app, client, auth, repovizz2):
@@ -359,15 +364,14 @@ def test_a_put_does_not_write_the_session_back(app, client, auth, repovizz2, mon
     assert len(writes) == 1
 
 
-def test_a_put_that_renews_the_token_stores_it(app, client, auth, repovizz2, api, monkeypatch):
+def test_a_put_that_renews_the_token_stores_it(app, client, auth, repovizz2, monkeypatch):
     auth.login()
     upload = next(u for u in create(client).json["uploads"] if u["link"] == "emg 2.json")
     with client.session_transaction() as session:
         session["token"] = {**session["token"], "expires_at": int(time.time()) - 10}
-    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "access-2", "token_type": "Bearer",
-                                               "expires_in": 3600, "refresh_token": "refresh-2"})
     writes = stored_session_writes(app, monkeypatch)
     assert client.put(upload["url"], data=b"[1, 2, 3]", content_type="application/octet-stream").status_code == 200
     assert writes and all(write["token"]["refresh_token"] == "refresh-2" for write in writes)
     with client.session_transaction() as session:
         assert session["token"]["refresh_token"] == "refresh-2"
+    assert repovizz2.tokens_sent_to("upload") == ["Bearer access-2"]

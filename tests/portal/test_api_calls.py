@@ -192,7 +192,7 @@ def test_shorten_keeps_the_shape():
 
 def test_a_failure_and_the_resume_show_their_calls(client, auth, repovizz2, shown):
     auth.login()
-    repovizz2.fail_upload["emg 2.json"] = 500
+    repovizz2.fail("upload", 500, only="emg 2.json")
     page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
                        content_type="multipart/form-data").get_data(as_text=True)
     (datapack_id,) = repovizz2.datapacks
@@ -201,7 +201,7 @@ def test_a_failure_and_the_resume_show_their_calls(client, auth, repovizz2, show
                                 f"POST {here}/content/emg%202.json", f"GET {here}/content", f"GET {here}"]
     assert re.search(r"emg%202\.json</code>\s*→ <span class=\"api-status\">500</span>", panel(page))
 
-    del repovizz2.fail_upload["emg 2.json"]
+    repovizz2.mend("upload")
     page = client.post(f"/datapacks/{datapack_id}", data={"folder": files(("pack/video.mp4", b"v" * 1000),
                                                                            ("pack/emg 2.json", b"[1, 2, 3]"))},
                        content_type="multipart/form-data").get_data(as_text=True)

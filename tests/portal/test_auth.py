@@ -8,7 +8,7 @@ import pytest
 from portal import create_app
 from portal.web.access import safe_next
 from portal.rules.config import ConfigError
-from tests.portal.samples import REPOVIZZ2, USER
+from tests.portal.samples import REPOVIZZ2
 
 
 def test_login_redirects_with_state_and_pkce(client):
@@ -26,18 +26,17 @@ def test_login_redirects_with_state_and_pkce(client):
     assert query["state"][0]
 
 
-def test_callback_exchanges_the_code_and_returns_to_the_page(client, api):
-    state = parse_qs(urlsplit(client.get("/auth/login?next=/upload").headers["Location"]).query)["state"][0]
-    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600,
-                                               "refresh_token": "r"})
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
-    page = client.get(f"/auth/callback?code=abc&state={state}")
+def test_callback_exchanges_the_code_and_returns_to_the_page(client, repovizz2):
+    callback = repovizz2.authorize(client.get("/auth/login?next=/upload").headers["Location"])
+    page = client.get(callback)
     assert page.status_code == 302
     assert page.headers["Location"] == "/upload"
-    body = api.calls[0].request.body
-    assert "code_verifier=" in body and "code=abc" in body
+    assert [name for name, _, _ in repovizz2.log] == ["token", "user"]  # the code (its PKCE verifier checked)
+    assert "code_verifier=" in repovizz2.calls_to("token")[0].body and repovizz2.codes == {}
+    assert repovizz2.tokens_sent_to("user") == ["Bearer access-2"]
     with client.session_transaction() as session:
         assert session["user"]["username"] == "ana"
+        assert session["token"]["access_token"] == "access-2" and session["token"]["refresh_token"] == "refresh-2"
     set_cookie = " ".join(page.headers.getlist("Set-Cookie"))
     assert "access_token" not in set_cookie and "HttpOnly" in set_cookie
 
@@ -49,16 +48,26 @@ def test_denied_consent_shows_a_clear_page(client):
     assert "You did not allow the portal to use your repovizz2 account" in page.get_data(as_text=True)
 
 
-def test_forged_state_is_refused(client, api):
-    client.get("/auth/login")
-    page = client.get("/auth/callback?code=abc&state=forged")
+def test_forged_state_is_refused(client, repovizz2):
+    callback = repovizz2.authorize(client.get("/auth/login").headers["Location"])
+    page = client.get(callback.replace("state=", "state=forged"))
     assert page.status_code == 400
     assert "Login with repovizz2 did not complete" in page.get_data(as_text=True)
-    assert not api.calls
+    assert repovizz2.log == []
 
 
-def test_logout_forgets_the_token(client, auth, api):
-    api.post(f"{REPOVIZZ2}/oauth/revoke")
+def test_a_code_repovizz2_refuses_is_a_page_not_a_login(client, repovizz2):
+    callback = repovizz2.authorize(client.get("/auth/login").headers["Location"])
+    repovizz2.codes.clear()  # the code was used already, or its time ran out
+    page = client.get(callback)
+    assert page.status_code == 400
+    assert "Login with repovizz2 did not complete" in page.get_data(as_text=True)
+    assert [name for name, _, _ in repovizz2.log] == ["token"]
+    with client.session_transaction() as session:
+        assert "token" not in session and "user" not in session
+
+
+def test_logout_forgets_the_token(client, auth, repovizz2):
     auth.login()
     page = auth.logout()
     assert page.status_code == 200  # a page that says what happened, not a bare redirect
@@ -81,12 +90,9 @@ def test_back_to_keeps_local_paths(local):
     assert safe_next(local) == local
 
 
-def test_login_ignores_a_hostile_next(client, api):
-    state = parse_qs(urlsplit(client.get("/auth/login?next=//evil.example").headers["Location"]).query)["state"][0]
-    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
-    page = client.get(f"/auth/callback?code=abc&state={state}")
-    assert page.headers["Location"] == "/"
+def test_login_ignores_a_hostile_next(client, repovizz2):
+    page = client.get(repovizz2.authorize(client.get("/auth/login?next=//evil.example").headers["Location"]))
+    assert page.status_code == 302 and page.headers["Location"] == "/"
 
 
 @pytest.mark.parametrize(("env", "missing"), [
@@ -115,14 +121,12 @@ def test_reads_settings_from_dotenv(monkeypatch, tmp_path):
     assert app.config["CLIENT_SECRET"] == "s"
 
 
-def test_login_gives_a_new_session_id(client, api):
+def test_login_gives_a_new_session_id(client, repovizz2):
     """Session fixation: an id known (or planted) before login must not carry the login."""
     client.set_cookie("portal_session", "planted-before-login", domain="portal.test")
-    state = parse_qs(urlsplit(client.get("/auth/login?next=/upload").headers["Location"]).query)["state"][0]
+    callback = repovizz2.authorize(client.get("/auth/login?next=/upload").headers["Location"])
     before = client.get_cookie("portal_session", domain="portal.test").value
-    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
-    assert client.get(f"/auth/callback?code=abc&state={state}").status_code == 302
+    assert client.get(callback).status_code == 302
     assert client.get_cookie("portal_session", domain="portal.test").value != before
     client.set_cookie("portal_session", before, domain="portal.test")
     assert client.get("/upload").status_code == 302  # the old id is not logged in

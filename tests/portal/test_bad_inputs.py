@@ -6,7 +6,9 @@ import io
 import json
 import stat
 import time
+import uuid
 import zipfile
+from urllib.parse import unquote
 
 import pytest
 from werkzeug.test import EnvironBuilder
@@ -299,17 +301,19 @@ def test_put_without_length(client, auth, repovizz2):
 
 
 @pytest.mark.parametrize("link", ["..%2F..%2Fapi%2Fv1.0%2Fuser", "a%3Fx%3D1", "a%23frag", "%2E%2E"])
-def test_links_cannot_reach_another_repovizz2_path(client, auth, api, link):
+def test_links_cannot_reach_another_repovizz2_path(client, auth, repovizz2, link):
     """Whatever the link, it is one encoded path segment under the datapack's content."""
     auth.login()
-    api.post(f"http://repovizz2.test/api/v1.0/datapacks/d-1/content/{link.replace('%2E', '.')}",
-             json={"id": "f" * 40})
-    api.post(f"http://repovizz2.test/api/v1.0/datapacks/d-1/content/{link}", json={"id": "f" * 40})
+    repovizz2.store("d-1", "x", {"info": {}, "children": [{"class": "data", "name": "n", "text": "",
+                                                            "link": unquote(link)}]})
     answer = client.put(f"/datapacks/d-1/assets/{link}", data=b"x")
     assert answer.status_code == 200
-    (call,) = api.calls
-    assert call.request.url.startswith("http://repovizz2.test/api/v1.0/datapacks/d-1/content/")
-    assert "/" not in call.request.url.split("/content/", 1)[1]
+    (request,) = repovizz2.calls_to("upload")
+    assert request.url.startswith("http://repovizz2.test/api/v1.0/datapacks/d-1/content/")
+    assert "/" not in request.url.split("/content/", 1)[1]
+    assert [name for name, _, _ in repovizz2.log] == ["upload"]
+    (node,) = repovizz2.datapacks["d-1"]["structure"]["children"]  # the file reached the node of that very link
+    assert node["link"] == answer.json["ref"] and repovizz2.files[node["link"].removeprefix("repovizz:")] == b"x"
 
 
 def test_a_urlencoded_body_is_capped_before_it_is_read_into_memory(app, client):
@@ -321,6 +325,7 @@ def test_a_urlencoded_body_is_capped_before_it_is_read_into_memory(app, client):
 
 
 def test_a_json_body_is_capped_before_it_is_read_into_memory(app, client, repovizz2):
+    repovizz2.issue("script-token")
     limit = app.config["MAX_FORM_MEMORY_SIZE"] + app.config["MAX_FILES"] * 2048
     answer = client.post("/api/datapacks", data=b'{"x": "' + b"x" * limit + b'"}', content_type="application/json",
                          headers={"Authorization": "Bearer script-token"})
@@ -350,9 +355,8 @@ def test_a_result_form_nested_too_deep_goes_back_to_the_datapack(client, auth, f
     assert page.headers["Location"].endswith("/datapacks/d-1")
 
 
-def test_the_document_download_names_the_file_safely(client, auth, api):
-    api.get("http://repovizz2.test/api/v1.0/datapacks/d-1",
-            json={"id": "d-1", "name": 'Séance "1"\r\nX-Evil: 1', "structure": DOCUMENT})
+def test_the_document_download_names_the_file_safely(client, auth, repovizz2):
+    repovizz2.store("d-1", 'Séance "1"\r\nX-Evil: 1', DOCUMENT)
     auth.login()
     answer = client.get("/datapacks/d-1/document.json")
     assert answer.status_code == 200
@@ -595,12 +599,7 @@ def test_build_upload_leaves_out_the_files_of_dropped_nodes_and_lists_them(clien
 # --- Datapacks repovizz2 already holds: anything its schema accepts is shown, edited, finished --------
 
 def stored(repovizz2, structure, name="Stored") -> str:
-    import uuid
-
-    datapack_id = str(uuid.uuid4())
-    repovizz2.datapacks[datapack_id] = {"id": datapack_id, "name": name, "owner": "u-1", "folder": None,
-                                        "structure": structure, "group_edit_permissions": []}
-    return datapack_id
+    return repovizz2.store(str(uuid.uuid4()), name, structure)
 
 
 def odd(**changes):

@@ -36,7 +36,7 @@ def _answer_bytes(answer) -> int:
     return len(answer.get_data())
 
 
-def test_the_amplification_request_is_answered_in_under_a_megabyte(client, auth, api):
+def test_the_amplification_request_is_answered_in_under_a_megabyte(client, auth, repovizz2):
     """Nodes whose links each match every one of 1000 files in 1000 folders (by file name), the
     paths long: every problem used to name every candidate (982 MB out for 765 KB in)."""
     auth.login()
@@ -50,9 +50,10 @@ def test_the_amplification_request_is_answered_in_under_a_megabyte(client, auth,
     problems = answer.json["problems"]
     assert "matches several files" in problems[0] and f"… and {1000 - SHOWN_PER_PROBLEM} more" in problems[0]
     assert problems[-1].startswith("… and ") and problems[-1].endswith("more problems, not listed here")
+    assert repovizz2.log == []  # refused before anything was asked of repovizz2
 
 
-def test_the_check_call_repeats_no_deep_trail_of_long_names_for_each_file(client, auth, api):
+def test_the_check_call_repeats_no_deep_trail_of_long_names_for_each_file(client, auth, repovizz2):
     """900 files at the bottom of 39 containers named with 200 characters each: every match used to
     repeat the whole trail of names; now at most its last 200 characters, whatever the depth."""
     auth.login()
@@ -70,6 +71,7 @@ def test_the_check_call_repeats_no_deep_trail_of_long_names_for_each_file(client
     assert len(answer.json["matches"]) == 900
     assert all(len(match["where"]) <= 200 and match["where"].endswith("x") for match in answer.json["matches"])
     assert _answer_bytes(answer) < MB
+    assert repovizz2.log == []  # a check creates nothing
 
 
 def test_a_problem_quotes_at_most_a_part_of_a_long_path():

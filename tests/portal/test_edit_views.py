@@ -10,6 +10,8 @@ import pytest
 
 from portal.rules.datapack_tree import walk_data_nodes
 from portal.rules.media_types import content_disposition, download_name, extension_for, preview_kind
+from portal.services.downloads import CHUNK_SIZE
+from tests.portal.fakes import MadeFile
 from tests.portal.samples import EMG, STORED_DOCUMENT, STORED_FILES, VIDEO, WAV, assert_csp_clean, seed, structure
 
 
@@ -303,7 +305,7 @@ def test_add_refuses_a_link_that_exists_or_an_empty_file(client, auth, repovizz2
 
 
 def test_a_failed_upload_after_adding_leaves_a_pending_node(client, auth, repovizz2, datapack_id):
-    repovizz2.fail_upload["new.json"] = 500
+    repovizz2.fail("upload", 500, only="new.json")
     auth.login()
     answer = client.post(f"/datapacks/{datapack_id}/nodes/add", content_type="multipart/form-data",
                          data={"file": (io.BytesIO(b"[1]"), "new.json")})
@@ -355,7 +357,7 @@ def test_a_failed_replacement_of_a_shared_file_points_the_node_back(client, auth
     auth.login()
     _share_the_tone(repovizz2, datapack_id)
     before = copy.deepcopy(structure(repovizz2, datapack_id))
-    repovizz2.fail_upload["tone.mp3"] = 500
+    repovizz2.fail("upload", 500, only="tone.mp3")
     answer = client.post(f"/datapacks/{datapack_id}/nodes/replace", content_type="multipart/form-data", data={
         "place": "children[3]", "expect": page_expect(repovizz2, datapack_id, "children[3]"),
         "file": (io.BytesIO(b"ID3 new"), "tone.mp3", "audio/mpeg")})
@@ -394,34 +396,16 @@ def test_what_is_left_after_edits_passes_the_rules(client, auth, repovizz2, data
     assert page.status_code == 200 and "No nodes yet." in page.get_data(as_text=True)
 
 
-class SlowUpstream:
-    """Stands in for repovizz2's streaming answer: counts the chunks handed out, notes when it is closed."""
-
-    def __init__(self, chunks: int, size: int = 64 * 1024):
-        self.headers = {"Content-Type": "video/mp4", "Content-Length": str(chunks * size)}
-        self.status_code = 200
-        self.chunks, self.size, self.given, self.closed = chunks, size, 0, False
-
-    def iter_content(self, chunk_size):
-        assert chunk_size <= 1024 * 1024
-        for _ in range(self.chunks):
-            self.given += 1
-            yield b"x" * self.size
-
-    def close(self):
-        self.closed = True
-
-
-def test_download_is_passed_on_chunk_by_chunk(client, auth, repovizz2, datapack_id, monkeypatch):
-    upstream = SlowUpstream(chunks=1000)  # 64 MB, never held whole
-    monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
+def test_download_is_passed_on_chunk_by_chunk(client, auth, repovizz2, datapack_id):
+    video = repovizz2.files[VIDEO] = MadeFile(1000 * CHUNK_SIZE)  # 64 MB, never held whole
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}", buffered=False)
-    assert answer.headers["Content-Length"] == str(1000 * 64 * 1024)
+    assert answer.headers["Content-Length"] == str(1000 * CHUNK_SIZE)
     body = iter(answer.response)
-    assert len(next(body)) == 64 * 1024 and upstream.given == 1
+    (upstream,) = video.readers
+    assert len(next(body)) == CHUNK_SIZE and upstream.given == CHUNK_SIZE  # read from repovizz2 as it is sent on
     next(body)
-    assert upstream.given == 2
+    assert upstream.given == 2 * CHUNK_SIZE
     answer.close()
     assert upstream.closed
 
@@ -492,29 +476,37 @@ def test_hostile_places_are_refused_in_a_few_words(client, auth, repovizz2, data
     assert repovizz2.updates == [] and repovizz2.uploads == []
 
 
-@pytest.mark.parametrize("mime", ["text/plain\r\nSet-Cookie: a=b", "video/mp4;\r\n x=y", 5, "vidéo/mp4", "not a type"])
+@pytest.mark.parametrize(("mime", "served", "disposition"), [
+    ("text/plain\r\nSet-Cookie: a=b", "application/octet-stream", "attachment;"),
+    (5, "application/octet-stream", "attachment;"),
+    ("vidéo/mp4", "application/octet-stream", "attachment;"),
+    ("not a type", "application/octet-stream", "attachment;"),
+    # repovizz2 sends the type without its parameters: the portal takes that one, never the document's
+    ("video/mp4;\r\n x=y", "video/mp4", "inline;"),
+])
 def test_a_broken_type_in_the_document_is_served_as_bytes_and_upstream_closed(client, auth, repovizz2, datapack_id,
-                                                                               monkeypatch, mime):
+                                                                               mime, served, disposition):
     structure(repovizz2, datapack_id)["children"][0]["mime"] = mime
-    upstream = SlowUpstream(chunks=2)
-    upstream.headers["Content-Type"] = "application/octet-stream"
-    monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
+    video = MadeFile(2 * CHUNK_SIZE)
+    repovizz2.store_file(datapack_id, VIDEO, video, uploaded_as="recording")  # no type to guess from its name
     auth.login()
     answer = client.get(f"/datapacks/{datapack_id}/content/{VIDEO}?inline=1")
     assert answer.status_code == 200
-    assert answer.headers["Content-Type"] == "application/octet-stream"
-    assert answer.headers["Content-Disposition"].startswith("attachment;")
-    assert "Set-Cookie" not in answer.headers
-    assert len(answer.get_data()) == 2 * 64 * 1024 and upstream.closed
+    assert answer.headers["Content-Type"] == served
+    assert answer.headers["Content-Disposition"].startswith(disposition)
+    assert "Set-Cookie" not in answer.headers and "x=y" not in answer.headers["Content-Type"]
+    (upstream,) = video.readers
+    assert len(answer.get_data()) == 2 * CHUNK_SIZE and upstream.closed
 
 
 def test_upstream_is_closed_when_the_answer_cannot_be_made(client, auth, repovizz2, datapack_id, monkeypatch):
-    upstream = SlowUpstream(chunks=2)
-    monkeypatch.setattr("portal.services.repovizz2_client.Repovizz2Client.open_asset", lambda self, d, f, byte_range=None: upstream)
+    """No stored name or type is known to break the answer: a failure is made to happen where it would."""
+    video = repovizz2.files[VIDEO] = MadeFile(2 * CHUNK_SIZE)
     monkeypatch.setattr("portal.services.downloads.download_name", lambda *args: 1 / 0)
     auth.login()
     with pytest.raises(ZeroDivisionError):
         client.get(f"/datapacks/{datapack_id}/content/{VIDEO}")
+    (upstream,) = video.readers
     assert upstream.closed and upstream.given == 0
 
 

@@ -9,7 +9,7 @@ from portal import create_app
 from portal.rules.config import ConfigError, settings_from_env
 from portal.rules.media_types import served_type
 from portal.web.security import UnsafePathSegment
-from tests.portal.samples import REPOVIZZ2, USER, VIDEO, log_in, nested_too_deep, structure
+from tests.portal.samples import VIDEO, log_in, nested_containers, structure
 
 # --- Yes/no settings ----------------------------------------------------------------------------------
 
@@ -99,11 +99,9 @@ def test_a_value_a_browser_would_resolve_is_never_made_into_an_address(app, valu
         url_for("datapack.show", datapack_id=value)
 
 
-def test_a_datapack_listed_under_an_unsafe_id_is_an_error_page_not_a_500(client, auth, api):
+def test_a_datapack_listed_under_an_unsafe_id_is_an_error_page_not_a_500(client, auth, repovizz2):
     auth.login()
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json={**USER, "datapacks": [".."]})
-    api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/..", json={"id": "..", "name": "x", "owner": "u-1",
-                                                         "structure": {"info": {}, "children": []}})
+    repovizz2.store("..", "x", {"info": {}, "children": []})
     answer = client.get("/")
     assert answer.status_code == 502
     assert "An id repovizz2 gave cannot be linked to" in answer.get_data(as_text=True)
@@ -161,25 +159,15 @@ def test_a_reference_that_is_one_segment_is_linked(client, auth, repovizz2, data
 
 # --- A datapack page shows what it can --------------------------------------------------------------
 
-def nested(depth: int) -> dict:
-    top = node = {"class": "container", "name": "level", "text": "", "children": []}
-    for _ in range(depth):
-        child = {"class": "container", "name": "level", "text": "", "children": []}
-        node["children"].append(child)
-        node = child
-    return top
-
-
 NOT_AN_OBJECT = "repovizz2 answered the datapack with a document that is not an object"
 NO_SUCH_FILE = "This datapack has no file with that id."
 
 
 @pytest.mark.parametrize("structure_", [[1, 2], "text", None, 5], ids=["list", "string", "null", "number"])
 @pytest.mark.parametrize("path", ["", "/document.json", "/content/abc", "/content/abc?inline=1"])
-def test_a_stored_document_that_is_not_an_object_is_said_so(client, auth, api, structure_, path):
+def test_a_stored_document_that_is_not_an_object_is_said_so(client, auth, repovizz2, structure_, path):
     auth.login()
-    api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1", json={"id": "d-1", "name": "x", "owner": "u-1",
-                                                          "structure": structure_})
+    repovizz2.store("d-1", "x", structure_)
     answer = client.get(f"/datapacks/d-1{path}")
     assert answer.status_code == 502
     assert '<section class="problems" role="alert">' in answer.get_data(as_text=True)
@@ -192,14 +180,13 @@ def test_a_stored_document_that_is_not_an_object_is_said_so(client, auth, api, s
     ({"info": {}, "children": [{"class": "data", "name": "n", "text": "", "link": 5, "mime": 5}]}, None),
     ({"info": {}, "children": [{"class": "data", "name": 5, "text": 7, "link": "repovizz:abc", "mime": ["x"]}]},
      "repovizz:abc"),
-    ({"info": {}, "children": [nested(300)]}, None),
+    ({"info": {}, "children": [nested_containers(300)]}, None),
 ], ids=["strings", "junk-children", "int-link", "int-name", "300-deep"])
-def test_an_unexpected_stored_shape_is_shown_as_it_is(client, auth, api, structure_, link):
+def test_an_unexpected_stored_shape_is_shown_as_it_is(client, auth, repovizz2, structure_, link):
     """Whatever the public schema lets repovizz2 hold: the page, the document and its files, never a 500."""
     auth.login()
-    api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1", json={"id": "d-1", "name": "x", "owner": "u-1",
-                                                          "structure": structure_})
-    api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1/content/abc", body=b"x")
+    repovizz2.store("d-1", "x", structure_)
+    repovizz2.store_file("d-1", "abc", b"x")
     page = client.get("/datapacks/d-1")
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert "<h1>x</h1>" in page.get_data(as_text=True) and 'class="problems"' not in page.get_data(as_text=True)
@@ -211,12 +198,13 @@ def test_an_unexpected_stored_shape_is_shown_as_it_is(client, auth, api, structu
             assert answer.status_code == 200 and answer.data == b"x"
         else:  # no data node links the file: a page that says so
             assert answer.status_code == 404 and NO_SUCH_FILE in answer.get_data(as_text=True)
+    assert len(repovizz2.calls_to("download")) == (2 if link else 0)
 
 
 @pytest.mark.parametrize("path", ["", "/document.json"])
-def test_a_tree_too_deep_to_walk_is_a_page_that_says_so(client, auth, api, path):
+def test_a_tree_too_deep_to_walk_is_a_page_that_says_so(client, auth, repovizz2, path):
     auth.login()
-    api.get(f"{REPOVIZZ2}/api/v1.0/datapacks/d-1", body=nested_too_deep("d-1", "x"), content_type="application/json")
+    repovizz2.store("d-1", "x", {"info": {}, "children": [nested_containers(3000)]})  # deeper than Python's json reads
     answer = client.get(f"/datapacks/d-1{path}")
     assert answer.status_code == 502
     text = answer.get_data(as_text=True)
@@ -226,8 +214,8 @@ def test_a_tree_too_deep_to_walk_is_a_page_that_says_so(client, auth, api, path)
 
 @pytest.mark.parametrize("path", ["/datapacks/..", "/datapacks/.", "/datapacks/../document.json",
                                   "/datapacks/d-1/content/..", "/datapacks/d-1/content/.?inline=1"])
-def test_a_dot_segment_in_a_request_path_is_not_an_id(client, auth, api, path):
+def test_a_dot_segment_in_a_request_path_is_not_an_id(client, auth, repovizz2, path):
     """A raw request (a browser would resolve the dots first) must not hand ".." to repovizz2's API."""
     auth.login()
     assert client.get(path).status_code == 404
-    assert not api.calls
+    assert repovizz2.log == []

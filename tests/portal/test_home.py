@@ -2,68 +2,37 @@
 Flask's request context, a page at a time, and a broken datapack listed as unreadable."""
 from __future__ import annotations
 
-import json
 import re
 import threading
 
 import flask
 import pytest
-import requests
-import responses
 
 from portal import create_app
 from portal.services.repovizz2_client import Repovizz2Client
 from portal.services.login import WorkerClients
 from portal.services import datapack_summaries
-from tests.portal.samples import REPOVIZZ2, USER, nested_too_deep
-
-API = f"{REPOVIZZ2}/api/v1.0"
-TOKEN_URL = f"{REPOVIZZ2}/oauth/token"
-DATAPACK = re.compile(rf"{API}/datapacks/([^/]+)$")
+from tests.portal.samples import REPOVIZZ2, USER, nested_containers
 
 
-def item(datapack_id: str, *, pending: int = 0, name: str | None = None) -> dict:
+def structure_with(pending: int = 0) -> dict:
+    """A document with `pending` files still to upload and one uploaded."""
     nodes = [{"class": "data", "name": f"f{i}", "text": "", "link": f"f{i}.bin"} for i in range(pending)]
     nodes.append({"class": "data", "name": "done", "text": "", "link": "repovizz:" + "a" * 40})
-    return {"id": datapack_id, "name": name or f"pack {datapack_id}", "owner": "u-1", "folder": None,
-            "group_edit_permissions": [], "structure": {"info": {}, "children": nodes}}
+    return {"info": {}, "children": nodes}
 
 
-class Upstream:
-    """repovizz2's user and datapack calls; records which datapacks were asked for, by which token,
-    from which thread, and how many at once."""
+def hold(repovizz2, ids, names=None, pending=None):
+    """The user's datapacks in the in-memory repovizz2, listed in the order of `ids`."""
+    for datapack_id in ids:
+        name = (names or {}).get(datapack_id, f"pack {datapack_id}")
+        repovizz2.store(datapack_id, name, structure_with((pending or {}).get(datapack_id, 0)))
+    return repovizz2
 
-    def __init__(self, api: responses.RequestsMock, ids: list[str], answers: dict | None = None):
-        self.ids = ids
-        self.answers = answers or {}  # id -> (status, body) instead of the datapack
-        self.asked: list[str] = []
-        self.tokens: list[str] = []
-        self.threads: set[int] = set()
-        self.request_context: list[bool] = []
-        self.active = self.most_active = 0
-        self.lock = threading.Lock()
-        # called in the calling thread, while the call is active: may return (status, body) to answer instead
-        self.during_call = None
-        api.add_callback(responses.GET, f"{API}/user",
-                         callback=lambda request: (200, {}, json.dumps({**USER, "datapacks": self.ids})))
-        api.add_callback(responses.GET, DATAPACK, callback=self.datapack)
 
-    def datapack(self, request):
-        datapack_id = DATAPACK.match(request.url).group(1)
-        with self.lock:
-            self.asked.append(datapack_id)
-            self.tokens.append(request.headers.get("Authorization", ""))
-            self.threads.add(threading.get_ident())
-            self.request_context.append(flask.has_request_context())
-            self.active += 1
-            self.most_active = max(self.most_active, self.active)
-        try:
-            instead = self.during_call(datapack_id, request) if self.during_call else None
-            status, body = instead or self.answers.get(datapack_id, (200, item(datapack_id)))
-            return status, {}, body if isinstance(body, str) else json.dumps(body)
-        finally:
-            with self.lock:
-                self.active -= 1
+def asked(repovizz2) -> list[str]:
+    """The datapacks read from repovizz2, in the order the reads arrived."""
+    return [request.url.rsplit("/", 1)[-1] for request in repovizz2.calls_to("datapack")]
 
 
 def names_in(page) -> list[str]:
@@ -72,66 +41,70 @@ def names_in(page) -> list[str]:
 
 # -- concurrency ----------------------------------------------------------------------------------
 
-def test_every_summary_is_fetched_once_and_listed_in_repovizz2s_order(app, client, auth, api):
+def test_every_summary_is_fetched_once_and_listed_in_repovizz2s_order(app, client, auth, repovizz2):
     app.config["HOME_FETCHES"] = 4
     ids = [f"d{i:02d}" for i in range(12)]
-    upstream = Upstream(api, ids)
+    hold(repovizz2, ids)
     auth.login()
     page = client.get("/")
     assert page.status_code == 200
-    assert sorted(upstream.asked) == sorted(ids)
+    assert sorted(asked(repovizz2)) == sorted(ids)
     assert names_in(page) == ids
     assert "12 datapacks,\n  in the order repovizz2 lists them" in page.get_data(as_text=True)
 
 
-def test_summaries_are_fetched_at_once_by_a_bounded_pool_without_the_request_context(app, client, auth, api):
+def test_summaries_are_fetched_at_once_by_a_bounded_pool_without_the_request_context(app, client, auth, repovizz2):
     """The first four calls meet at a barrier: they can only pass it if four run at the same time."""
     app.config["HOME_FETCHES"] = 4
     ids = [f"d{i:02d}" for i in range(20)]
-    upstream = Upstream(api, ids)
+    hold(repovizz2, ids)
     barrier = threading.Barrier(4, timeout=30)
-    met = []
+    met, request_context = [], []
 
-    def meet(datapack_id, request):
-        if datapack_id in ids[:4]:  # the first four listed go first
+    def meet(request):
+        request_context.append(flask.has_request_context())
+        if request.url.rsplit("/", 1)[-1] in ids[:4]:  # the first four listed go first
             met.append(barrier.wait())
 
-    upstream.during_call = meet
+    repovizz2.during["datapack"] = meet
     auth.login()
     page = client.get("/")
     assert page.status_code == 200
     assert sorted(met) == [0, 1, 2, 3]  # the barrier was passed, not broken
-    assert upstream.most_active == 4
-    assert len(upstream.threads) == 4 and threading.get_ident() not in upstream.threads
-    assert upstream.request_context == [False] * 20
-    assert upstream.tokens == ["Bearer access-1"] * 20
+    assert repovizz2.most_at_once == 4
+    threads = {thread for name, _, thread in repovizz2.log if name == "datapack"}
+    assert len(threads) == 4 and threading.get_ident() not in threads
+    assert request_context == [False] * 20
+    assert repovizz2.tokens_sent_to("datapack") == ["Bearer access-1"] * 20
     assert names_in(page) == ids
 
 
-def test_a_worker_that_touched_the_session_would_raise(app):
+def test_a_worker_that_touched_the_session_would_raise(app, repovizz2):
     """What the pool runs has no request context: a worker reading `flask.session` gets a RuntimeError."""
+    hold(repovizz2, ["a", "b", "c"])
     outcomes = []
 
-    class Touching:
-        def datapack(self, datapack_id):
-            try:
-                flask.session.get("token")
-                outcomes.append("read the session")
-            except RuntimeError:
-                outcomes.append("no request context")
-            return item(datapack_id)
+    def touch_the_session(request):  # runs in the worker's thread, while its call is answered
+        try:
+            flask.session.get("token")
+            outcomes.append("read the session")
+        except RuntimeError:
+            outcomes.append("no request context")
 
+    repovizz2.during["datapack"] = touch_the_session
+    clients = WorkerClients("access-1", REPOVIZZ2, (5, 5), app.extensions["repovizz2_adapter"],
+                            app.extensions["repovizz2_environment"])
     with app.test_request_context("/"):
-        flask.session["token"] = {"access_token": "x"}
-        lines = datapack_summaries.fetch_summaries(["a", "b", "c"], Touching, 3)
+        flask.session["token"] = {"access_token": "access-1"}
+        lines = datapack_summaries.fetch_summaries(["a", "b", "c"], clients, 3)
     assert outcomes == ["no request context"] * 3
     assert [line["id"] for line in lines] == ["a", "b", "c"]
 
 
-def test_worker_clients_need_no_flask_context(app, api):
+def test_worker_clients_need_no_flask_context(app, repovizz2):
     """A worker's client sends the token it was given, from a plain thread, on the app's pooled adapter."""
-    api.get(f"{API}/datapacks/d-1", json=item("d-1"),
-            match=[responses.matchers.header_matcher({"Authorization": "Bearer access-9"})])
+    repovizz2.issue("access-9")
+    hold(repovizz2, ["d-1"])
     clients = WorkerClients("access-9", REPOVIZZ2, (5, 5), app.extensions["repovizz2_adapter"],
                             app.extensions["repovizz2_environment"])
     answers = []
@@ -139,6 +112,8 @@ def test_worker_clients_need_no_flask_context(app, api):
     thread.start()
     thread.join()
     assert answers[0]["id"] == "d-1"
+    assert repovizz2.tokens_sent_to("datapack") == ["Bearer access-9"]
+    assert [thread for _, _, thread in repovizz2.log] == [thread.ident]
     first, second = clients(), clients()
     assert isinstance(first, Repovizz2Client) and first.http is not second.http  # one session per call
     assert first.http.get_adapter(REPOVIZZ2) is app.extensions["repovizz2_adapter"]
@@ -150,67 +125,56 @@ def test_the_connection_pool_holds_at_least_one_page_of_fetches(tmp_path):
     assert app.extensions["repovizz2_adapter"]._pool_maxsize >= 48
 
 
-def test_a_token_about_to_expire_is_renewed_once_in_the_request_thread(client, auth, api):
+def test_a_token_about_to_expire_is_renewed_once_in_the_request_thread(client, auth, repovizz2):
     auth.login(expires_in=30)  # within the 60 s leeway
-    ids = [f"d{i}" for i in range(6)]
-    upstream = Upstream(api, ids)
-    api.post(TOKEN_URL, json={"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600,
-                              "refresh_token": "refresh-2"})
+    hold(repovizz2, [f"d{i}" for i in range(6)])
     assert client.get("/").status_code == 200
-    assert sum(1 for call in api.calls if call.request.url == TOKEN_URL) == 1
-    assert upstream.tokens == ["Bearer access-2"] * 6
+    assert [thread for name, _, thread in repovizz2.log if name == "token"] == [threading.get_ident()]
+    assert repovizz2.tokens_sent_to("datapack") == ["Bearer access-2"] * 6
     with client.session_transaction() as session:
         assert session["token"]["access_token"] == "access-2"
 
 
-def test_a_401_to_a_worker_is_renewed_once_in_the_request_thread_and_asked_again(client, auth, api):
+def test_a_401_to_a_worker_is_renewed_once_in_the_request_thread_and_asked_again(client, auth, repovizz2):
     auth.login()
-    ids = ["d0", "d1", "d2"]
-    upstream = Upstream(api, ids)
-    refused = []
-
-    def token_ended_early_for_d1(datapack_id, request):
-        if datapack_id == "d1" and request.headers["Authorization"] == "Bearer access-1":
-            refused.append(datapack_id)
-            return 401, {"error": "invalid_token"}
-        return None
-
-    upstream.during_call = token_ended_early_for_d1
-    api.post(TOKEN_URL, json={"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600,
-                              "refresh_token": "refresh-2"})
+    hold(repovizz2, ["d0", "d1", "d2"])
+    repovizz2.fail("datapack", 401, only="d1", times=1)  # the token ended early, for d1's read
     page = client.get("/")
     assert page.status_code == 200
     assert names_in(page) == ["d0", "d1", "d2"]
-    assert len(refused) == 1
-    assert sum(1 for call in api.calls if call.request.url == TOKEN_URL) == 1
-    assert sorted(upstream.asked) == ["d0", "d1", "d1", "d2"]  # only d1 was asked again, with the new token
-    assert upstream.tokens.count("Bearer access-2") == 1 and upstream.tokens[-1] == "Bearer access-2"
+    assert [thread for name, _, thread in repovizz2.log if name == "token"] == [threading.get_ident()]
+    assert sorted(asked(repovizz2)) == ["d0", "d1", "d1", "d2"]  # only d1 was asked again, with the new token
+    tokens = repovizz2.tokens_sent_to("datapack")
+    assert tokens.count("Bearer access-2") == 1 and tokens[-1] == "Bearer access-2" and asked(repovizz2)[-1] == "d1"
     with client.session_transaction() as session:
         assert session["token"]["access_token"] == "access-2"
 
 
-def test_a_401_to_a_worker_without_a_refresh_token_means_log_in_again(client, auth, api):
+def test_a_401_to_a_worker_without_a_refresh_token_means_log_in_again(client, auth, repovizz2):
     auth.login(refresh_token=None)
-    Upstream(api, ["d0", "d1"], answers={"d1": (401, {"error": "invalid_token"})})
+    hold(repovizz2, ["d0", "d1"]).fail("datapack", 401, only="d1")
     page = client.get("/")
     assert page.status_code == 302
     assert "/auth/login" in page.headers["Location"]
+    assert repovizz2.calls_to("token") == []
+    with client.session_transaction() as session:
+        assert "token" not in session
 
 
 # -- paging ---------------------------------------------------------------------------------------
 
 @pytest.fixture
-def many(app, client, auth, api):
+def many(app, client, auth, repovizz2):
     """A user with 12 datapacks d00 … d11 (as repovizz2 lists them), shown 5 at a time."""
     app.config["HOME_PAGE_SIZE"] = 5
     auth.login()
-    return Upstream(api, [f"d{i:02d}" for i in range(12)])
+    return hold(repovizz2, [f"d{i:02d}" for i in range(12)])
 
 
 def test_the_first_page_fetches_only_its_datapacks(client, many):
     page = client.get("/")
     assert names_in(page) == ["d00", "d01", "d02", "d03", "d04"]
-    assert sorted(many.asked) == ["d00", "d01", "d02", "d03", "d04"]
+    assert sorted(asked(many)) == ["d00", "d01", "d02", "d03", "d04"]
     text = page.get_data(as_text=True)
     assert "1–5 of 12,\n  in the order repovizz2 lists them" in text and "page 1 of 3" in text
     assert 'href="/?page=2#datapacks">Next 5' in text
@@ -220,7 +184,7 @@ def test_the_first_page_fetches_only_its_datapacks(client, many):
 def test_page_two_shows_the_next_ones_and_links_both_ways(client, many):
     page = client.get("/?page=2")
     assert names_in(page) == ["d05", "d06", "d07", "d08", "d09"]
-    assert sorted(many.asked) == ["d05", "d06", "d07", "d08", "d09"]
+    assert sorted(asked(many)) == ["d05", "d06", "d07", "d08", "d09"]
     text = page.get_data(as_text=True)
     assert "6–10 of 12" in text
     assert 'href="/?page=3#datapacks">Next 2' in text and 'href="/#datapacks">Previous' in text
@@ -234,48 +198,48 @@ def test_the_last_page_is_short_and_has_no_show_more(client, many):
     assert 'href="/?page=2#datapacks">Previous' in text
 
 
-@pytest.mark.parametrize(("asked", "location"), [("4", "/?page=3"), ("99", "/?page=3"), ("0", "/"), ("-2", "/")])
-def test_a_page_out_of_range_goes_to_the_nearest_one(client, many, asked, location):
-    page = client.get(f"/?page={asked}")
+@pytest.mark.parametrize(("wanted", "location"), [("4", "/?page=3"), ("99", "/?page=3"), ("0", "/"), ("-2", "/")])
+def test_a_page_out_of_range_goes_to_the_nearest_one(client, many, wanted, location):
+    page = client.get(f"/?page={wanted}")
     assert page.status_code == 302
     assert page.headers["Location"].endswith(location)
-    assert many.asked == []
+    assert asked(many) == []
 
 
 def test_a_page_that_is_not_a_number_is_the_first(client, many):
     assert names_in(client.get("/?page=x")) == ["d00", "d01", "d02", "d03", "d04"]
 
 
-def test_no_datapacks_has_one_empty_page(client, auth, api):
+def test_no_datapacks_has_one_empty_page(client, auth, repovizz2):
     auth.login()
-    Upstream(api, [])
     assert "You have no datapacks yet" in client.get("/").get_data(as_text=True)
     page = client.get("/?page=2")
     assert page.status_code == 302 and page.headers["Location"].endswith("/")
 
 
-def test_one_page_has_no_paging_links(client, auth, api):
+def test_one_page_has_no_paging_links(client, auth, repovizz2):
     auth.login()
-    Upstream(api, ["d0", "d1"])
+    hold(repovizz2, ["d0", "d1"])
     text = client.get("/").get_data(as_text=True)
     assert "2 datapacks,\n  in the order repovizz2 lists them" in text and "Next" not in text and "page 1 of" not in text
 
 
 # -- unreadable datapacks -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("answer", "reason"), [
-    ((200, {"id": "d1", "name": "x", "structure": "text"}), "not an object"),
-    ((200, {"id": "d1", "name": "x"}), "in a shape the portal does not know"),
-    ((200, []), "in a shape the portal does not know"),
-    ((200, "<html>not json</html>"), "not JSON"),
-    ((403, {"error": "Method not allowed."}), "belongs to someone else (403)"),
-    ((404, {"error": "Datapack not found"}), "does not find it (404)"),
-    ((500, "<html>oops</html>"), "failed to answer for it (500)"),
-    ((503, {"error": "maintenance"}), "failed to answer for it (503)"),
+@pytest.mark.parametrize(("fault", "reason"), [
+    ({"status": 200, "json_body": {"id": "d1", "name": "x", "structure": "text"}}, "not an object"),
+    ({"status": 200, "json_body": {"id": "d1", "name": "x"}}, "in a shape the portal does not know"),
+    ({"status": 200, "json_body": []}, "in a shape the portal does not know"),
+    ({"status": 200, "body": "<html>not json</html>"}, "not JSON"),
+    ({"status": 403, "error": "Method not allowed."}, "belongs to someone else (403)"),
+    ({"status": 404, "error": "Datapack not found"}, "does not find it (404)"),
+    ({"status": 500, "body": "<html>oops</html>"}, "failed to answer for it (500)"),
+    ({"status": 503, "error": "maintenance"}, "failed to answer for it (503)"),
+    ({"status": "unreachable"}, "could not connect to repovizz2"),
 ])
-def test_a_broken_datapack_is_listed_as_unreadable_and_the_rest_shown(client, auth, api, answer, reason):
+def test_a_broken_datapack_is_listed_as_unreadable_and_the_rest_shown(client, auth, repovizz2, fault, reason):
     auth.login()
-    Upstream(api, ["d0", "d1", "d2"], answers={"d1": answer})
+    hold(repovizz2, ["d0", "d1", "d2"]).fail("datapack", **fault, only="d1")
     page = client.get("/")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -284,70 +248,64 @@ def test_a_broken_datapack_is_listed_as_unreadable_and_the_rest_shown(client, au
     assert "<code>d1</code>" in row and "unreadable" in row and reason in row
 
 
-def test_a_datapack_repovizz2_cannot_be_reached_for_is_unreadable(client, auth, api):
+def test_a_datapack_repovizz2_cannot_be_reached_for_is_unreadable(client, auth, repovizz2):
     auth.login()
-    upstream = Upstream(api, ["d0", "d1"])
-
-    def cut(datapack_id, request):
-        if datapack_id == "d1":
-            raise requests.ConnectionError("refused")
-        return None
-
-    upstream.during_call = cut
+    hold(repovizz2, ["d0", "d1"]).fail("datapack", "unreachable", only="d1")
     page = client.get("/")
     assert page.status_code == 200
     assert names_in(page) == ["d0"]
     assert "could not connect to repovizz2" in page.get_data(as_text=True)
 
 
-def test_a_document_the_summary_cannot_walk_is_unreadable(client, auth, api):
+def test_a_document_the_summary_cannot_walk_is_unreadable(client, auth, repovizz2):
     auth.login()
-    Upstream(api, ["d0", "d1"], answers={"d1": (200, nested_too_deep("d1", "pack d1"))})
+    hold(repovizz2, ["d0"]).store("d1", "pack d1", {"info": {}, "children": [nested_containers(3000)]})
     page = client.get("/")
     assert page.status_code == 200
     assert names_in(page) == ["d0"]
     assert "its document cannot be read (RecursionError)" in page.get_data(as_text=True)
 
 
-def test_an_id_that_is_not_a_string_is_unreadable(client, auth, api):
+def test_an_id_that_is_not_a_string_is_unreadable(client, auth, repovizz2):
     auth.login()
-    Upstream(api, ["d0", 42, None])
+    hold(repovizz2, ["d0"]).fail("user", 200, json_body={**USER, "datapacks": ["d0", 42, None]})
     page = client.get("/")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert names_in(page) == ["d0"]
     assert text.count("not a datapack id") == 2 and "<code>42</code>" in text
+    assert asked(repovizz2) == ["d0"]
 
 
-def test_a_long_reason_is_cut_short(client, auth, api):
+def test_a_long_reason_is_cut_short(client, auth, repovizz2):
     auth.login()
-    Upstream(api, ["d0"], answers={"d0": (409, {"error": "x" * 500})})
+    hold(repovizz2, ["d0"]).fail("datapack", 409, error="x" * 500)
     text = client.get("/").get_data(as_text=True)
     assert "x" * 119 + "…" in text and "x" * 121 not in text
 
 
-def test_a_list_of_datapacks_of_an_odd_shape_is_repovizz2s_fault(client, auth, api):
+def test_a_list_of_datapacks_of_an_odd_shape_is_repovizz2s_fault(client, auth, repovizz2):
     auth.login()
-    api.get(f"{API}/user", json={**USER, "datapacks": "d0,d1"})
+    repovizz2.fail("user", 200, json_body={**USER, "datapacks": "d0,d1"})
     page = client.get("/")
     assert page.status_code == 502
     assert "the portal does not know" in page.get_data(as_text=True)
+    assert asked(repovizz2) == []
 
 
 
 # -- search by name ---------------------------------------------------------------------------------
 
 @pytest.fixture
-def named(app, client, auth, api):
+def named(app, client, auth, repovizz2):
     """30 datapacks as repovizz2 lists them, shown 5 at a time: "Session 0" … "Session 29", every
     third one also called "Knee" ("Knee session 0", "Knee session 3", …)."""
     app.config["HOME_PAGE_SIZE"] = 5
     app.config["HOME_FETCHES"] = 3
     auth.login()
     ids = [f"d{i:02d}" for i in range(30)]
-    answers = {datapack_id: (200, item(datapack_id, name=("Knee session " if i % 3 == 0 else "Session ") + str(i)))
-               for i, datapack_id in enumerate(ids)}
-    return Upstream(api, ids, answers=answers)
+    names = {datapack_id: ("Knee session " if i % 3 == 0 else "Session ") + str(i) for i, datapack_id in enumerate(ids)}
+    return hold(repovizz2, ids, names=names)
 
 
 def listed_names(page) -> list[str]:
@@ -358,15 +316,15 @@ def test_a_search_looks_beyond_the_page_shown_a_page_of_matches_at_a_time(client
     page = client.get("/?q=knee")
     assert listed_names(page) == [f"Knee session {i}" for i in (0, 3, 6, 9, 12)]
     # It looked at the datapacks in order until it had a page of matches, no further.
-    assert sorted(named.asked) == [f"d{i:02d}" for i in range(15)]
+    assert sorted(asked(named)) == [f"d{i:02d}" for i in range(15)]
     text = page.get_data(as_text=True)
     assert "5 datapacks whose name contains “knee”" in text and "(not all of them yet)" in text
     assert 'href="/?q=knee&amp;from=13#datapacks">Search on from datapack 14' in text
-    named.asked.clear()
+    before = len(asked(named))
     more = client.get("/?q=knee&from=13")
     assert listed_names(more) == [f"Knee session {i}" for i in (15, 18, 21, 24, 27)]
     assert "Search on" not in more.get_data(as_text=True) or "from=28" in more.get_data(as_text=True)
-    assert min(named.asked) == "d13"
+    assert min(asked(named)[before:]) == "d13"
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -385,29 +343,27 @@ def test_search_matches_names_ignoring_case_and_spaces(client, named, query, exp
 
 
 def test_a_search_bounds_how_many_it_looks_through_per_request(app, client, named):
-    import portal.views.home as home_view
+    from portal.views.home import SEARCH_PAGES
+
     app.config["HOME_PAGE_SIZE"] = 2
-    home_view_pages = home_view.SEARCH_PAGES
-    try:
-        home_view.SEARCH_PAGES = 3  # at most 6 datapacks per request
-        page = client.get("/?q=nothing")
-    finally:
-        home_view.SEARCH_PAGES = home_view_pages
-    assert len(named.asked) == 6
-    assert 'from=6#datapacks">Search on from datapack 7' in page.get_data(as_text=True)
+    most = 2 * SEARCH_PAGES  # pages' worth of datapacks one request looks through
+    assert most < 30  # fewer than the user has
+    page = client.get("/?q=nothing")
+    assert len(asked(named)) == most
+    assert f'from={most}#datapacks">Search on from datapack {most + 1}' in page.get_data(as_text=True)
 
 
-def test_each_row_says_its_files_and_its_state(client, auth, api):
+def test_each_row_says_its_files_and_its_state(client, auth, repovizz2):
     auth.login()
-    Upstream(api, ["d0", "d1"], answers={"d1": (200, item("d1", pending=3))})
+    hold(repovizz2, ["d0", "d1"], pending={"d1": 3})
     text = client.get("/").get_data(as_text=True)
     assert "3 files pending" in text and "4 files</td>" in text and "1 file</td>" in text
     assert "in the order repovizz2 lists them" in text
 
 
-def test_a_rows_size_is_shown_when_this_login_sent_its_files(client, auth, api):
+def test_a_rows_size_is_shown_when_this_login_sent_its_files(client, auth, repovizz2):
     auth.login()
-    Upstream(api, ["d0", "d1"], answers={"d1": (200, item("d1", pending=1))})
+    hold(repovizz2, ["d0", "d1"], pending={"d1": 1})
     with client.session_transaction() as session:
         session["sent_files"] = {"d1": {"children[0]": ["f0", "f0.bin", 1500], "children[1]": ["done", "x", 500]}}
     text = client.get("/").get_data(as_text=True)

@@ -9,13 +9,12 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
-import responses
 from itsdangerous import URLSafeTimedSerializer
 
 from portal import create_app
 from portal.services.login_state import LOGIN_COOKIE
-from tests.portal.samples import REPOVIZZ2, USER, log_in, session_files
+from tests.portal.fakes import CLIENT
+from tests.portal.samples import REPOVIZZ2, log_in, session_files
 
 REVOKE = f"{REPOVIZZ2}/oauth/revoke"
 
@@ -35,31 +34,28 @@ def test_login_asks_repovizz2_to_show_its_login_again(client):
     assert query["prompt"] == ["login"]
 
 
-def test_only_the_newest_login_states_are_kept(client, api):
-    states = [state_of(client.get("/auth/login")) for _ in range(10)]
+def test_only_the_newest_login_states_are_kept(client, repovizz2):
+    redirects = [client.get("/auth/login") for _ in range(10)]
+    states = [state_of(answer) for answer in redirects]
     cookie = client.get_cookie(LOGIN_COOKIE, domain="portal.test", path="/auth/")
     kept = URLSafeTimedSerializer("test", salt="portal login state").loads(cookie.value)
     assert sorted(kept) == sorted(states[-3:])
     # the newest one still completes; the first click's state is gone
-    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
-    assert client.get(f"/auth/callback?code=abc&state={states[0]}").status_code == 400
-    assert client.get(f"/auth/callback?code=abc&state={states[-1]}").status_code == 302
+    assert client.get(repovizz2.authorize(redirects[0].headers["Location"])).status_code == 400
+    assert repovizz2.log == []  # its code was never exchanged
+    assert client.get(repovizz2.authorize(redirects[-1].headers["Location"])).status_code == 302
+    assert [name for name, _, _ in repovizz2.log] == ["token", "user"]
 
 
-def test_a_login_is_stamped_with_when_it_was_made(client, api):
-    state = state_of(client.get("/auth/login"))
-    api.post(f"{REPOVIZZ2}/oauth/token", json={"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json=USER)
-    client.get(f"/auth/callback?code=abc&state={state}")
+def test_a_login_is_stamped_with_when_it_was_made(client, repovizz2):
+    assert client.get(repovizz2.authorize(client.get("/auth/login").headers["Location"])).status_code == 302
     with client.session_transaction() as session:
         assert abs(session["login_at"] - time.time()) < 5
 
 
 # --- Logout -----------------------------------------------------------------------------------------
 
-def test_logout_revokes_both_tokens_at_repovizz2_and_says_so(app, client, auth, api, caplog):
-    api.post(REVOKE)
+def test_logout_revokes_both_tokens_at_repovizz2_and_says_so(app, client, auth, repovizz2, caplog):
     auth.login()
     caplog.set_level(logging.INFO)
     page = client.post("/auth/logout")
@@ -70,11 +66,13 @@ def test_logout_revokes_both_tokens_at_repovizz2_and_says_so(app, client, auth, 
     assert "repovizz2 itself may still have you logged in" in text
     assert f'href="{REPOVIZZ2}/logout"' in text
     assert page.headers["Cache-Control"] == "no-store"
-    sent = [parse_qs(call.request.body) for call in api.calls]
+    assert [name for name, _, _ in repovizz2.log] == ["revoke", "revoke"]
+    sent = [parse_qs(request.body) for request in repovizz2.calls_to("revoke")]
     assert sent == [{"token": ["refresh-1"], "token_type_hint": ["refresh_token"]},
                     {"token": ["access-1"], "token_type_hint": ["access_token"]}]
     credentials = base64.b64encode(b"portal-id:portal-secret").decode()
-    assert all(call.request.headers["Authorization"] == f"Basic {credentials}" for call in api.calls)
+    assert repovizz2.tokens_sent_to("revoke") == [f"Basic {credentials}"] * 2
+    assert repovizz2.grants == []  # repovizz2 takes neither token any more
     with client.session_transaction() as session:
         assert "token" not in session and "user" not in session
     assert session_files(app) == []
@@ -82,18 +80,19 @@ def test_logout_revokes_both_tokens_at_repovizz2_and_says_so(app, client, auth, 
     assert not any("access-1" in r.getMessage() or "refresh-1" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize(("answer", "says"), [
-    ({"status": 404, "json": {"error": "not found"}}, "repovizz2 offers no way to revoke a token"),
-    ({"status": 405}, "repovizz2 offers no way to revoke a token"),
-    ({"status": 400, "json": {"error": "unsupported_token_type"}}, "repovizz2 does not revoke this kind of token"),
-    ({"status": 503}, "repovizz2 was unavailable"),
-    ({"status": 401, "json": {"error": "invalid_client"}}, "repovizz2 answered HTTP 401 (invalid_client)"),
+@pytest.mark.parametrize(("fault", "says"), [
+    ({"status": 404, "error": "not found"}, "repovizz2 offers no way to revoke a token"),
+    ({"status": 405, "body": ""}, "repovizz2 offers no way to revoke a token"),
+    ({"status": 400, "error": "unsupported_token_type"}, "repovizz2 does not revoke this kind of token"),
+    ({"status": 503, "body": ""}, "repovizz2 was unavailable"),
+    ({"status": 401, "error": "invalid_client"}, "repovizz2 answered HTTP 401 (invalid_client)"),
     ({"status": 500, "body": "<html>oops"}, "repovizz2 answered HTTP 500"),
-    ({"body": requests.ConnectionError("refused")}, "repovizz2 did not answer"),
-    ({"body": requests.ReadTimeout("slow")}, "repovizz2 did not answer"),
+    ({"status": "unreachable"}, "repovizz2 did not answer"),
+    ({"status": "timeout"}, "repovizz2 did not answer"),
 ])
-def test_logout_without_revocation_still_logs_out_and_says_the_token_lives_on(app, client, auth, api, answer, says):
-    api.add(responses.POST, REVOKE, **answer)
+def test_logout_without_revocation_still_logs_out_and_says_the_token_lives_on(app, client, auth, repovizz2, fault,
+                                                                               says):
+    repovizz2.fail("revoke", **fault)
     auth.login(expires_in=1800)
     page = client.post("/auth/logout")
     assert page.status_code == 200
@@ -101,7 +100,7 @@ def test_logout_without_revocation_still_logs_out_and_says_the_token_lives_on(ap
     assert "You are logged out of the portal" in text
     assert "could not revoke" in text and says in text
     assert "accepts it until it expires" in text and " UTC on " in text
-    assert len(api.calls) == 1  # one refusal is enough to know
+    assert len(repovizz2.log) == 1  # one refusal is enough to know
     with client.session_transaction() as session:
         assert "token" not in session
     assert session_files(app) == []
@@ -123,46 +122,46 @@ def test_revocation_and_repovizz2_logout_urls_are_settings(tmp_path):
     assert app.config["REPOVIZZ2_LOGOUT_URL"] == "https://id.example/logout?next=/"
 
 
-def test_the_revocation_url_setting_is_used(tmp_path, api):
-    app = create_app({"TESTING": True, "SECRET_KEY": "k", "CLIENT_ID": "i", "CLIENT_SECRET": "s",
+def test_the_revocation_url_setting_is_used(tmp_path, repovizz2):
+    client_id, client_secret = CLIENT
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "CLIENT_ID": client_id, "CLIENT_SECRET": client_secret,
                       "SESSION_DIR": str(tmp_path), "REPOVIZZ2_URL": REPOVIZZ2, "WTF_CSRF_ENABLED": False,
                       "REVOKE_URL": "https://id.example/revoke", "REPOVIZZ2_LOGOUT_URL": "https://id.example/bye"})
-    api.post("https://id.example/revoke")
+    repovizz2.serve_revocation_at("https://id.example/revoke")
     client = app.test_client()
     log_in(client)
     text = client.post("/auth/logout").get_data(as_text=True)
-    assert len(api.calls) == 2 and 'href="https://id.example/bye"' in text
+    assert [request.url for request in repovizz2.calls_to("revoke")] == ["https://id.example/revoke"] * 2
+    assert "was revoked at repovizz2" in text and 'href="https://id.example/bye"' in text
+    assert repovizz2.grants == []
 
 
-def test_logout_of_a_login_needs_the_csrf_token(csrf_app, api):
-    api.post(REVOKE)
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json={**USER, "datapacks": []})
+def test_logout_of_a_login_needs_the_csrf_token(csrf_app, repovizz2):
     client = csrf_app.test_client()
     log_in(client)
     assert client.post("/auth/logout").status_code == 400  # another site cannot log the user out
-    assert not api.calls
+    assert repovizz2.log == []
     with client.session_transaction() as session:
         assert session["token"]["access_token"] == "access-1"
     token = csrf_token_of(client.get("/"))
     assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 200
-    assert [call.request.url for call in api.calls if call.request.method == "POST"] == [REVOKE, REVOKE]
+    assert [name for name, _, _ in repovizz2.log] == ["user", "revoke", "revoke"]
+    assert [request.url for request in repovizz2.calls_to("revoke")] == [REVOKE, REVOKE]
     assert session_files(csrf_app) == []
 
 
-def test_a_stale_logout_form_gets_a_page_not_form_expired(csrf_app, api):
+def test_a_stale_logout_form_gets_a_page_not_form_expired(csrf_app, repovizz2):
     """The login ended (or the user logged out in another tab): the form's token is worthless, and
     there is nothing to revoke; the page says so, and stores nothing."""
     answer = csrf_app.test_client().post("/auth/logout", data={"csrf_token": "from-a-page-of-a-login-that-ended"})
     assert answer.status_code == 200
     text = answer.get_data(as_text=True)
     assert "You are not logged in to the portal" in text and "could not revoke" not in text
-    assert not api.calls
+    assert repovizz2.log == []
     assert "Set-Cookie" not in answer.headers and session_files(csrf_app) == []
 
 
-def test_only_a_login_is_stored_and_logout_removes_it(csrf_app, api):
-    api.post(REVOKE)
-    api.get(f"{REPOVIZZ2}/api/v1.0/user", json={**USER, "datapacks": []})
+def test_only_a_login_is_stored_and_logout_removes_it(csrf_app, repovizz2):
     client = csrf_app.test_client()
     client.get("/auth/login")  # the OAuth state and PKCE verifier live in a signed cookie
     assert session_files(csrf_app) == []

@@ -131,9 +131,9 @@ def test_name_taken_offers_the_existing_datapack(client, auth, repovizz2):
 
 def test_name_taken_with_pending_files_says_so(client, auth, repovizz2):
     auth.login()
-    repovizz2.fail_upload["emg 2.json"] = 500
+    repovizz2.fail("upload", 500, only="emg 2.json")
     client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
-    del repovizz2.fail_upload["emg 2.json"]
+    repovizz2.mend("upload")
     (existing,) = repovizz2.datapacks
     text = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
                        content_type="multipart/form-data").get_data(as_text=True)
@@ -202,7 +202,7 @@ def test_the_builders_taken_name_keeps_its_own_advice(app, client, auth, repoviz
 
 def test_failure_half_way_shows_what_is_uploaded_and_how_to_finish(client, auth, repovizz2):
     auth.login()
-    repovizz2.fail_upload["emg 2.json"] = 500
+    repovizz2.fail("upload", 500, only="emg 2.json")
     page = client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)},
                        content_type="multipart/form-data")
     text = page.get_data(as_text=True)
@@ -213,7 +213,7 @@ def test_failure_half_way_shows_what_is_uploaded_and_how_to_finish(client, auth,
     assert f"/datapacks/{datapack_id}" in text
     assert '<span class="status failed">failed</span>' in text
 
-    del repovizz2.fail_upload["emg 2.json"]
+    repovizz2.mend("upload")
     page = client.get(f"/datapacks/{datapack_id}")
     assert "1 file still to upload" in page.get_data(as_text=True)
     page = client.post(f"/datapacks/{datapack_id}", data={"folder": files(("pack/video.mp4", b"v" * 1000),
@@ -319,9 +319,9 @@ def result_rows(text: str) -> list[tuple[str, str, str]]:
 
 def test_after_a_plain_resume_every_row_shows_its_original_file_size_and_reference(client, auth, repovizz2):
     auth.login()
-    repovizz2.fail_upload["emg 2.json"] = 500
+    repovizz2.fail("upload", 500, only="emg 2.json")
     client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
-    del repovizz2.fail_upload["emg 2.json"]
+    repovizz2.mend("upload")
     (datapack_id,) = repovizz2.datapacks
     page = client.post(f"/datapacks/{datapack_id}", data={"folder": files(("pack/video.mp4", b"v" * 1000),
                                                                            ("pack/emg 2.json", b"[1, 2, 3]"))},
@@ -354,9 +354,9 @@ def test_after_a_scripted_resume_the_result_page_shows_every_file(client, auth, 
 
 def test_a_file_sent_from_another_login_is_named_as_repovizz2_names_it(app, client, auth, repovizz2):
     auth.login()
-    repovizz2.fail_upload["emg 2.json"] = 500
+    repovizz2.fail("upload", 500, only="emg 2.json")
     client.post("/upload", data={"document": doc_file(), "files": files(*GOOD_FILES)}, content_type="multipart/form-data")
-    del repovizz2.fail_upload["emg 2.json"]
+    repovizz2.mend("upload")
     (datapack_id,) = repovizz2.datapacks
     other = app.test_client()
     AuthActions(other).login()
