@@ -21,6 +21,25 @@ from ..rules.errors import Forbidden, NameTaken, NotAuthorized, NotFound, Reject
 from .body_relay import multipart_body
 
 API = "/api/v1.0"
+# repovizz2's answers other than stored files are read whole, so at most this much of one is read: a
+# document far larger than any the portal creates (MAX_JSON_KB), and still a bounded amount of memory.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
+
+class AnswerTooLarge(requests.RequestException):
+    """An answer (not a stored file) longer than MAX_ANSWER_BYTES: left unread past that."""
+
+
+def _read_bounded(response: requests.Response) -> None:
+    """Read a streamed answer's body, at most MAX_ANSWER_BYTES of it, into the response, as requests
+    itself does for an answer it reads whole (``response.content`` then holds it)."""
+    body = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            response.close()
+            raise AnswerTooLarge(response=response)
+    response._content = bytes(body)
 
 
 _BY_STATUS = {401: NotAuthorized, 403: Forbidden, 404: NotFound, 409: NameTaken, 422: Rejected}
@@ -69,12 +88,13 @@ class Repovizz2Client:
         return self.calls
 
     def _send(self, method: str, path: str, sent, kwargs: dict) -> requests.Response:
-        """The request itself, recorded when recording is on (a streamed answer's body is not read)."""
+        """The request itself, recorded when recording is on. A streamed answer's body is left to the
+        caller; any other is read here, bounded (`_read_bounded`)."""
         if self.calls is None:
-            return self.http.request(method, self.base_url + path, **kwargs)
+            return self._request(method, path, kwargs)
         sent = kwargs.get("json") if sent is None else sent
         try:
-            response = self.http.request(method, self.base_url + path, **kwargs)
+            response = self._request(method, path, kwargs)
         except BaseException as exc:
             self.calls.append(api_calls.call(method, path, sent, None, f"no answer ({type(exc).__name__})"))
             raise
@@ -85,6 +105,12 @@ class Repovizz2Client:
             except ValueError:
                 answer = response.text[:200] or None
         self.calls.append(api_calls.call(method, path, sent, response.status_code, answer))
+        return response
+
+    def _request(self, method: str, path: str, kwargs: dict) -> requests.Response:
+        response = self.http.request(method, self.base_url + path, **{**kwargs, "stream": True})
+        if not kwargs.get("stream"):
+            _read_bounded(response)
         return response
 
     def _call(self, method: str, path: str, *, datapack_id: str | None = None, link: str | None = None,
@@ -101,6 +127,9 @@ class Repovizz2Client:
                            "that repovizz2 did not confirm", **about) from exc
         except requests.ConnectionError as exc:
             raise Unreachable(f"could not connect to repovizz2 at {self.base_url}", **about) from exc
+        except AnswerTooLarge as exc:
+            raise ServerError(f"repovizz2 answered {path} with more than {MAX_ANSWER_BYTES // (1024 * 1024)} MB, "
+                              "far more than any datapack holds", exc.response.status_code, **about) from exc
         except requests.RequestException as exc:  # an answer cut short, undecodable, or redirecting in a loop
             raise ServerError(f"the exchange with repovizz2 failed ({type(exc).__name__})", **about) from exc
         if response.status_code >= 400:

@@ -47,6 +47,21 @@ def test_an_answer_too_large_to_be_a_datapack_is_repovizz2s_fault(client, auth, 
     assert len(text) < 20_000  # none of it shown
 
 
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_answer_past_the_bound_is_left_unread_and_is_repovizz2s_fault(client, auth, repovizz2, datapack_id, status):
+    from portal.services.repovizz2_client import MAX_ANSWER_BYTES
+
+    auth.login()
+    huge = MadeFile(MAX_ANSWER_BYTES + 10 * 1024 * 1024, byte=b" ")
+    repovizz2.fail("datapack", status, body=huge)
+    page = client.get(f"/datapacks/{datapack_id}")
+    assert page.status_code == 502
+    text = page.get_data(as_text=True)
+    assert f"repovizz2 answered /api/v1.0/datapacks/{datapack_id} with more than 32 MB" in text
+    (reader,) = huge.readers
+    assert MAX_ANSWER_BYTES < reader.given <= MAX_ANSWER_BYTES + 1024 * 1024
+
+
 def test_rejected_document_shows_repovizz2s_message(client, auth, repovizz2):
     auth.login()
     repovizz2.fail("create", 422, error="children[0]: 'link' is required")
