@@ -58,6 +58,8 @@ def fetch_summary(clients: Callable[[], Repovizz2Client], datapack_id) -> dict:
     NotAuthorized is left to the request thread, which can renew the login."""
     if not isinstance(datapack_id, str) or not datapack_id:
         return unreadable(str(datapack_id), "repovizz2 listed something that is not a datapack id")
+    if datapack_id in (".", ".."):  # even percent-encoded, a path segment of its own in repovizz2's API
+        return unreadable(datapack_id, "repovizz2 listed an id that cannot be part of an address")
     try:
         return summary(datapack_id, clients().datapack(datapack_id))
     except NotAuthorized:

@@ -277,6 +277,17 @@ def test_an_id_that_is_not_a_string_is_unreadable(client, auth, repovizz2):
     assert asked(repovizz2) == ["d0"]
 
 
+@pytest.mark.parametrize("unlinkable", [".", ".."])
+def test_an_id_that_cannot_be_part_of_an_address_is_unreadable_and_never_asked_for(client, auth, repovizz2, unlinkable):
+    auth.login()
+    hold(repovizz2, ["d0"]).fail("user", 200, json_body={**USER, "datapacks": [unlinkable, "d0"]})
+    page = client.get("/")
+    assert page.status_code == 200
+    assert names_in(page) == ["d0"] and asked(repovizz2) == ["d0"]
+    assert f"<code>{unlinkable}</code>" in page.get_data(as_text=True)
+    assert "repovizz2 listed an id that cannot be part of an address" in page.get_data(as_text=True)
+
+
 def test_a_long_reason_is_cut_short(client, auth, repovizz2):
     auth.login()
     hold(repovizz2, ["d0"]).fail("datapack", 409, error="x" * 500)
