@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, REF, drop_paths, example_size, hold_final_post, \
-    wait_until_enhanced
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, PENDING_FORM, REF, drop_paths, example_size, \
+    hold_final_post, wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,7 @@ def record_puts(page) -> list[str]:
 
 def resume_with_the_folder(page, puts, expected_links, artifacts, shot, drop=False):
     """On the datapack page: choose (or drop) the folder again, send, and see the page turn complete."""
+    wait_until_enhanced(page, PENDING_FORM)
     pending = page.locator("section.pending li").all_inner_texts()
     assert len(pending) == len(expected_links)
     before = len(puts)
@@ -110,13 +111,11 @@ def test_expired_login_stops_the_upload_and_the_rest_is_sent_after_logging_in(pa
     page.screenshot(path=str(artifacts / "js-login-expired.png"), full_page=True)
     page.unroute("**/assets/sensors/accelerometer.json*")
 
-    again.click()
-    if page.locator('input[name="password"]').count():
-        page.fill('input[name="username"]', user)
-        page.fill('input[name="password"]', PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-    if page.get_by_role("button", name="Authorize").count():
-        page.get_by_role("button", name="Authorize").click()
+    again.click()  # the portal asks repovizz2 for its login page (prompt=login), then its consent page
+    page.fill('input[name="username"]', user)
+    page.fill('input[name="password"]', PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(DATAPACK_PAGE)
     assert page.get_by_role("heading", name="2 files still to upload").is_visible()
     resume_with_the_folder(page, puts, EXAMPLE_ASSETS[2:3] + ["sensors/emg%202.json"], artifacts,
@@ -142,6 +141,7 @@ def test_resume_with_files_that_match_nothing_pending_shows_the_problem(page, lo
     assert created[0] == 201, created
     page.goto(page.url.rsplit("/upload", 1)[0] + f"/datapacks/{created[1]['datapack_id']}")
     assert page.get_by_role("heading", name="2 files still to upload").is_visible()
+    wait_until_enhanced(page, PENDING_FORM)
     page.set_input_files('#pending-form input[name="files"]', str(EXAMPLE / "sensors" / "accelerometer.json"))
     page.get_by_role("button", name="Upload the pending files").click()
     problems = page.locator("section.problems")
