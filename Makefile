@@ -1,4 +1,9 @@
 VENV ?= .venv
+# Each step's prerequisites run side by side (the installs wait mostly on the network).
+MAKEFLAGS += --jobs=4
+# Compiled modules are kept between runs: each test process and live server loads them instead of
+# compiling the sources again (an environment may turn that off; this build turns it back on).
+unexport PYTHONDONTWRITEBYTECODE
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
@@ -26,7 +31,7 @@ wheel: install
 # Redis for the test of several portal hosts sharing their sessions, Node.js for the unit tests of
 # the browser modules, npm for axe-core (the accessibility checks of the browser tests), and nginx for
 # the tests of the deployment behind it (docs/nginx-portal.conf; Debian puts it in /usr/sbin).
-test-deps:
+test-deps: node-tools
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
@@ -62,9 +67,14 @@ $(VENDOR_STAMP): $(NODE_STAMP) scripts/vendor_static.py | $(PY)
 
 vendor: $(VENDOR_STAMP)
 
-# pytest, then the Node unit tests of static/ (both run; either failing fails the target).
+# pytest, and beside it the Node unit tests of static/ (their report follows pytest's: its summary, or all
+# of it when one failed). Both run; either failing fails the target.
 test: install test-deps $(NODE_STAMP) $(VENDOR_STAMP)
-	status=0; $(PY) -m pytest -q || status=$$?; node --test tests/js/ || status=1; exit $$status
+	@node_log=$$(mktemp); node --test --test-reporter=spec tests/js/ >$$node_log 2>&1 & node=$$!; \
+	status=0; $(PY) -m pytest -q || status=$$?; \
+	if wait $$node; then echo "node --test tests/js/"; tail -n 8 $$node_log; \
+	else status=1; echo "node --test tests/js/ failed:"; cat $$node_log; fi; \
+	rm -f $$node_log; exit $$status
 
 demo: install $(VENDOR_STAMP)
 	$(PY) scripts/demo.py

@@ -27,11 +27,11 @@ def open_db(data_dir: str) -> sqlite3.Connection:
 
 
 def add_user(data_dir: str, username: str, password: str, email: str = "", exist_ok: bool = False,
-             ids: str = DEFAULTS["IDS"]) -> dict:
+             ids: str = DEFAULTS["IDS"], password_method: str = "scrypt") -> dict:
     """Returns `{"id", "username"}`, the id as a server started with the same `ids` shows it."""
     with closing(open_db(data_dir)) as db:
         try:
-            user = models.create_user(db, username, password, email)
+            user = models.create_user(db, username, password, email, password_method)
         except models.UserExists as error:
             if not exist_ok:
                 raise CommandError(f"{error} (pass --exist-ok to accept that)") from None

@@ -21,6 +21,7 @@ from .config import DEFAULT_TOKEN_EXPIRES_IN, DEFAULTS, check_variant, parse_ori
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 START_ATTEMPTS = 3
+QUICK_PASSWORD_METHOD = "pbkdf2:sha256:1"
 
 
 class SandboxFailedToStart(RuntimeError):
@@ -147,8 +148,13 @@ class LiveSandbox:
 
     def add_user(self, name: str, password: str, email: str = "") -> dict:
         """Add a user (an existing name is accepted as is); returns `{"id", "username"}`, the id as this
-        sandbox's API shows it (an integer, or a UUID string with `ids="uuid"`)."""
-        return cli.add_user(self.data_dir, name, password, email, exist_ok=True, ids=self.ids)
+        sandbox's API shows it (an integer, or a UUID string with `ids="uuid"`).
+
+        These are throwaway users on loopback, so their password is hashed with one round of PBKDF2
+        (QUICK_PASSWORD_METHOD): scrypt's 0.1 s of CPU at each user and each login would be most of a
+        short test's work. `python -m sandbox add-user` keeps scrypt."""
+        return cli.add_user(self.data_dir, name, password, email, exist_ok=True, ids=self.ids,
+                            password_method=QUICK_PASSWORD_METHOD)
 
     def add_client(self, name: str, redirect_uris: list[str]) -> dict:
         """Register an OAuth2 client; returns `{"client_id", "client_secret"}`."""

@@ -15,6 +15,11 @@ from tests.faulty_proxy import FaultyProxy
 SLOW_FIRST = ("tests/browser/", "tests/deploy/", "tests/integration/")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--pictures", action="store_true",
+                     help="keep pictures of the states the browser tests reach in test-artifacts/")
+
+
 def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
 

@@ -6,7 +6,8 @@ Chromium per session), `user` (a fresh sandbox user per test), `page` / `nojs_pa
 on / off), `scriptless_page` (JavaScript on, the portal's own scripts refused: the pages a browser
 without JavaScript gets, for checks such as axe that need a script engine) and `login` (log in
 through the sandbox's real login and consent pages).
-Screenshots go to `test-artifacts/` at the repository root (git-ignored); a failing test leaves one too.
+A failing test leaves a screenshot in `test-artifacts/` at the repository root (git-ignored); with
+`pytest --pictures` the states the tests reach are kept there too (the `picture` fixture).
 """
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ import os
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.browser.helpers import PASSWORD, log_in
 from tests.live_portal import LivePortal
+from tests.live_portal import log_in as http_log_in
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -42,6 +45,18 @@ def pytest_runtest_makereport(item, call):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def picture(request, artifacts):
+    """`picture(page_or_locator, name, full_page=False)`: a picture of a state the test reached, for a person
+    to look at, kept in test-artifacts/ under `pytest --pictures` only (each costs the browser a render)."""
+    def _picture(target, name: str, full_page: bool = False) -> None:
+        if request.config.getoption("pictures"):
+            options = {"full_page": True} if full_page else {}
+            target.screenshot(path=str(artifacts / name), **options)
+
+    return _picture
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +145,15 @@ def scriptless_page(browser, request, artifacts):
 
 @pytest.fixture
 def login(portal):
+    """Log a page in: the real OAuth flow through the sandbox's login and consent, driven over HTTP, then
+    the portal's session cookie handed to the page's context (the pages themselves are driven in
+    test_login_pages.py). Four page loads fewer per test."""
     def _login(page, username: str, next_path: str = "/upload"):
-        log_in(page, portal.url, username, PASSWORD, next_path)
+        http = requests.Session()
+        http_log_in(http, portal.url, username, PASSWORD, next_path)
+        page.context.add_cookies([{"name": "portal_session", "value": http.cookies["portal_session"],
+                                   "url": portal.url, "httpOnly": True, "sameSite": "Lax"}])
+        page.goto(portal.url + next_path)
+        assert page.get_by_text(f"Logged in as {username}").is_visible()
 
     return _login

@@ -99,7 +99,7 @@ def test_pages_without_javascript(scriptless_page, login, user, portal, tmp_path
     check(page, "the builder's editor without JavaScript")
 
 
-def test_builder_is_checked_and_aligned_on_a_phone(page, login, user, artifacts):
+def test_builder_is_checked_and_aligned_on_a_phone(page, login, user, picture):
     login(page, user, next_path="/build")
     wait_until_enhanced(page, BUILDER)
     check(page, "the build page")
@@ -111,7 +111,7 @@ def test_builder_is_checked_and_aligned_on_a_phone(page, login, user, artifacts)
 
     page.set_viewport_size(PHONE)
     nodes = page.locator("fieldset.nodes")
-    nodes.screenshot(path=str(artifacts / "builder-nodes-390.png"))
+    picture(nodes, "builder-nodes-390.png")
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= PHONE["width"]
     fieldset = nodes.bounding_box()
     rows = page.locator(".nodes .b-row")

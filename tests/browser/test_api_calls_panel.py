@@ -23,7 +23,7 @@ def portal(sandbox, tmp_path_factory):
     live.stop()
 
 
-def test_the_result_page_shows_the_calls_in_order(page, login, user, artifacts):
+def test_the_result_page_shows_the_calls_in_order(page, login, user, picture):
     login(page, user)
     wait_until_enhanced(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
@@ -66,7 +66,7 @@ def test_the_result_page_shows_the_calls_in_order(page, login, user, artifacts):
     panel.get_by_text("The same in Python").click()
     snippet = panel.get_by_role("region", name="The same calls in Python").inner_text()
     assert "Bearer YOUR_ACCESS_TOKEN" in snippet and "datapack_id = answer.json()['item']['id']" in snippet
-    panel.screenshot(path=str(artifacts / "api-calls-panel.png"))
+    picture(panel, "api-calls-panel.png")
     assert_no_serious_violations(page, "the result page with the calls to repovizz2")
     page.set_viewport_size({"width": 390, "height": 844})
     assert_no_serious_violations(page, "the result page with the calls to repovizz2, phone")

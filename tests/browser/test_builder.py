@@ -42,7 +42,7 @@ SNAPSHOT_BARS = """() => window.addEventListener('beforeunload', () => {
 })"""
 
 
-def test_build_upload_look_and_fetch_back(page, login, user, session_folder, artifacts):
+def test_build_upload_look_and_fetch_back(page, login, user, session_folder, picture):
     login(page, user, next_path="/build")
     wait_until_enhanced(page, BUILDER)
     page.set_input_files("#build-folder", str(session_folder))
@@ -74,7 +74,7 @@ def test_build_upload_look_and_fetch_back(page, login, user, session_folder, art
     page.wait_for_function("() => document.querySelector(\"input[name='node-name:children[0]']\").value === 'Tone'")
     assert page.locator("input[name='node-name:children[1]']").input_value() == "Set-up photo"
     assert page.locator(".local-preview audio").count() == 1  # previews survive each step
-    page.screenshot(path=str(artifacts / "builder-editor.png"), full_page=True)
+    picture(page, "builder-editor.png", full_page=True)
 
     # The files go through upload.js's transfer: one progress bar per file. The page moves on to the
     # result page as soon as the last file is in, so what the bars showed then is kept for a look after.
@@ -100,7 +100,7 @@ def test_build_upload_look_and_fetch_back(page, login, user, session_folder, art
     page.wait_for_function("() => { const img = document.querySelector('.box.kind-image img');"
                            " return img && img.complete && img.naturalWidth > 0; }")
     assert page.locator("#node-children\\[1\\] strong").inner_text() == "Set-up photo"
-    page.screenshot(path=str(artifacts / "builder-datapack-page.png"), full_page=True)
+    picture(page, "builder-datapack-page.png", full_page=True)
 
     tone_box = page.locator(".box.kind-audio")
     with page.expect_download() as downloading:

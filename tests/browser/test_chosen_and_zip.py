@@ -26,7 +26,7 @@ def record_sends(page) -> list[str]:
 
 
 def test_a_chosen_folder_is_listed_before_anything_is_sent_and_the_left_out_file_named_after(
-        page, login, user, lab_folder, artifacts):  # noqa: F811
+        page, login, user, lab_folder, picture):  # noqa: F811
     login(page, user)
     wait_until_enhanced(page)
     sent = record_sends(page)
@@ -47,7 +47,7 @@ def test_a_chosen_folder_is_listed_before_anything_is_sent_and_the_left_out_file
     assert "Left out: 1 file no data node refers to" in left_out.inner_text()
     assert left_out.locator("li code").all_inner_texts() == [EXTRA_PATH]
     assert_no_serious_violations(page, "the upload page with its list of chosen files")
-    page.screenshot(path=str(artifacts / "js-chosen-files.png"), full_page=True)
+    picture(page, "js-chosen-files.png", full_page=True)
     assert sent == []  # nothing created, nothing sent
 
     # Taken off the list: the node's file is now missing, which the list says; put back, all is well.
@@ -69,7 +69,7 @@ def test_a_chosen_folder_is_listed_before_anything_is_sent_and_the_left_out_file
 
 
 def test_a_zip_is_sent_with_progress_and_a_cancel_that_asks_first(page, login, user, lab_folder, tmp_path,  # noqa: F811
-                                                                   artifacts):
+                                                                   picture):
     login(page, user)
     wait_until_enhanced(page)
     held = []  # the tone never reaches the portal until the test lets it: Cancel catches it in flight
@@ -91,7 +91,7 @@ def test_a_zip_is_sent_with_progress_and_a_cancel_that_asks_first(page, login, u
     assert "3 of 4 files uploaded so far; they stay" in dialog.inner_text()
     assert page.evaluate("() => document.activeElement.textContent") == "Keep uploading"
     assert_no_serious_violations(page, "the question before a cancel")
-    page.screenshot(path=str(artifacts / "js-cancel-question.png"))
+    picture(page, "js-cancel-question.png")
     dialog.get_by_role("button", name="Keep uploading").click()
     assert dialog.count() == 0
     assert page.locator('#transfer li[data-link="audio/tone.wav"]').get_attribute("data-state") == "sending"
@@ -102,7 +102,7 @@ def test_a_zip_is_sent_with_progress_and_a_cancel_that_asks_first(page, login, u
     assert page.get_by_role("heading", name="Upload stopped: 3 of 4 files of Portal example are in repovizz2").is_visible()
     assert page.locator("table.result tr.pending").count() == 1
     assert page.locator("section.left-out li").all_inner_texts() == [EXTRA_PATH]
-    page.screenshot(path=str(artifacts / "js-cancelled-result.png"), full_page=True)
+    picture(page, "js-cancelled-result.png", full_page=True)
     page.get_by_role("link", name="Finish now: send the pending files").click()
     page.get_by_role("heading", name="1 file still to upload").wait_for()
 

@@ -56,7 +56,7 @@ def track(page, name: str):
     return page.locator(f'figure.track[data-name="{name}"]')
 
 
-def test_every_sensor_file_is_on_the_timeline_and_a_datatype_gives_its_axes(page, login, user, portal, artifacts):
+def test_every_sensor_file_is_on_the_timeline_and_a_datatype_gives_its_axes(page, login, user, portal, picture):
     login(page, user)
     document, files = public_example_shaped()
     datapack_id = upload(page, portal, document, files)
@@ -89,7 +89,7 @@ def test_every_sensor_file_is_on_the_timeline_and_a_datatype_gives_its_axes(page
     # The sound is a player and its waveform; the picture is not on the timeline.
     assert track(page, "Tone").locator("audio").count() == 1 and track(page, "Set-up").count() == 0
     assert page.locator("figure.track[data-state=drawn]").count() == 5
-    page.screenshot(path=str(artifacts / "timeline-example.png"), full_page=True)
+    picture(page, "timeline-example.png", full_page=True)
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def assert_example_result(page):
     assert len(set(refs)) == 4 and all(REF.match(ref) for ref in refs), refs
 
 
-def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user, portal, artifacts):
+def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user, portal, picture):
     login(page, user)
     wait_until_enhanced(page)
     # The scripts run under the portal's policy: no inline code allowed (violations fail the test).
@@ -68,11 +68,11 @@ def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user,
     assert "(100%)" in overall and f"{example_size()} of {example_size()}" in overall, overall
     assert page.locator("#transfer [role=status]").inner_text() == "All 4 files were uploaded."
     assert page.locator("#overall-progress").get_attribute("aria-describedby") == "overall-text"
-    page.screenshot(path=str(artifacts / "js-progress-complete.png"), full_page=True)
+    picture(page, "js-progress-complete.png", full_page=True)
 
     page.evaluate("() => window.releaseForm()")
     assert_example_result(page)
-    page.screenshot(path=str(artifacts / "js-result.png"), full_page=True)
+    picture(page, "js-result.png", full_page=True)
     assert len(puts) == 4 and any("/assets/sensors/emg%202.json" in url for url in puts), puts
     # The result page shows the sizes the browser sent.
     assert example_size("sensors/emg 2.json") in page.locator("table.result").inner_text()
@@ -107,7 +107,7 @@ def test_a_dropped_folder_uploads_with_a_retried_failure(page, login, user):
     assert len(attempts) == 3
 
 
-def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, artifacts):
+def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, picture):
     login(page, user)
     wait_until_enhanced(page)
     tune(page, **{"retry-delay": 10})
@@ -129,7 +129,7 @@ def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, artifa
     assert page.locator("li[data-state=uploaded]").count() == 3
     retry = page.get_by_role("button", name="Retry example/audio/tone.wav")
     assert retry.is_visible()
-    page.screenshot(path=str(artifacts / "js-retry-button.png"), full_page=True)
+    picture(page, "js-retry-button.png", full_page=True)
 
     page.unroute("**/assets/audio/tone.wav*")
     retry.focus()
@@ -160,7 +160,7 @@ def test_dropped_loose_files_count_by_their_names(page, login, user):
     assert summary.inner_text() == ""
 
 
-def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, login, user, portal, tmp_path, artifacts):
+def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, login, user, portal, tmp_path, picture):
     login(page, user)
     wait_until_enhanced(page)
     broken = broken_example(tmp_path)
@@ -179,7 +179,7 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
     assert heading == f"Nothing was created: {len(items)} problem{'s' if len(items) != 1 else ''} to fix first"
     assert "repovizz2 would refuse this: the datapack's info: 'author' is required (info)" in items
     assert problems.get_attribute("role") == "alert"
-    page.screenshot(path=str(artifacts / "js-problems.png"), full_page=True)
+    picture(page, "js-problems.png", full_page=True)
 
     # The plain form (no script) says exactly the same about the same files.
     http = requests.Session()
@@ -217,7 +217,7 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
 
 
 def test_a_zip_goes_through_the_progress_path_and_a_taken_name_points_to_the_existing_datapack(
-        page, login, user, tmp_path, artifacts):
+        page, login, user, tmp_path, picture):
     login(page, user)
     wait_until_enhanced(page)
     archive = tmp_path / "example.zip"
@@ -246,7 +246,7 @@ def test_a_zip_goes_through_the_progress_path_and_a_taken_name_points_to_the_exi
     taken = page.locator("section.problems")
     taken.wait_for()
     assert "You already have a datapack with that name" in taken.inner_text()
-    page.screenshot(path=str(artifacts / "js-name-taken.png"), full_page=True)
+    picture(page, "js-name-taken.png", full_page=True)
     assert page.evaluate("() => document.activeElement.id") == "new-name"  # where the way forward is
     # The existing one is complete: its button does not speak of pending files.
     taken.get_by_role("link", name="Open the existing datapack", exact=True).click()
@@ -254,7 +254,7 @@ def test_a_zip_goes_through_the_progress_path_and_a_taken_name_points_to_the_exi
     assert page.get_by_text("Every file of this datapack is in repovizz2.").is_visible()
 
 
-def test_a_slow_upload_shows_speed_and_time_left(page, login, user, tmp_path, artifacts):
+def test_a_slow_upload_shows_speed_and_time_left(page, login, user, tmp_path, picture):
     folder = tmp_path / "slow"
     folder.mkdir()
     (folder / "big.bin").write_bytes(os.urandom(1_500_000))
@@ -276,7 +276,7 @@ def test_a_slow_upload_shows_speed_and_time_left(page, login, user, tmp_path, ar
     assert re.search(r"\(\d+%\) · [\d.]+ (KB|MB)/s · (about .+|less than 1 s) left$", overall.inner_text())
     big = page.locator('#transfer li[data-link="big.bin"]')
     assert big.get_attribute("data-state") == "sending"
-    page.screenshot(path=str(artifacts / "js-progress-in-flight.png"), full_page=True)
+    picture(page, "js-progress-in-flight.png", full_page=True)
     cdp.send("Network.emulateNetworkConditions",
              {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))

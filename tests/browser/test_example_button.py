@@ -12,18 +12,18 @@ from tests.browser.helpers import wait_until_enhanced
 pytestmark = pytest.mark.browser
 
 
-def test_the_example_button_is_above_the_fold(page, login, user, artifacts):
+def test_the_example_button_is_above_the_fold(page, login, user, picture):
     page.set_viewport_size({"width": 1280, "height": 800})
     login(page, user)
     button = page.get_by_role("button", name="Upload the example")
     box = button.bounding_box()
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 800, box
     assert page.evaluate("() => window.scrollY") == 0
-    page.screenshot(path=str(artifacts / "upload-page-1280x800.png"))
+    picture(page, "upload-page-1280x800.png")
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
-def test_pressing_upload_the_example_twice_leaves_one_example(page, nojs_page, login, user, javascript, artifacts):
+def test_pressing_upload_the_example_twice_leaves_one_example(page, nojs_page, login, user, javascript, picture):
     page = page if javascript else nojs_page
     login(page, user)
     page.get_by_role("button", name="Upload the example").click()  # a plain form, with the script too
@@ -38,7 +38,7 @@ def test_pressing_upload_the_example_twice_leaves_one_example(page, nojs_page, l
     page.wait_for_url(re.compile(rf"/datapacks/{datapack_id}\?example=again$"))
     assert page.get_by_text("You already have the example: here it is, opened rather than copied again.").is_visible()
     assert page.get_by_role("heading", name="Portal example", exact=True).is_visible()
-    page.screenshot(path=str(artifacts / f"example-again-{'js' if javascript else 'nojs'}.png"), full_page=True)
+    picture(page, f"example-again-{'js' if javascript else 'nojs'}.png", full_page=True)
 
     page.get_by_role("link", name="My datapacks").click()
     rows = page.locator("table.datapacks tbody tr")

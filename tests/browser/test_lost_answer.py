@@ -44,7 +44,7 @@ class Held:
             route.continue_()
 
 
-def test_a_file_whose_answer_was_lost_shows_as_uploaded(page, login, user, proxy, artifacts):
+def test_a_file_whose_answer_was_lost_shows_as_uploaded(page, login, user, proxy, picture):
     login(page, user)
     wait_until_enhanced(page)
     page.locator("#upload-form").evaluate("form => form.setAttribute('data-retry-delay', '20')")
@@ -74,7 +74,7 @@ def test_a_file_whose_answer_was_lost_shows_as_uploaded(page, login, user, proxy
     states = page.locator("#transfer li").evaluate_all("rows => rows.map(row => row.dataset.state)")
     assert states == ["uploaded"] * 4
     assert page.locator("#transfer [role=status]").inner_text() == "All 4 files were uploaded."
-    page.screenshot(path=str(artifacts / "js-lost-answer.png"), full_page=True)
+    picture(page, "js-lost-answer.png", full_page=True)
 
     page.evaluate("() => window.releaseForm()")
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))

@@ -23,7 +23,7 @@ def upload_the_example(page, javascript=True):
         wait_until_enhanced(page)
 
 
-def test_a_taken_name_is_renamed_on_the_page_and_uploaded(page, login, user, artifacts):
+def test_a_taken_name_is_renamed_on_the_page_and_uploaded(page, login, user, picture):
     login(page, user)
     upload_the_example(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
@@ -35,7 +35,7 @@ def test_a_taken_name_is_renamed_on_the_page_and_uploaded(page, login, user, art
     assert field.input_value() == "Portal example (2)"
     assert page.evaluate("() => document.activeElement.id") == "new-name"
     assert taken.get_by_role("link", name="Open the existing datapack", exact=True).is_visible()
-    page.screenshot(path=str(artifacts / "js-name-taken-rename.png"), full_page=True)
+    picture(page, "js-name-taken-rename.png", full_page=True)
 
     field.fill("Violin, second session")
     hold_final_post(page)
@@ -83,7 +83,7 @@ def test_taken_again_offers_the_next_number(page, login, user):
     assert page.get_by_role("heading", name="Portal example (3) is in repovizz2").is_visible()
 
 
-def test_a_taken_name_without_javascript(nojs_page, login, user, artifacts):
+def test_a_taken_name_without_javascript(nojs_page, login, user, picture):
     page = nojs_page
     login(page, user)
     upload_the_example(page, javascript=False)
@@ -94,7 +94,7 @@ def test_a_taken_name_without_javascript(nojs_page, login, user, artifacts):
     field = page.get_by_label("Upload under another name")
     assert field.input_value() == "Portal example (2)"
     assert page.get_by_role("link", name="Open the existing datapack", exact=True).is_visible()
-    page.screenshot(path=str(artifacts / "nojs-name-taken.png"), full_page=True)
+    picture(page, "nojs-name-taken.png", full_page=True)
 
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
     page.get_by_role("button", name="Check and upload").click()

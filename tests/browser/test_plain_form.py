@@ -21,7 +21,7 @@ def assert_example_uploaded(page):
     assert sorted(originals) == sorted(EXAMPLE_ASSETS)
 
 
-def test_folder_upload_without_javascript(nojs_page, login, user, artifacts):
+def test_folder_upload_without_javascript(nojs_page, login, user, picture):
     page = nojs_page
     login(page, user)
     assert page.locator("#drop-zone").is_hidden()  # the drop zone is only offered when the script runs
@@ -29,10 +29,10 @@ def test_folder_upload_without_javascript(nojs_page, login, user, artifacts):
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_load_state()
     assert_example_uploaded(page)
-    page.screenshot(path=str(artifacts / "nojs-result-folder.png"), full_page=True)
+    picture(page, "nojs-result-folder.png", full_page=True)
 
 
-def test_document_and_files_without_javascript(nojs_page, login, user, artifacts):
+def test_document_and_files_without_javascript(nojs_page, login, user, picture):
     page = nojs_page
     login(page, user)
     page.set_input_files('input[name="document"]', str(EXAMPLE / "datapack.json"))
@@ -40,16 +40,16 @@ def test_document_and_files_without_javascript(nojs_page, login, user, artifacts
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_load_state()
     assert_example_uploaded(page)
-    page.screenshot(path=str(artifacts / "nojs-result-files.png"), full_page=True)
+    picture(page, "nojs-result-files.png", full_page=True)
 
 
-def test_upload_the_example_button_without_javascript(nojs_page, login, user, artifacts):
+def test_upload_the_example_button_without_javascript(nojs_page, login, user, picture):
     page = nojs_page
     login(page, user)
     page.get_by_role("button", name="Upload the example").click()
     page.wait_for_load_state()
     assert_example_uploaded(page)
-    page.screenshot(path=str(artifacts / "nojs-result-example-button.png"), full_page=True)
+    picture(page, "nojs-result-example-button.png", full_page=True)
     page.get_by_role("link", name="My datapacks").click()
     row = page.locator("table.datapacks tbody tr")
     assert row.count() == 1

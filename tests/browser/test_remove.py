@@ -25,7 +25,7 @@ def remove_button(page, place):
     return box.locator(":scope > details.box-edit form.remove-node button")
 
 
-def test_remove_asks_in_a_dialog_cancel_keeps_confirm_removes(page, login, user, artifacts):
+def test_remove_asks_in_a_dialog_cancel_keeps_confirm_removes(page, login, user, picture):
     login(page, user)
     open_the_example(page)
     page.locator("dialog#remove-dialog[data-ready]").wait_for(state="attached")  # the page's script is running
@@ -36,7 +36,7 @@ def test_remove_asks_in_a_dialog_cancel_keeps_confirm_removes(page, login, user,
     assert dialog.get_by_role("heading").inner_text() == f"Remove {AUDIO}?"
     assert "This cannot be undone" in dialog.inner_text()
     assert page.evaluate("() => document.activeElement.textContent") == "Cancel: keep it"
-    page.screenshot(path=str(artifacts / "js-remove-dialog.png"), full_page=True)
+    picture(page, "js-remove-dialog.png", full_page=True)
 
     dialog.get_by_role("button", name="Cancel: keep it").click()
     expect(dialog).to_be_hidden()
@@ -56,7 +56,7 @@ def test_remove_asks_in_a_dialog_cancel_keeps_confirm_removes(page, login, user,
     assert "Audio" not in names and "Tone" not in names and "Sensors" in names
 
 
-def test_remove_without_javascript_goes_through_a_confirmation_page(nojs_page, login, user, artifacts):
+def test_remove_without_javascript_goes_through_a_confirmation_page(nojs_page, login, user, picture):
     page = nojs_page
     login(page, user)
     open_the_example(page)
@@ -65,7 +65,7 @@ def test_remove_without_javascript_goes_through_a_confirmation_page(nojs_page, l
     page.wait_for_url(re.compile(r"/nodes/remove\?place=children%5B0%5D&expect="))
     assert page.get_by_role("heading", name='Remove the data node "Set-up" and its file?').is_visible()
     assert page.get_by_text("This cannot be undone").is_visible()
-    page.screenshot(path=str(artifacts / "nojs-remove-confirm.png"), full_page=True)
+    picture(page, "nojs-remove-confirm.png", full_page=True)
 
     page.get_by_role("link", name="Cancel: keep it").click()
     page.wait_for_url(datapack_url + "#node-children[0]")

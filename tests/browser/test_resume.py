@@ -35,7 +35,7 @@ def record_puts(page) -> list[str]:
     return puts
 
 
-def resume_with_the_folder(page, puts, expected_links, artifacts, shot, drop=False):
+def resume_with_the_folder(page, puts, expected_links, picture, shot, drop=False):
     """On the datapack page: choose (or drop) the folder again, send, and see the page turn complete."""
     wait_until_enhanced(page, PENDING_FORM)
     pending = page.locator("section.pending li").all_inner_texts()
@@ -57,10 +57,10 @@ def resume_with_the_folder(page, puts, expected_links, artifacts, shot, drop=Fal
     assert DATAPACK_PAGE.search(page.url)
     assert page.locator(".tree .status.pending").count() == 0
     assert page.locator(".tree code.ref").count() == 4
-    page.screenshot(path=str(artifacts / shot), full_page=True)
+    picture(page, shot, full_page=True)
 
 
-def test_cancel_then_resume_from_the_datapack_page(page, login, user, artifacts):
+def test_cancel_then_resume_from_the_datapack_page(page, login, user, picture):
     login(page, user)
     wait_until_enhanced(page)
     puts = record_puts(page)
@@ -79,18 +79,18 @@ def test_cancel_then_resume_from_the_datapack_page(page, login, user, artifacts)
     assert cancelled.inner_text().startswith("Cancelled: 3 of 4 files were uploaded and stay uploaded.")
     assert page.locator('#transfer li[data-link="audio/tone.wav"]').get_attribute("data-state") == "pending"
     assert page.get_by_role("button", name="Cancel").is_hidden()
-    page.screenshot(path=str(artifacts / "js-cancelled.png"), full_page=True)
+    picture(page, "js-cancelled.png", full_page=True)
     page.unroute("**/assets/audio/tone.wav*")
 
     page.evaluate("() => window.releaseForm()")  # the page that says what is in repovizz2
     page.get_by_role("link", name="Finish now: send the pending files").click()
     page.wait_for_url(DATAPACK_PAGE)
     assert page.get_by_role("heading", name="1 file still to upload").is_visible()
-    page.screenshot(path=str(artifacts / "datapack-pending.png"), full_page=True)
-    resume_with_the_folder(page, puts, ["audio/tone.wav"], artifacts, "js-resumed-after-cancel.png", drop=True)
+    picture(page, "datapack-pending.png", full_page=True)
+    resume_with_the_folder(page, puts, ["audio/tone.wav"], picture, "js-resumed-after-cancel.png", drop=True)
 
 
-def test_expired_login_stops_the_upload_and_the_rest_is_sent_after_logging_in(page, login, user, artifacts):
+def test_expired_login_stops_the_upload_and_the_rest_is_sent_after_logging_in(page, login, user, picture):
     login(page, user)
     wait_until_enhanced(page)
     page.locator("#upload-form").evaluate("form => form.setAttribute('data-parallel', '1')")  # one at a time, in order
@@ -108,17 +108,17 @@ def test_expired_login_stops_the_upload_and_the_rest_is_sent_after_logging_in(pa
     assert states == ["uploaded", "uploaded", "pending", "pending"]
     again = notice.get_by_role("link", name="Log in again")
     assert re.search(r"/auth/login\?next=%2Fdatapacks%2F[0-9a-f-]+$", again.get_attribute("href"))
-    page.screenshot(path=str(artifacts / "js-login-expired.png"), full_page=True)
+    picture(page, "js-login-expired.png", full_page=True)
     page.unroute("**/assets/sensors/accelerometer.json*")
 
-    again.click()  # the portal asks repovizz2 for its login page (prompt=login), then its consent page
+    again.click()  # the sandbox holds no login of this browser's (the `login` fixture logs in over HTTP)
     page.fill('input[name="username"]', user)
     page.fill('input[name="password"]', PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(DATAPACK_PAGE)
     assert page.get_by_role("heading", name="2 files still to upload").is_visible()
-    resume_with_the_folder(page, puts, EXAMPLE_ASSETS[2:3] + ["sensors/emg%202.json"], artifacts,
+    resume_with_the_folder(page, puts, EXAMPLE_ASSETS[2:3] + ["sensors/emg%202.json"], picture,
                            "js-resumed-after-login.png")
 
 
@@ -159,7 +159,7 @@ def test_resume_with_files_that_match_nothing_pending_shows_the_problem(page, lo
     assert page.locator("section.problems").count() == 0
 
 
-def test_a_plain_resume_shows_every_file_on_the_result_page(nojs_page, login, user, portal, artifacts):
+def test_a_plain_resume_shows_every_file_on_the_result_page(nojs_page, login, user, portal, picture):
     """Half a datapack sent (through the API, from this login), the rest from the plain form: the result
     page lists all four files with their original names, sizes and references."""
     page = nojs_page
@@ -183,4 +183,4 @@ def test_a_plain_resume_shows_every_file_on_the_result_page(nojs_page, login, us
     page.get_by_role("button", name="Upload the pending files").click()
     page.get_by_role("heading", name="Portal example is in repovizz2").wait_for()
     assert_every_row_complete(page)
-    page.screenshot(path=str(artifacts / "nojs-resumed-result.png"), full_page=True)
+    picture(page, "nojs-resumed-result.png", full_page=True)

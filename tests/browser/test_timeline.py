@@ -88,7 +88,7 @@ def video_time(page) -> float:
     return page.locator("video").evaluate("(video) => video.currentTime")
 
 
-def test_the_video_and_four_sensor_tracks_share_one_axis_and_one_cursor(page, login, user, portal, clip, artifacts):
+def test_the_video_and_four_sensor_tracks_share_one_axis_and_one_cursor(page, login, user, portal, clip, picture):
     login(page, user)
     document, files = myo_shaped(user)
     files["video.webm"] = clip
@@ -134,7 +134,7 @@ def test_the_video_and_four_sensor_tracks_share_one_axis_and_one_cursor(page, lo
     assert len(zoomed) == 1, zoomed
     start, end = (float(value) for value in zoomed.pop().split())
     assert abs(start - 1) < 0.05 and abs(end - 2) < 0.05
-    page.screenshot(path=str(artifacts / "timeline-zoomed.png"), full_page=True)
+    picture(page, "timeline-zoomed.png", full_page=True)
     page.get_by_role("button", name="Show all").click()
     assert len(views(page)) == 1 and abs(float(views(page).pop().split()[1]) - SECONDS) < 0.05
     assert_no_serious_violations(page, "the timeline")

@@ -59,8 +59,8 @@ def installed(tmp_path_factory, request):
     run(sys.executable, "-m", "venv", "--without-pip", venv)
     cache = getattr(request.config, "cache", None)  # none under `-p no:cacheprovider`: fetched every run then
     wheelhouse = cache.mkdir("deploy-wheelhouse") if cache else top / "wheelhouse"
-    install = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--quiet", "--no-index",
-               "--find-links", wheelhouse, portal_wheel]
+    install = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--quiet", "--no-compile",
+               "--no-index", "--find-links", wheelhouse, portal_wheel]
     first = subprocess.run([str(part) for part in install], capture_output=True, text=True)
     if first.returncode:  # a first run, or a dependency the wheelhouse does not hold yet
         run(sys.executable, "-m", "pip", "download", "--quiet", "--dest", wheelhouse, portal_wheel)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import uuid
 
@@ -42,6 +43,28 @@ def test_add_user_then_the_same_name_again(tmp_path):
     assert uuid.UUID(json.loads(as_uuid.stdout)["id"]).version == 4
     second = run_cli("add-user", "erin", "--password", "pw", "--data-dir", str(tmp_path))
     assert json.loads(second.stdout) == {"id": 2, "username": "erin"}
+
+
+def test_add_user_hashes_with_scrypt_and_a_live_sandbox_user_logs_in_with_its_quick_hash(tmp_path, sandbox):
+    from contextlib import closing
+
+    from sandbox.cli import open_db
+
+    assert run_cli("add-user", "grace", "--password", "pw", "--data-dir", str(tmp_path)).returncode == 0
+    sandbox.add_user("quick-hash", "pw")
+    hashes = {}
+    for folder, name in ((str(tmp_path), "grace"), (sandbox.data_dir, "quick-hash")):
+        with closing(open_db(folder)) as db:
+            hashes[name] = db.execute("SELECT password_hash FROM users WHERE username = ?", (name,)).fetchone()[0]
+    assert hashes["grace"].startswith("scrypt:") and hashes["quick-hash"].startswith("pbkdf2:sha256:1$")
+    for password, logged_in in (("not it", False), ("pw", True)):
+        browser = requests.Session()
+        form = browser.get(f"{sandbox.url}/login", timeout=TIMEOUT).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        answer = browser.post(f"{sandbox.url}/login", timeout=TIMEOUT, allow_redirects=False,
+                              data={"csrf_token": csrf, "username": "quick-hash", "password": password})
+        assert (answer.status_code == 302) is logged_in
+        assert ("Invalid username or password." in answer.text) is not logged_in
 
 
 def test_add_client_prints_its_credentials_as_json(tmp_path):
