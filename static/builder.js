@@ -232,6 +232,7 @@ class Builder {
       }
     });
     this.enhance();
+    this.root.dataset.enhanced = "true";  // from here on its forms post through this script, the files held
   }
 }
 

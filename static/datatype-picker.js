@@ -82,10 +82,14 @@ async function offer(slot, headOf) {
 export function offerSuggestions(root, headOf) {
   root.querySelectorAll(".datatype-suggestion[data-for]").forEach((slot) => {
     const closed = slot.closest("details:not([open])");
-    if (!closed) { offer(slot, headOf); return; }
-    const picker = document.getElementById(slot.getAttribute("data-for"));
-    const given = slot.getAttribute("data-suggested");
-    if (picker && given) show(slot, picker, { datatypeId: given, reason: slot.getAttribute("data-reason") || "" });
-    closed.addEventListener("toggle", () => offer(slot, headOf), { once: true });
+    if (closed) {
+      const picker = document.getElementById(slot.getAttribute("data-for"));
+      const given = slot.getAttribute("data-suggested");
+      if (picker && given) show(slot, picker, { datatypeId: given, reason: slot.getAttribute("data-reason") || "" });
+      closed.addEventListener("toggle", () => offer(slot, headOf), { once: true });
+    } else {
+      offer(slot, headOf);
+    }
+    slot.dataset.enhanced = "true";  // offered now, or as soon as its editor opens
   });
 }

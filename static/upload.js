@@ -320,6 +320,7 @@ function enhancePendingForm(form) {
     }).catch(notStarted(form, status, form.closest("section") || form, options,
       new URL(datapackHref, window.location.href).pathname));
   });
+  form.dataset.enhanced = "true";  // from here on the page sends the pending files itself, with progress
 }
 
 // ---------------------------------------------------------------- start

@@ -87,15 +87,15 @@ def log_in(http: requests.Session, portal_url: str, username: str, password: str
     import re
 
     page = http.get(f"{portal_url}/auth/login", params={"next": next_path})
-    page.raise_for_status()
+    assert page.status_code == 200, (page.status_code, page.url)
     if 'name="password"' in page.text:
         page = http.post(page.url, data={**_hidden_fields(page.text), "username": username, "password": password})
-        page.raise_for_status()
+        assert page.status_code == 200, (page.status_code, page.url)
     if 'name="confirm"' in page.text:
         action = re.search(r'<form[^>]*method="post"[^>]*action="([^"]*)"', page.text) or None
         target = requests.compat.urljoin(page.url, action.group(1).replace("&amp;", "&")) if action else page.url
         page = http.post(target, data={**_hidden_fields(page.text), "confirm": "yes"})
-    page.raise_for_status()
+    assert page.status_code == 200, (page.status_code, page.url)
     return page
 
 

@@ -40,9 +40,15 @@ def log_in(page, portal_url: str, username: str, password: str = PASSWORD, next_
     assert page.get_by_text(f"Logged in as {username}").is_visible()
 
 
-def wait_until_enhanced(page) -> None:
-    """The upload page's script has taken over its form (a click before that posts the plain form)."""
-    page.locator("#upload-form[data-enhanced]").wait_for(state="attached")
+UPLOAD_FORM = "#upload-form"  # the upload page's form (and the taken-name page's)
+PENDING_FORM = "#pending-form"  # the datapack page's form for the files still to send
+BUILDER = "#builder"  # the build page's section, whose forms its script posts, the chosen files held
+
+
+def wait_until_enhanced(page, element: str = UPLOAD_FORM) -> None:
+    """The page's script has taken over `element` (marked `data-enhanced`): before that, choosing files and
+    pressing its button posts the plain form, and a datatype suggestion's editor opens with nobody listening."""
+    page.locator(f"{element}[data-enhanced]").wait_for(state="attached")
 
 
 def references(page) -> list[str]:

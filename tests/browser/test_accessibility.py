@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.browser.axe import assert_no_serious_violations, assert_tap_targets
-from tests.browser.helpers import EXAMPLE, broken_example, hold_final_post, log_in
+from tests.browser.helpers import BUILDER, EXAMPLE, broken_example, hold_final_post, log_in, wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +39,7 @@ def test_welcome_upload_result_datapack_and_home_with_javascript(page, login, us
     page.goto(portal.url + "/")
     check(page, "the welcome page")
     login(page, user)
+    wait_until_enhanced(page)
     check(page, "the upload page")
 
     hold_final_post(page)
@@ -100,6 +101,7 @@ def test_pages_without_javascript(scriptless_page, login, user, portal, tmp_path
 
 def test_builder_is_checked_and_aligned_on_a_phone(page, login, user, picture):
     login(page, user, next_path="/build")
+    wait_until_enhanced(page, BUILDER)
     check(page, "the build page")
     page.set_input_files("#build-folder", str(EXAMPLE))
     page.get_by_role("button", name="Propose a datapack").click()
@@ -132,6 +134,7 @@ def test_a_phone_gets_no_folder_picker_nor_drop_zone_and_targets_a_finger_can_hi
     try:
         phone = context.new_page()
         log_in(phone, portal.url, user)
+        wait_until_enhanced(phone)
         assert phone.evaluate("() => matchMedia('(any-pointer: fine)').matches") is False
         # The script ran (it unhides the zone where dropping works), yet the zone is not shown.
         assert phone.locator("#drop-zone").get_attribute("hidden") is None

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import EXAMPLE
+from tests.browser.helpers import BUILDER, EXAMPLE, wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +44,7 @@ SNAPSHOT_BARS = """() => window.addEventListener('beforeunload', () => {
 
 def test_build_upload_look_and_fetch_back(page, login, user, session_folder, picture):
     login(page, user, next_path="/build")
+    wait_until_enhanced(page, BUILDER)
     page.set_input_files("#build-folder", str(session_folder))
     page.fill("#info-description", "Built in the browser")
     page.get_by_role("button", name="Propose a datapack").click()

@@ -7,12 +7,13 @@ import re
 import pytest
 
 from tests.browser.axe import assert_no_serious_violations
-from tests.browser.helpers import hold_final_post
+from tests.browser.helpers import hold_final_post, wait_until_enhanced
 from tests.browser.test_extra_files import EXTRA, lab_folder, zipped  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
 RESULT_PAGE = re.compile(r"/datapacks/[0-9a-f-]+/result$")
+UPLOAD_PAGE = re.compile(r"/upload$")
 EXTRA_PATH = f"recording/{EXTRA}"
 
 
@@ -27,6 +28,7 @@ def record_sends(page) -> list[str]:
 def test_a_chosen_folder_is_listed_before_anything_is_sent_and_the_left_out_file_named_after(
         page, login, user, lab_folder, picture):  # noqa: F811
     login(page, user)
+    wait_until_enhanced(page)
     sent = record_sends(page)
     page.set_input_files('input[name="folder"]', str(lab_folder))
     chosen = page.locator("#chosen")
@@ -69,6 +71,7 @@ def test_a_chosen_folder_is_listed_before_anything_is_sent_and_the_left_out_file
 def test_a_zip_is_sent_with_progress_and_a_cancel_that_asks_first(page, login, user, lab_folder, tmp_path,  # noqa: F811
                                                                    picture):
     login(page, user)
+    wait_until_enhanced(page)
     held = []  # the tone never reaches the portal until the test lets it: Cancel catches it in flight
     page.route("**/assets/audio/tone.wav*", lambda route: held.append(route))
     page.set_input_files('input[name="archive"]', str(zipped(lab_folder, tmp_path)))
@@ -108,12 +111,14 @@ def test_a_taken_name_on_the_zip_path_is_changed_without_choosing_the_zip_again(
     login(page, user)
     archive = zipped(lab_folder, tmp_path)
     for attempt in range(2):
+        wait_until_enhanced(page)
         page.set_input_files('input[name="archive"]', str(archive))
         page.locator("#chosen .chosen-summary").wait_for()
         page.get_by_role("button", name="Check and upload").click()
         if attempt == 0:
             page.wait_for_url(RESULT_PAGE)
             page.get_by_role("link", name="Upload", exact=True).click()
+            page.wait_for_url(UPLOAD_PAGE)  # the new page's form, not the one left behind
     taken = page.locator("section.name-taken")
     taken.wait_for()
     # One name field: the offer in the message; the form's own is put away meanwhile.

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE
+from tests.browser.helpers import BUILDER, EXAMPLE, wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ def upload(page, portal, document: dict, files: dict[str, bytes]) -> str:
     for item in answer["uploads"]:
         sent = page.request.put(portal.url + item["url"], data=files[item["path"]],
                                 headers={"X-CSRFToken": token, "Content-Type": "application/octet-stream"})
-        assert sent.ok, sent.text()
+        assert sent.status == 200, sent.text()
         assert sent.json()["ref"].startswith("repovizz:")
     return answer["datapack_id"]
 
@@ -141,6 +141,7 @@ def test_the_builder_charts_a_local_file_by_its_content_too(page, login, user, t
     (folder / "imu.txt").write_text(json.dumps([[math.sin(i / 9), math.cos(i / 9), math.sin(i / 4) / 2] for i in range(500)]))
     (folder / "notes.txt").write_text("the left electrode slipped once\n")
     login(page, user, next_path="/build")
+    wait_until_enhanced(page, BUILDER)
     page.set_input_files("#build-folder", str(folder))
     page.get_by_role("button", name="Propose a datapack").click()
     page.locator("#build-editor").wait_for()

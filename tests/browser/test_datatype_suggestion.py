@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from tests.browser.helpers import BUILDER, wait_until_enhanced
 from tests.browser.test_datapack_page import upload
 
 pytestmark = pytest.mark.browser
@@ -27,6 +28,7 @@ def recording(tmp_path):
 
 def test_the_builder_suggests_from_content_and_the_user_confirms(page, login, user, recording):
     login(page, user, next_path="/build")
+    wait_until_enhanced(page, BUILDER)
     page.set_input_files("#build-folder", str(recording))
     page.get_by_role("button", name="Propose a datapack").click()
     page.locator("#build-editor").wait_for()
@@ -61,6 +63,7 @@ def test_the_node_editor_reads_the_stored_files_start_when_opened(page, login, u
     datapack_id = upload(page, portal, document, {"stream.txt": b"-1,1,0,-1,-1,-1,1,1\r\n" * 3000})
     page.goto(f"{portal.url}/datapacks/{datapack_id}")
     note = page.locator("[id='datatype-children[0]-suggestion']")
+    wait_until_enhanced(page, "[id='datatype-children[0]-suggestion']")  # opening the editor now asks for the file
     assert note.inner_text() == ""  # the name says nothing; the file is read only once the editor opens
     page.locator("[id='node-children[0]'] .box-edit summary").click()
     page.wait_for_function("() => document.querySelector(\"[id='datatype-children[0]-suggestion']\").dataset.channels")

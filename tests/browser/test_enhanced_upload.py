@@ -12,7 +12,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, drop_paths, example_size, \
-    hold_final_post, references
+    hold_final_post, references, wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +44,7 @@ def assert_example_result(page):
 
 def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user, portal, picture):
     login(page, user)
+    wait_until_enhanced(page)
     # The scripts run under the portal's policy: no inline code allowed (violations fail the test).
     csp = page.request.get(portal.url + "/upload").headers.get("content-security-policy", "")
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp, csp
@@ -79,6 +80,7 @@ def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user,
 
 def test_a_dropped_folder_uploads_with_a_retried_failure(page, login, user):
     login(page, user)
+    wait_until_enhanced(page)
     tune(page, **{"retry-delay": 20})
     drop_paths(page, "#drop-zone", [EXAMPLE])  # the folder itself, walked with webkitGetAsEntry()
     summary = page.locator("#drop-zone .drop-summary")
@@ -107,6 +109,7 @@ def test_a_dropped_folder_uploads_with_a_retried_failure(page, login, user):
 
 def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, picture):
     login(page, user)
+    wait_until_enhanced(page)
     tune(page, **{"retry-delay": 10})
     attempts = []
 
@@ -137,6 +140,7 @@ def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, pictur
 def test_dropped_loose_files_count_by_their_names(page, login, user):
     """A drop the page builds itself carries plain files (no entries): they count by their names."""
     login(page, user)
+    wait_until_enhanced(page)
     page.evaluate("""() => { const input = document.createElement('input');
         input.type = 'file'; input.multiple = true; input.id = 'drag-source'; input.hidden = true;
         document.body.appendChild(input); }""")
@@ -158,6 +162,7 @@ def test_dropped_loose_files_count_by_their_names(page, login, user):
 
 def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, login, user, portal, tmp_path, picture):
     login(page, user)
+    wait_until_enhanced(page)
     broken = broken_example(tmp_path)
     assets = [EXAMPLE / name for name in EXAMPLE_ASSETS[1:]]
     page.set_input_files('input[name="document"]', str(broken))
@@ -198,6 +203,7 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
 
     # Files without any document: the script says so before asking the server anything.
     page.reload()
+    wait_until_enhanced(page)
     page.set_input_files('input[name="files"]', [str(path) for path in assets])
     page.get_by_role("button", name="Check and upload").click()
     page.locator("section.problems").get_by_text(
@@ -213,6 +219,7 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
 def test_a_zip_goes_through_the_progress_path_and_a_taken_name_points_to_the_existing_datapack(
         page, login, user, tmp_path, picture):
     login(page, user)
+    wait_until_enhanced(page)
     archive = tmp_path / "example.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
         for path in sorted(EXAMPLE.rglob("*")):
@@ -232,7 +239,8 @@ def test_a_zip_goes_through_the_progress_path_and_a_taken_name_points_to_the_exi
     datapack_id = page.locator("#datapack-id").inner_text()
 
     page.get_by_role("link", name="Upload", exact=True).click()
-    page.locator("#drop-zone").wait_for()  # the page's script is running: the form is enhanced
+    page.wait_for_url("**/upload")  # the new page's form, not the one left behind
+    wait_until_enhanced(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
     page.get_by_role("button", name="Check and upload").click()
     taken = page.locator("section.problems")
@@ -256,6 +264,7 @@ def test_a_slow_upload_shows_speed_and_time_left(page, login, user, tmp_path, pi
         "children": [{"class": "data", "name": "Big", "text": "random bytes", "link": "big.bin"},
                      {"class": "data", "name": "Notes", "text": "notes", "link": "notes.txt"}]}))
     login(page, user)
+    wait_until_enhanced(page)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions",

@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import wait_until_enhanced
+
 pytestmark = pytest.mark.browser
 
 
@@ -24,13 +26,14 @@ def test_the_example_button_is_above_the_fold(page, login, user, picture):
 def test_pressing_upload_the_example_twice_leaves_one_example(page, nojs_page, login, user, javascript, picture):
     page = page if javascript else nojs_page
     login(page, user)
-    page.get_by_role("button", name="Upload the example").click()
+    page.get_by_role("button", name="Upload the example").click()  # a plain form, with the script too
     page.get_by_role("heading", name="Portal example is in repovizz2").wait_for()
     datapack_id = page.locator("#datapack-id").inner_text()
 
     page.get_by_role("link", name="Upload", exact=True).click()
+    page.wait_for_url("**/upload")  # the new page's form, not the one left behind
     if javascript:
-        page.locator("#drop-zone").wait_for()  # the page's script is running
+        wait_until_enhanced(page)
     page.get_by_role("button", name="Upload the example").click()
     page.wait_for_url(re.compile(rf"/datapacks/{datapack_id}\?example=again$"))
     assert page.get_by_text("You already have the example: here it is, opened rather than copied again.").is_visible()

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references
+from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,7 @@ def test_extra_files_are_left_out_without_javascript(nojs_page, login, user, lab
 def test_a_zip_with_extra_files_is_left_out_with_javascript_on_too(page, login, user, lab_folder, tmp_path):
     """A zip read in the page goes through the progress path; its result page lists the extra file."""
     login(page, user)
-    page.locator("#drop-zone").wait_for()  # the page's script is running
+    wait_until_enhanced(page)
     choose(page, "zip", lab_folder, tmp_path)
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
@@ -72,7 +72,7 @@ def test_a_zip_with_extra_files_is_left_out_with_javascript_on_too(page, login, 
 
 def test_a_folder_with_extra_files_uploads_with_javascript_and_says_what_was_left_out(page, login, user, lab_folder):
     login(page, user)
-    page.locator("#drop-zone").wait_for()
+    wait_until_enhanced(page)
     hold_final_post(page)
     page.set_input_files('input[name="folder"]', str(lab_folder))
     page.get_by_role("button", name="Check and upload").click()

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, broken_example
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, broken_example, wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +14,7 @@ ACTIVE = "() => { const e = document.activeElement; return [e.tagName, e.id, e.c
 
 def test_problems_found_by_the_script_take_focus(page, login, user, tmp_path):
     login(page, user)
-    page.locator("#drop-zone").wait_for()  # the page's script is running
+    wait_until_enhanced(page)
     page.set_input_files('input[name="document"]', str(broken_example(tmp_path)))
     page.set_input_files('input[name="files"]', [str(EXAMPLE / name) for name in EXAMPLE_ASSETS[1:]])
     page.get_by_role("button", name="Check and upload").click()
@@ -25,7 +25,7 @@ def test_problems_found_by_the_script_take_focus(page, login, user, tmp_path):
 
 def test_a_page_the_server_drew_after_a_plain_form_puts_focus_on_its_problems(page, login, user):
     login(page, user)
-    page.locator("#drop-zone").wait_for()  # the page's script is running
+    wait_until_enhanced(page)
     with page.expect_navigation():  # nothing chosen: the plain form posts, the server explains
         page.get_by_role("button", name="Check and upload").click()
     page.wait_for_function("() => document.activeElement !== document.body")
@@ -38,7 +38,7 @@ def test_a_page_the_server_drew_after_a_plain_form_puts_focus_on_its_problems(pa
 
 def test_the_result_heading_takes_focus_after_the_scripted_upload(page, login, user):
     login(page, user)
-    page.locator("#drop-zone").wait_for()  # the page's script is running
+    wait_until_enhanced(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references
+from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced
 from tests.live_portal import LivePortal
 
 pytestmark = pytest.mark.browser
@@ -21,28 +21,56 @@ def portal(sandbox, proxy, tmp_path_factory):
     live.stop()
 
 
+def others_than_the_picture(url: str) -> bool:
+    return "/assets/" in url and "/assets/setup.png" not in url
+
+
+class Held:
+    """Requests kept in the browser until `release()`; one that comes after goes straight on."""
+
+    def __init__(self):
+        self.routes = []
+        self.released = False
+
+    def __call__(self, route):
+        if self.released:
+            route.continue_()
+        else:
+            self.routes.append(route)
+
+    def release(self):
+        self.released = True
+        for route in self.routes:
+            route.continue_()
+
+
 def test_a_file_whose_answer_was_lost_shows_as_uploaded(page, login, user, proxy, picture):
     login(page, user)
-    page.locator("#drop-zone").wait_for()  # the page's script is running
-    form = page.locator("#upload-form")
-    form.evaluate("form => { form.setAttribute('data-parallel', '1'); form.setAttribute('data-retry-delay', '20'); }")
+    wait_until_enhanced(page)
+    page.locator("#upload-form").evaluate("form => form.setAttribute('data-retry-delay', '20')")
     answers = []
     page.on("response", lambda response: answers.append((response.request.method, response.url, response.status)))
+    held = Held()  # the other files wait in the browser until the picture's lost answer has been looked into
+    page.route(others_than_the_picture, held)
     hold_final_post(page)
-    proxy.fault, proxy.match, proxy.times, proxy.dropped = "drop-answer", "/content/", 1, 0
+    proxy.fault, proxy.match, proxy.times, proxy.dropped = "drop-answer", "/content/setup.png", 1, 0
     try:
-        page.set_input_files('input[name="folder"]', str(EXAMPLE))
-        page.get_by_role("button", name="Check and upload").click()
-        page.wait_for_function("() => window.heldForm")
+        with page.expect_response(lambda response: response.url.endswith("/pending")) as pending:
+            page.set_input_files('input[name="folder"]', str(EXAMPLE))
+            page.get_by_role("button", name="Check and upload").click()
     finally:
         proxy.fault, proxy.times = None, None
-    assert proxy.dropped == 1  # repovizz2 stored the first file; the portal never heard back
-
+    assert proxy.dropped == 1  # repovizz2 stored the picture; the portal never heard back
     puts = [(url, status) for method, url, status in answers if method == "PUT"]
-    first = puts[0][0]
-    assert [status for url, status in puts if url == first] == [503, 404], puts  # lost, then "not pending"
-    assert any(method == "POST" and url.endswith("/pending") and status in (200, 422)
-               for method, url, status in answers)
+    assert [status for url, status in puts if "/assets/setup.png" in url] == [503, 404], puts  # lost, then not pending
+    # Asked about the picture alone while the three others are still on their way, the portal finds no
+    # pending link for it (422) and lists those that are: the picture's is not among them, so it arrived.
+    checked = pending.value
+    assert checked.request.method == "POST" and checked.status == 422, checked.text()
+    assert checked.json()["pending_links"] == ["audio/tone.wav", "sensors/accelerometer.json", "sensors/emg 2.json"]
+
+    held.release()
+    page.wait_for_function("() => window.heldForm")
     states = page.locator("#transfer li").evaluate_all("rows => rows.map(row => row.dataset.state)")
     assert states == ["uploaded"] * 4
     assert page.locator("#transfer [role=status]").inner_text() == "All 4 files were uploaded."

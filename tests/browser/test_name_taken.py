@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references
+from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -13,11 +13,14 @@ RESULT_PAGE = re.compile(r"/datapacks/[0-9a-f-]+/result$")
 
 
 def upload_the_example(page, javascript=True):
+    """Upload the example (a plain form, with the script too), then open the upload page again (with
+    JavaScript, once its script has taken over its form)."""
     page.get_by_role("button", name="Upload the example").click()
     page.get_by_role("heading", name="Portal example is in repovizz2").wait_for()
     page.get_by_role("link", name="Upload", exact=True).click()
+    page.wait_for_url("**/upload")  # the new page's form, not the one left behind
     if javascript:
-        page.locator("#drop-zone").wait_for()  # the page's script is running: the form is enhanced
+        wait_until_enhanced(page)
 
 
 def test_a_taken_name_is_renamed_on_the_page_and_uploaded(page, login, user, picture):

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, REF, drop_paths, example_size, hold_final_post, \
-    wait_until_enhanced
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, PENDING_FORM, REF, drop_paths, example_size, \
+    hold_final_post, wait_until_enhanced
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,7 @@ def record_puts(page) -> list[str]:
 
 def resume_with_the_folder(page, puts, expected_links, picture, shot, drop=False):
     """On the datapack page: choose (or drop) the folder again, send, and see the page turn complete."""
+    wait_until_enhanced(page, PENDING_FORM)
     pending = page.locator("section.pending li").all_inner_texts()
     assert len(pending) == len(expected_links)
     before = len(puts)
@@ -140,6 +141,7 @@ def test_resume_with_files_that_match_nothing_pending_shows_the_problem(page, lo
     assert created[0] == 201, created
     page.goto(page.url.rsplit("/upload", 1)[0] + f"/datapacks/{created[1]['datapack_id']}")
     assert page.get_by_role("heading", name="2 files still to upload").is_visible()
+    wait_until_enhanced(page, PENDING_FORM)
     page.set_input_files('#pending-form input[name="files"]', str(EXAMPLE / "sensors" / "accelerometer.json"))
     page.get_by_role("button", name="Upload the pending files").click()
     problems = page.locator("section.problems")

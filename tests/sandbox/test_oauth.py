@@ -162,12 +162,15 @@ def logged_in_cookies(flow):
 
 
 def test_an_unknown_client_is_refused_on_the_page(flow):
+    """RFC 6749 4.1.2.1: an invalid client identifier is shown to the user, never redirected. A bad request
+    (400), not 401: no client authenticated here, so there is no authentication scheme to challenge."""
     session = requests.Session()
     session.cookies.update(logged_in_cookies(flow))
     answer = session.get(flow.sandbox.url + "/oauth/authorize", allow_redirects=False, timeout=TIMEOUT, params={
         "response_type": "code", "client_id": "nobody", "redirect_uri": REDIRECT_URI, "state": "s"})
-    assert answer.status_code in (400, 401)
-    assert "Location" not in answer.headers
+    assert answer.status_code == 400
+    assert "Location" not in answer.headers and "WWW-Authenticate" not in answer.headers
+    assert "<code>invalid_client</code>" in answer.text
 
 
 def test_an_unknown_scope_goes_back_to_the_client_as_an_error(flow):
