@@ -16,9 +16,11 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# The portal and the sandbox, two distributions of this repository, both editable.
+# The portal and the sandbox, two distributions of this repository, both editable. They build with the
+# venv's own setuptools (their build-system's), not in a fresh build environment each.
 $(STAMP): pyproject.toml setup.py sandbox/pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]' -e ./sandbox
+	$(PY) -m pip install --quiet --upgrade 'setuptools>=68'
+	$(PY) -m pip install --quiet --no-build-isolation -e '.[test]' -e ./sandbox
 	touch $(STAMP)
 
 install: $(STAMP) $(VENDOR_STAMP)
