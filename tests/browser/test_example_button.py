@@ -23,8 +23,8 @@ def test_the_example_button_is_above_the_fold(page, login, user, picture):
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
-def test_pressing_upload_the_example_twice_leaves_one_example(page, nojs_page, login, user, javascript, picture):
-    page = page if javascript else nojs_page
+def test_pressing_upload_the_example_twice_leaves_one_example(request, login, user, javascript, picture):
+    page = request.getfixturevalue("page" if javascript else "nojs_page")
     login(page, user)
     page.get_by_role("button", name="Upload the example").click()  # a plain form, with the script too
     page.get_by_role("heading", name="Portal example is in repovizz2").wait_for()
