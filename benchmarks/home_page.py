@@ -27,8 +27,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sandbox.testing import LiveSandbox  # noqa: E402
-from tests.live_portal import GunicornPortal, log_in  # noqa: E402
+from benchmarks.bench_site import BenchSite  # noqa: E402
+from tests.live_portal import log_in  # noqa: E402
 
 ROW = re.compile(r'<td data-label="Name"')
 LAST_PAGE = re.compile(r"page \d+ of (\d+)")
@@ -42,31 +42,18 @@ def structure(index: int) -> dict:
                 {"class": "data", "name": "Notes", "text": "", "link": "notes.csv", "mime": "text/csv"}]}]}
 
 
-class Setup:
+class Setup(BenchSite):
     """A sandbox with simulated latency, the portal under gunicorn, one user logged in on both."""
 
     def __init__(self, workdir: Path, latency_ms: int, workers: int, threads: int, env: dict):
-        self.sandbox = LiveSandbox(workdir / f"sandbox-{latency_ms}", latency_ms=latency_ms).start()
-        self.sandbox.add_user("bench", "bench")
-        self.gunicorn = None
+        super().__init__(workdir, workers, threads, latency_ms, env)
+        self.created = 0
+        self.portal = requests.Session()
         try:
-            self.gunicorn = GunicornPortal(self.sandbox, str(workdir / f"sessions-{latency_ms}"), workers, threads,
-                                           env=env)
-            self.token = self.sandbox.issue_token("bench")
-            self.api = requests.Session()
-            self.api.headers["Authorization"] = f"Bearer {self.token}"
-            self.owner = self.api.get(self.sandbox.url + "/api/v1.0/user", timeout=60).json()["id"]
-            self.created = 0
-            self.portal = requests.Session()
             log_in(self.portal, self.gunicorn.url, "bench", "bench")
         except BaseException:
             self.close()
             raise
-
-    def close(self) -> None:
-        if self.gunicorn is not None:
-            self.gunicorn.stop()
-        self.sandbox.stop()
 
     def grow_to(self, count: int, parallel: int = 16) -> None:
         """Create datapacks straight at the sandbox until the user has `count` of them."""

@@ -29,14 +29,12 @@ import tempfile
 from pathlib import Path
 
 import psutil
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sandbox.testing import LiveSandbox  # noqa: E402
+from benchmarks.bench_site import BenchSite  # noqa: E402
 from tests.browser.helpers import log_in  # noqa: E402
-from tests.live_portal import GunicornPortal  # noqa: E402
 
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
@@ -70,25 +68,7 @@ def big_csv(rows: int, channels: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-class Setup:
-    def __init__(self, workdir: Path, workers: int, threads: int):
-        self.sandbox = LiveSandbox(workdir / "sandbox").start()
-        self.sandbox.add_user("bench", "bench")
-        self.gunicorn = None
-        try:
-            self.gunicorn = GunicornPortal(self.sandbox, str(workdir / "sessions"), workers, threads)
-            self.api = requests.Session()
-            self.api.headers["Authorization"] = "Bearer " + self.sandbox.issue_token("bench")
-            self.owner = self.api.get(self.sandbox.url + "/api/v1.0/user", timeout=60).json()["id"]
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        if self.gunicorn is not None:
-            self.gunicorn.stop()
-        self.sandbox.stop()
-
+class Setup(BenchSite):
     def datapack(self, name: str, children: list[dict], files: dict[str, bytes]) -> str:
         structure = {"info": {"name": name, "author": "bench", "description": "", "keywords": []}, "children": children}
         created = self.api.post(self.sandbox.url + "/api/v1.0/datapacks", timeout=60,
