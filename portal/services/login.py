@@ -22,7 +22,7 @@ from flask import current_app, g, request, session
 from requests.adapters import HTTPAdapter
 
 from ..rules.errors import NotAuthorized, Repovizz2Error
-from .repovizz2_client import Repovizz2Client
+from .repovizz2_client import Repovizz2Client, bound_answers
 
 log = logging.getLogger(__name__)
 
@@ -358,11 +358,13 @@ def _mount_pool(http: requests.Session) -> None:
 
 
 def _connect(http: requests.Session, adapter: HTTPAdapter, environment: dict) -> None:
-    """This process's pooled connections to repovizz2, and the proxies and CA bundle read at start."""
+    """This process's pooled connections to repovizz2, the proxies and CA bundle read at start, and every
+    answer read bounded (`bound_answers`)."""
     http.mount("http://", adapter)
     http.mount("https://", adapter)
     http.trust_env = False
     http.proxies, http.verify = dict(environment["proxies"]), environment["verify"]
+    bound_answers(http)
 
 
 # --- Login and logout -----------------------------------------------------------------------------------

@@ -30,9 +30,12 @@ class AnswerTooLarge(requests.RequestException):
     """An answer (not a stored file) longer than MAX_ANSWER_BYTES: left unread past that."""
 
 
-def _read_bounded(response: requests.Response) -> None:
-    """Read a streamed answer's body, at most MAX_ANSWER_BYTES of it, into the response, as requests
-    itself does for an answer it reads whole (``response.content`` then holds it)."""
+def read_bounded(response: requests.Response, *_args, stream: bool = False, **_kwargs) -> requests.Response:
+    """A requests response hook (`bound_answers`): an answer asked for whole (not `stream`), or any error
+    answer, is read here, at most MAX_ANSWER_BYTES of it, before requests would read it whole; the
+    bytes are kept where requests keeps them (``response.content``)."""
+    if stream and response.status_code < 400:
+        return response
     body = bytearray()
     for chunk in response.iter_content(64 * 1024):
         body += chunk
@@ -40,6 +43,13 @@ def _read_bounded(response: requests.Response) -> None:
             response.close()
             raise AnswerTooLarge(response=response)
     response._content = bytes(body)
+    return response
+
+
+def bound_answers(http: requests.Session) -> None:
+    """Every answer `http` gets is read bounded (`read_bounded`): the calls to the API, token renewals
+    and revocations alike."""
+    http.hooks["response"].append(read_bounded)
 
 
 _BY_STATUS = {401: NotAuthorized, 403: Forbidden, 404: NotFound, 409: NameTaken, 422: Rejected}
@@ -88,13 +98,12 @@ class Repovizz2Client:
         return self.calls
 
     def _send(self, method: str, path: str, sent, kwargs: dict) -> requests.Response:
-        """The request itself, recorded when recording is on. A streamed answer's body is left to the
-        caller; any other is read here, bounded (`_read_bounded`)."""
+        """The request itself, recorded when recording is on (a streamed answer's body is not read)."""
         if self.calls is None:
-            return self._request(method, path, kwargs)
+            return self.http.request(method, self.base_url + path, **kwargs)
         sent = kwargs.get("json") if sent is None else sent
         try:
-            response = self._request(method, path, kwargs)
+            response = self.http.request(method, self.base_url + path, **kwargs)
         except BaseException as exc:
             self.calls.append(api_calls.call(method, path, sent, None, f"no answer ({type(exc).__name__})"))
             raise
@@ -105,12 +114,6 @@ class Repovizz2Client:
             except ValueError:
                 answer = response.text[:200] or None
         self.calls.append(api_calls.call(method, path, sent, response.status_code, answer))
-        return response
-
-    def _request(self, method: str, path: str, kwargs: dict) -> requests.Response:
-        response = self.http.request(method, self.base_url + path, **{**kwargs, "stream": True})
-        if not kwargs.get("stream"):
-            _read_bounded(response)
         return response
 
     def _call(self, method: str, path: str, *, datapack_id: str | None = None, link: str | None = None,
@@ -233,8 +236,11 @@ def probe_api(base_url: str, timeout: float | tuple) -> str | None:
     else what is wrong, in words; Unreachable or TimedOut when nothing answers."""
     url = f"{base_url.rstrip('/')}{API}/user"
     with requests.Session() as http:
+        bound_answers(http)
         try:
             answer = http.get(url, timeout=timeout, allow_redirects=False)
+        except AnswerTooLarge as exc:
+            raise ServerError(f"{url} answered with more than {MAX_ANSWER_BYTES // (1024 * 1024)} MB") from exc
         except requests.Timeout as exc:
             raise TimedOut(f"{url} did not answer within {timeout} s") from exc
         except requests.RequestException as exc:
@@ -251,9 +257,12 @@ def probe_client(base_url: str, client_id: str, client_secret: str, timeout: flo
     ``invalid_client`` that it refused them. Unreachable, TimedOut or ServerError when there is no such answer."""
     url = f"{base_url.rstrip('/')}/oauth/token"
     with requests.Session() as http:
+        bound_answers(http)
         try:
             answer = http.post(url, timeout=timeout, allow_redirects=False, auth=(client_id, client_secret),
                                data={"grant_type": "authorization_code", "code": CHECK_CODE})
+        except AnswerTooLarge as exc:
+            raise ServerError(f"{url} answered with more than {MAX_ANSWER_BYTES // (1024 * 1024)} MB") from exc
         except requests.Timeout as exc:
             raise TimedOut(f"{url} did not answer within {timeout} s") from exc
         except requests.RequestException as exc:

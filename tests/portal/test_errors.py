@@ -62,6 +62,33 @@ def test_an_answer_past_the_bound_is_left_unread_and_is_repovizz2s_fault(client,
     assert MAX_ANSWER_BYTES < reader.given <= MAX_ANSWER_BYTES + 1024 * 1024
 
 
+def test_an_error_answer_past_the_bound_to_a_download_is_left_unread(client, auth, repovizz2, datapack_id):
+    from portal.services.repovizz2_client import MAX_ANSWER_BYTES
+
+    auth.login()
+    huge = MadeFile(MAX_ANSWER_BYTES + 10 * 1024 * 1024, byte=b" ")
+    repovizz2.fail("download", 500, body=huge)
+    page = client.get(f"/datapacks/{datapack_id}/content/{'a' * 40}")
+    assert page.status_code == 502
+    assert "with more than 32 MB" in page.get_data(as_text=True)
+    (reader,) = huge.readers
+    assert MAX_ANSWER_BYTES < reader.given <= MAX_ANSWER_BYTES + 1024 * 1024
+
+
+def test_a_token_renewal_answer_past_the_bound_is_left_unread(client, auth, repovizz2):
+    from portal.services.repovizz2_client import MAX_ANSWER_BYTES
+
+    auth.login(expires_in=-10)
+    huge = MadeFile(MAX_ANSWER_BYTES + 10 * 1024 * 1024, byte=b"{")
+    repovizz2.fail("token", 200, body=huge)
+    page = client.get("/")
+    assert page.status_code == 502
+    assert "with more than 32 MB" in page.get_data(as_text=True)
+    (reader,) = huge.readers
+    assert MAX_ANSWER_BYTES < reader.given <= MAX_ANSWER_BYTES + 1024 * 1024
+    assert [name for name, _, _ in repovizz2.log] == ["token"]  # nothing asked with a token never received
+
+
 def test_rejected_document_shows_repovizz2s_message(client, auth, repovizz2):
     auth.login()
     repovizz2.fail("create", 422, error="children[0]: 'link' is required")
