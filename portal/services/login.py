@@ -21,8 +21,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app, g, request, session
 from requests.adapters import HTTPAdapter
 
-from ..rules.errors import NotAuthorized, Repovizz2Error
-from .repovizz2_client import Repovizz2Client, bound_answers
+from ..rules.errors import NotAuthorized, Repovizz2Error, ServerError, TimedOut, Unreachable
+from .repovizz2_client import MAX_ANSWER_BYTES, AnswerTooLarge, Repovizz2Client, bound_answers
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ def init_app(app) -> None:
             "code_challenge_method": "S256",
             "default_timeout": _timeout(app.config),
         },
+        compliance_fix=bound_answers,  # Authlib's hook on each session it makes: the code exchange reads bounded
         overwrite=True,
     )
     # One pool of keep-alive connections to repovizz2 per worker process, shared by all users
@@ -61,6 +62,24 @@ def _timeout(config) -> tuple[float, float]:
 def provider():
     """This app's registered repovizz2 OAuth client (Authlib), for the login flow."""
     return current_app.extensions["repovizz2_oauth"].repovizz2
+
+
+def exchange_code() -> dict:
+    """The token for the code repovizz2 sent to the callback (Authlib checks the state and PKCE). An
+    OAuthError (repovizz2 refused the code) is the caller's to show; an exchange that failed on the
+    way is the project's own error, as for any other call."""
+    token_url = f"{current_app.config['REPOVIZZ2_URL']}/oauth/token"
+    try:
+        return provider().authorize_access_token()
+    except AnswerTooLarge as exc:
+        raise ServerError(f"repovizz2 answered the login with more than {MAX_ANSWER_BYTES // (1024 * 1024)} MB") \
+            from exc
+    except requests.Timeout as exc:
+        raise TimedOut("repovizz2 did not answer the login in time; log in again") from exc
+    except requests.ConnectionError as exc:
+        raise Unreachable(f"could not connect to repovizz2 at {token_url}") from exc
+    except requests.RequestException as exc:
+        raise ServerError(f"the login's exchange with repovizz2 failed ({type(exc).__name__})") from exc
 
 
 def bearer_token() -> str | None:

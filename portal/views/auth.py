@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from ..services.login import log_in, log_out, provider
+from ..services.login import exchange_code, log_in, log_out, provider
 from ..services.login_state import login_next
 from ..web.access import current_user, login_url, safe_next
 from ..web.extensions import csrf
@@ -31,7 +31,7 @@ def callback():
         return _login_failed(request.args["error"], request.args.get("error_description"))
     g.login_back_to = login_next(request.args.get("state"))
     try:
-        token = provider().authorize_access_token()
+        token = exchange_code()
     except OAuthError as exc:
         return _login_failed(exc.error, exc.description)
     log_in(token)

@@ -67,6 +67,38 @@ def test_a_code_repovizz2_refuses_is_a_page_not_a_login(client, repovizz2):
         assert "token" not in session and "user" not in session
 
 
+def test_a_code_exchange_answer_past_the_bound_is_left_unread_and_no_login(client, repovizz2):
+    from portal.services.repovizz2_client import MAX_ANSWER_BYTES
+    from tests.portal.fakes import MadeFile
+
+    callback = repovizz2.authorize(client.get("/auth/login").headers["Location"])
+    huge = MadeFile(MAX_ANSWER_BYTES + 10 * 1024 * 1024, byte=b"{")
+    repovizz2.fail("token", 200, body=huge)
+    page = client.get(callback)
+    assert page.status_code == 502
+    assert "repovizz2 answered the login with more than 32 MB" in page.get_data(as_text=True)
+    (reader,) = huge.readers
+    assert MAX_ANSWER_BYTES < reader.given <= MAX_ANSWER_BYTES + 1024 * 1024
+    assert [name for name, _, _ in repovizz2.log] == ["token"]
+    with client.session_transaction() as session:
+        assert "token" not in session and "user" not in session
+
+
+@pytest.mark.parametrize(("fault", "status", "says"), [
+    ("timeout", 504, "repovizz2 did not answer the login in time; log in again"),
+    ("unreachable", 503, f"could not connect to repovizz2 at {REPOVIZZ2}/oauth/token"),
+    ("cut", 502, "the login&#39;s exchange with repovizz2 failed"),
+])
+def test_a_code_exchange_that_fails_on_the_way_is_a_page_and_no_login(client, repovizz2, fault, status, says):
+    callback = repovizz2.authorize(client.get("/auth/login").headers["Location"])
+    repovizz2.fail("token", fault)
+    page = client.get(callback)
+    assert page.status_code == status
+    assert says in page.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "token" not in session and "user" not in session
+
+
 def test_logout_forgets_the_token(client, auth, repovizz2):
     auth.login()
     page = auth.logout()
