@@ -12,15 +12,22 @@ VENDOR_STAMP := static/vendor/.copied
 
 .PHONY: install wheel test demo test-deps node-tools vendor bench bench-home bench-timeline load-hostile clean
 
+# The venv gets today's pip and the setuptools the builds need in one pip run: the machine's own pip
+# installs them (`--python`) when it has one, else the venv's bundled pip does (ensurepip, slower).
 $(PY):
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	python3 -m venv --without-pip $(VENV)
+	if python3 -m pip --version >/dev/null 2>&1; then \
+	  python3 -m pip --python $(PY) install --quiet --upgrade pip 'setuptools>=68'; \
+	else \
+	  $(PY) -m ensurepip --upgrade >/dev/null && $(PY) -m pip install --quiet --upgrade pip 'setuptools>=68'; \
+	fi
 
 # The portal and the sandbox, two distributions of this repository, both editable. They build with the
-# venv's own setuptools (their build-system's), not in a fresh build environment each.
+# venv's own setuptools (their build-system's), not in a fresh build environment each. pip leaves the
+# compiling of the installed modules to compileall, which uses both cores.
 $(STAMP): pyproject.toml setup.py sandbox/pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --upgrade 'setuptools>=68'
-	$(PY) -m pip install --quiet --no-build-isolation -e '.[test]' -e ./sandbox
+	$(PY) -m pip install --quiet --no-compile --no-build-isolation -e '.[test]' -e ./sandbox
+	$(PY) -m compileall -q -j 0 $(VENV)/lib >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP) $(VENDOR_STAMP)

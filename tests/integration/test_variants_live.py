@@ -3,7 +3,9 @@ integers or UUID strings, an upload answered with its id or only "OK", file ids 
 the bytes, and the 401 body as documented or as RFC 6750 has it. Under each: an upload through the plain
 form and through the JSON API, a resume, edits, and every file fetched back byte for byte.
 
-One sandbox and one portal per variant (module-scoped); each test logs in a fresh user.
+Each test runs under the defaults, under every variant at once, and under each variant alone that
+changes what it checks (AFFECTED_BY). One sandbox and one portal per variant (module-scoped); each
+test logs in a fresh user.
 """
 from __future__ import annotations
 
@@ -72,7 +74,26 @@ class Setup:
         return self.variant.get("file_ids") == "content"
 
 
-@pytest.fixture(scope="module", params=list(VARIANTS), ids=list(VARIANTS))
+# The variants that change what each test checks, besides the defaults and all at once: the user ids
+# decide the owner; the upload answer, every upload; content ids, which nodes share a file; the 401
+# body, what a refused login looks like.
+AFFECTED_BY = {
+    "test_the_owner_is_the_user_id_as_repovizz2_gives_it": ("uuid-ids", "result-ok"),
+    "test_upload_through_the_plain_form_and_fetch_every_file_back": ("result-ok", "content-ids"),
+    "test_upload_through_the_json_api_then_the_result_page": ("result-ok", "content-ids"),
+    "test_a_script_with_a_token_uploads_as_its_user": ("uuid-ids", "result-ok"),
+    "test_resume_sends_only_what_is_pending": ("result-ok", "content-ids"),
+    "test_edits_change_exactly_the_node_chosen": ("result-ok", "content-ids"),
+    "test_a_refused_login_sends_the_user_to_log_in_again": ("rfc6750",),
+}
+
+
+def pytest_generate_tests(metafunc):
+    variants = ["defaults", *AFFECTED_BY[metafunc.function.__name__], "all-at-once"]
+    metafunc.parametrize("setup", variants, ids=variants, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
 def setup(request, tmp_path_factory):
     variant = VARIANTS[request.param]
     with LiveSandbox(tmp_path_factory.mktemp(f"sandbox-{request.param}"), **variant) as sandbox:
