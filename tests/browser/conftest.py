@@ -2,8 +2,8 @@
 
 Fixtures: `portal` (a LivePortal per module, with the portal's own Content-Security-Policy; the
 `page` fixture fails a test on any CSP violation or uncaught script error), `browser` (one headless
-Chromium per session), `user` (a fresh sandbox user per test), `page` / `nojs_page` (a fresh context per test, JavaScript
-on / off), `scriptless_page` (JavaScript on, the portal's own scripts refused: the pages a browser
+Chromium per session), `user` (a fresh sandbox user per test), `page` / `nojs_page` (a fresh page per test,
+JavaScript on / off, in a context the worker's tests share in turn: see `contexts`), `scriptless_page` (JavaScript on, the portal's own scripts refused: the pages a browser
 without JavaScript gets, for checks such as axe that need a script engine) and `login` (log in
 through the sandbox's real login and consent pages).
 A failing test leaves a screenshot in `test-artifacts/` at the repository root (git-ignored); with
@@ -100,45 +100,68 @@ class PageWatch:
             self.errors.append(f"CSP: {message.text}")
 
 
-def _page_fixture(browser, request, artifacts, **context_options):
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, **context_options)
-    context.set_default_timeout(STATE_TIMEOUT_MS)
+@pytest.fixture(scope="session")
+def contexts(browser, sandbox):
+    """`contexts(javascript)`: the context each test's page opens in, one per JavaScript setting and
+    worker. Each keeps a page open on 127.0.0.1, so the tests' pages (same site) share its renderer
+    process instead of starting one each (a quarter of a second of CPU); a test's page is closed after
+    it, and the context's cookies cleared, so no test sees another's login."""
+    made = {}
+
+    def context_for(javascript: bool):
+        if javascript not in made:
+            context = browser.new_context(viewport={"width": 1100, "height": 900}, java_script_enabled=javascript)
+            context.set_default_timeout(STATE_TIMEOUT_MS)
+            context.new_page().goto(sandbox.url + "/healthz")
+            made[javascript] = context
+        return made[javascript]
+
+    yield context_for
+    for context in made.values():
+        context.close()
+
+
+def _page_fixture(contexts, request, artifacts, javascript: bool = True):
+    context = contexts(javascript)
     page = context.new_page()
     watch = PageWatch(page)
-    yield page
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    failure_shot = artifacts / f"FAILED-{request.node.name}.png"
-    failure_shot.unlink(missing_ok=True)  # no stale picture from an earlier failing run
-    if failed:
-        try:
-            page.screenshot(path=str(failure_shot), full_page=True)
-        except Exception:  # the page may be gone; the failure itself matters more
-            pass
-    context.close()
+    try:
+        yield page
+        failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+        failure_shot = artifacts / f"FAILED-{request.node.name}.png"
+        failure_shot.unlink(missing_ok=True)  # no stale picture from an earlier failing run
+        if failed:
+            try:
+                page.screenshot(path=str(failure_shot), full_page=True)
+            except Exception:  # the page may be gone; the failure itself matters more
+                pass
+    finally:
+        page.close()
+        context.clear_cookies()
     if not failed:
         assert not watch.errors, watch.errors
 
 
 @pytest.fixture
-def page(browser, request, artifacts):
-    """A page with JavaScript on (a fresh context: no cookies shared with other tests)."""
-    yield from _page_fixture(browser, request, artifacts)
+def page(contexts, request, artifacts):
+    """A page with JavaScript on (no cookies left from other tests)."""
+    yield from _page_fixture(contexts, request, artifacts)
 
 
 @pytest.fixture
-def nojs_page(browser, request, artifacts):
+def nojs_page(contexts, request, artifacts):
     """A page with JavaScript off: what the plain forms must handle on their own."""
-    yield from _page_fixture(browser, request, artifacts, java_script_enabled=False)
+    yield from _page_fixture(contexts, request, artifacts, javascript=False)
 
 
 @pytest.fixture
-def scriptless_page(browser, request, artifacts):
+def scriptless_page(contexts, request, artifacts):
     """The portal's pages as without JavaScript (its scripts are refused), yet `page.evaluate` works.
 
     A context with JavaScript off runs no evaluate at all; this one only keeps the portal's own
     scripts from loading, so forms post as plain forms and nothing is enhanced.
     """
-    for page in _page_fixture(browser, request, artifacts):
+    for page in _page_fixture(contexts, request, artifacts):
         page.route("**/static/*.js", lambda route: route.abort())
         yield page
 
