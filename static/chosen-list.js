@@ -13,7 +13,8 @@ function plural(count, word) {
 
 /**
  * Draws into `root` (emptied, shown). onRemove(path) takes a file off the list; onRestore() puts
- * every removed file back.
+ * every removed file back. `root` is aria-busy while the files are read and checked, so a screen
+ * reader announces the list once it is drawn (and a test knows when it may press the button below it).
  */
 export class ChosenList {
   constructor(root, {onRemove, onRestore}) {
@@ -25,6 +26,7 @@ export class ChosenList {
   clear() {
     this.root.textContent = "";
     this.root.hidden = true;
+    this.root.setAttribute("aria-busy", "false");
   }
 
   /**
@@ -33,6 +35,7 @@ export class ChosenList {
    */
   busy(text) {
     this.root.hidden = false;
+    this.root.setAttribute("aria-busy", "true");
     this.busyLine().textContent = text;
   }
 
@@ -90,6 +93,7 @@ export class ChosenList {
       root.appendChild(el("p", {}, [restore]));
     }
     this.busyLine();
+    root.setAttribute("aria-busy", "false");
   }
 
   matchesTable(matches) {

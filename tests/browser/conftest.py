@@ -2,10 +2,11 @@
 
 Fixtures: `portal` (a LivePortal per module, with the portal's own Content-Security-Policy; the
 `page` fixture fails a test on any CSP violation or uncaught script error), `browser` (one headless
-Chromium per session), `user` (a fresh sandbox user per test), `page` / `nojs_page` (a fresh page per test,
-JavaScript on / off, in a context the worker's tests share in turn: see `contexts`), `scriptless_page` (JavaScript on, the portal's own scripts refused: the pages a browser
-without JavaScript gets, for checks such as axe that need a script engine) and `login` (log in
-through the sandbox's real login and consent pages).
+Chromium per session), `user` (a fresh sandbox user per test), `page` / `nojs_page` (a fresh page per
+test, JavaScript on / off, in a context the worker's tests share in turn: see `contexts`),
+`scriptless_page` (JavaScript on, the portal's own scripts refused: the pages a browser without
+JavaScript gets, for checks such as axe that need a script engine) and `login` (log in through the
+sandbox's real login and consent pages).
 A failing test leaves a screenshot in `test-artifacts/` at the repository root (git-ignored); with
 `pytest --pictures` the states the tests reach are kept there too (the `picture` fixture).
 """

@@ -45,6 +45,13 @@ PENDING_FORM = "#pending-form"  # the datapack page's form for the files still t
 BUILDER = "#builder"  # the build page's section, whose forms its script posts, the chosen files held
 
 
+def wait_until_listed(page) -> None:
+    """The upload page has read and checked the files just chosen and drawn their list (`#chosen` no
+    longer aria-busy). The list pushes down what is below it, the button among them: a press while it
+    is being drawn may land where the button was."""
+    page.locator("#chosen[aria-busy=false]").wait_for(state="attached")
+
+
 def wait_until_enhanced(page, element: str = UPLOAD_FORM) -> None:
     """The page's script has taken over `element` (marked `data-enhanced`): before that, choosing files and
     pressing its button posts the plain form, and a datatype suggestion's editor opens with nobody listening."""

@@ -13,7 +13,8 @@ import re
 import pytest
 
 from tests.browser.axe import assert_no_serious_violations, assert_tap_targets
-from tests.browser.helpers import BUILDER, EXAMPLE, broken_example, hold_final_post, log_in, wait_until_enhanced
+from tests.browser.helpers import BUILDER, EXAMPLE, broken_example, hold_final_post, log_in, wait_until_enhanced, \
+    wait_until_listed
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +45,7 @@ def test_welcome_upload_result_datapack_and_home_with_javascript(page, login, us
 
     hold_final_post(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_function("() => window.heldForm")
     check(page, "the upload page's progress bars")

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.browser.axe import assert_no_serious_violations, assert_tap_targets
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, wait_until_enhanced
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, wait_until_enhanced, wait_until_listed
 from tests.live_portal import LivePortal
 
 pytestmark = pytest.mark.browser
@@ -27,6 +27,7 @@ def test_the_result_page_shows_the_calls_in_order(page, login, user, picture):
     login(page, user)
     wait_until_enhanced(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
     datapack_id = page.locator("#datapack-id").inner_text()

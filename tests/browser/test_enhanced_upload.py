@@ -12,7 +12,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, drop_paths, example_size, \
-    hold_final_post, references, wait_until_enhanced
+    hold_final_post, references, wait_until_enhanced, wait_until_listed
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +52,7 @@ def test_folder_upload_shows_progress_and_lands_on_the_result(page, login, user,
     puts = put_requests(page)
     hold_final_post(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
 
     page.wait_for_function(ALL_BARS_FULL)
@@ -85,6 +86,7 @@ def test_a_dropped_folder_uploads_with_a_retried_failure(page, login, user):
     drop_paths(page, "#drop-zone", [EXAMPLE])  # the folder itself, walked with webkitGetAsEntry()
     summary = page.locator("#drop-zone .drop-summary")
     expect(summary).to_have_text(f"5 files dropped ({example_size('datapack.json', *EXAMPLE_ASSETS)}).")
+    wait_until_listed(page)
     assert page.get_by_role("button", name="Forget the dropped files").is_visible()
 
     attempts = []
@@ -118,6 +120,7 @@ def test_a_file_that_keeps_failing_gets_a_retry_button(page, login, user, pictur
 
     page.route("**/assets/audio/tone.wav*", down)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     # The summary is written once no file is queued, sending or waiting: every other file has its answer.
     failed = page.locator(".transfer-failed")
@@ -165,6 +168,7 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
     assets = [EXAMPLE / name for name in EXAMPLE_ASSETS[1:]]
     page.set_input_files('input[name="document"]', str(broken))
     page.set_input_files('input[name="files"]', [str(path) for path in assets])
+    wait_until_listed(page)
     with page.expect_response("**/api/datapacks") as answer:
         page.get_by_role("button", name="Check and upload").click()
     assert answer.value.status == 422
@@ -203,6 +207,7 @@ def test_broken_document_shows_the_servers_problems_and_creates_nothing(page, lo
     page.reload()
     wait_until_enhanced(page)
     page.set_input_files('input[name="files"]', [str(path) for path in assets])
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     page.locator("section.problems").get_by_text(
         "no datapack document found: add the .json file that has 'info' and 'children'").wait_for()
@@ -226,6 +231,7 @@ def test_a_zip_goes_through_the_progress_path_and_a_taken_name_points_to_the_exi
     api_calls = []
     page.on("request", lambda request: api_calls.append(request.url) if "/api/" in request.url else None)
     page.set_input_files('input[name="archive"]', str(archive))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
     # The page read the zip: the create and each file went through the API, as a folder's do.
@@ -240,6 +246,7 @@ def test_a_zip_goes_through_the_progress_path_and_a_taken_name_points_to_the_exi
     page.wait_for_url("**/upload")  # the new page's form, not the one left behind
     wait_until_enhanced(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     taken = page.locator("section.problems")
     taken.wait_for()
@@ -268,6 +275,7 @@ def test_a_slow_upload_shows_speed_and_time_left(page, login, user, tmp_path, pi
     cdp.send("Network.emulateNetworkConditions",
              {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1_000_000})
     page.set_input_files('input[name="folder"]', str(folder))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     overall = page.locator("#overall-text")
     page.wait_for_function("() => / left$/.test((document.getElementById('overall-text') || {}).textContent)")

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced
+from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced, wait_until_listed
 
 pytestmark = pytest.mark.browser
 
@@ -65,6 +65,7 @@ def test_a_zip_with_extra_files_is_left_out_with_javascript_on_too(page, login, 
     login(page, user)
     wait_until_enhanced(page)
     choose(page, "zip", lab_folder, tmp_path)
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
     assert_uploaded_with_the_extra_file_listed(page)
@@ -75,6 +76,7 @@ def test_a_folder_with_extra_files_uploads_with_javascript_and_says_what_was_lef
     wait_until_enhanced(page)
     hold_final_post(page)
     page.set_input_files('input[name="folder"]', str(lab_folder))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_function("() => window.heldForm")
     transfer = page.locator("#transfer")

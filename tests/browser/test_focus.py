@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, broken_example, wait_until_enhanced
+from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, broken_example, wait_until_enhanced, wait_until_listed
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +17,7 @@ def test_problems_found_by_the_script_take_focus(page, login, user, tmp_path):
     wait_until_enhanced(page)
     page.set_input_files('input[name="document"]', str(broken_example(tmp_path)))
     page.set_input_files('input[name="files"]', [str(EXAMPLE / name) for name in EXAMPLE_ASSETS[1:]])
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     page.locator("section.problems").wait_for()
     tag, element_id, _, text = page.evaluate(ACTIVE)
@@ -40,6 +41,7 @@ def test_the_result_heading_takes_focus_after_the_scripted_upload(page, login, u
     login(page, user)
     wait_until_enhanced(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_url(re.compile(r"/datapacks/[0-9a-f-]+/result$"))
     page.wait_for_function("() => document.activeElement.tagName === 'H1'")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced
+from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced, wait_until_listed
 from tests.live_portal import LivePortal
 
 pytestmark = pytest.mark.browser
@@ -57,6 +57,7 @@ def test_a_file_whose_answer_was_lost_shows_as_uploaded(page, login, user, proxy
     try:
         with page.expect_response(lambda response: response.url.endswith("/pending")) as pending:
             page.set_input_files('input[name="folder"]', str(EXAMPLE))
+            wait_until_listed(page)
             page.get_by_role("button", name="Check and upload").click()
     finally:
         proxy.fault, proxy.times = None, None

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced
+from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced, wait_until_listed
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +27,7 @@ def test_a_taken_name_is_renamed_on_the_page_and_uploaded(page, login, user, pic
     login(page, user)
     upload_the_example(page)
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     taken = page.locator("section.name-taken")
     taken.wait_for()
@@ -61,6 +62,7 @@ def test_taken_again_offers_the_next_number(page, login, user):
     upload_the_example(page)
     page.locator("#upload-form input[name=name]").fill("Portal example")  # the field of the plain form, too
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     field = page.locator("#new-name")
     field.wait_for()

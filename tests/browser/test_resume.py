@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, PENDING_FORM, REF, drop_paths, example_size, \
-    hold_final_post, wait_until_enhanced
+    hold_final_post, wait_until_enhanced, wait_until_listed
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +67,7 @@ def test_cancel_then_resume_from_the_datapack_page(page, login, user, picture):
     held = []  # the tone never reaches the portal until the test lets it: Cancel catches it in flight
     page.route("**/assets/audio/tone.wav*", lambda route: held.append(route))
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
     page.wait_for_function("() => document.querySelectorAll('#transfer li[data-state=uploaded]').length === 3")
     assert page.locator('#transfer li[data-link="audio/tone.wav"]').get_attribute("data-state") == "sending"
@@ -99,6 +100,7 @@ def test_expired_login_stops_the_upload_and_the_rest_is_sent_after_logging_in(pa
         status=401, content_type="application/json",
         body=json.dumps({"error": "Your repovizz2 login has expired: log in again.", "login": "/auth/login"})))
     page.set_input_files('input[name="folder"]', str(EXAMPLE))
+    wait_until_listed(page)
     page.get_by_role("button", name="Check and upload").click()
 
     notice = page.locator("#transfer .js-login")
