@@ -61,8 +61,9 @@ def installed(tmp_path_factory, request):
     wheelhouse = cache.mkdir("deploy-wheelhouse") if cache else top / "wheelhouse"
     install = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--quiet", "--no-compile",
                "--no-index", "--find-links", wheelhouse, portal_wheel]
-    first = subprocess.run([str(part) for part in install], capture_output=True, text=True)
-    if first.returncode:  # a first run, or a dependency the wheelhouse does not hold yet
+    held = any(wheelhouse.glob("*.whl"))  # a first run has none: no install to try before fetching them
+    first = subprocess.run([str(part) for part in install], capture_output=True, text=True) if held else None
+    if first is None or first.returncode:  # a first run, or a dependency the wheelhouse does not hold yet
         run(sys.executable, "-m", "pip", "download", "--quiet", "--dest", wheelhouse, portal_wheel)
         run(*install)
     return venv
