@@ -24,7 +24,8 @@ from tests.browser.helpers import PASSWORD, log_in
 from tests.live_portal import LivePortal
 from tests.live_portal import log_in as http_log_in
 
-ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -33,6 +34,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 STATE_TIMEOUT_MS = 15_000
 expect.set_options(timeout=STATE_TIMEOUT_MS)
 _users = itertools.count()
+
+
+def pytest_collection_modifyitems(items):
+    """Every test in this folder drives Chromium: the `browser` marker is given here, so `-m "not browser"`
+    leaves out a new module too."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.browser.axe import assert_no_serious_violations, assert_tap_targets
 from tests.browser.helpers import BUILDER, EXAMPLE, broken_example, hold_final_post, log_in, wait_until_enhanced, \
     wait_until_listed
 
-pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1100, "height": 900}
 PHONE = {"width": 390, "height": 844}

@@ -12,8 +12,6 @@ from tests.browser.axe import assert_no_serious_violations, assert_tap_targets
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, wait_until_enhanced, wait_until_listed
 from tests.live_portal import LivePortal
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(scope="module")
 def portal(sandbox, tmp_path_factory):

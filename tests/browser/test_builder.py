@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import BUILDER, EXAMPLE, wait_until_enhanced
 
-pytestmark = pytest.mark.browser
 
 CSV = "time;left;right\n" + "".join(f"{t / 100};{math.sin(t / 150):.4f};{0.5 * math.cos(t / 90):.4f}\n"
                                      for t in range(2000))

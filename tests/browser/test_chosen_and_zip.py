@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.browser.axe import assert_no_serious_violations
 from tests.browser.helpers import hold_final_post, wait_until_enhanced
 from tests.browser.test_extra_files import EXTRA, lab_folder, zipped  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.browser
 
 RESULT_PAGE = re.compile(r"/datapacks/[0-9a-f-]+/result$")
 UPLOAD_PAGE = re.compile(r"/upload$")

@@ -11,8 +11,6 @@ import pytest
 
 from tests.browser.helpers import BUILDER, EXAMPLE, wait_until_enhanced
 
-pytestmark = pytest.mark.browser
-
 
 def upload(page, portal, document: dict, files: dict[str, bytes]) -> str:
     """Upload through the portal's JSON API, as the enhanced upload page does; the datapack's id."""

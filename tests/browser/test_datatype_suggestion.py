@@ -8,7 +8,6 @@ import pytest
 from tests.browser.helpers import BUILDER, wait_until_enhanced
 from tests.browser.test_datapack_page import upload
 
-pytestmark = pytest.mark.browser
 
 EMG = "0746bb48-9b92-4cd3-8d9e-3e1de13269eb"
 

@@ -7,14 +7,12 @@ import os
 import re
 import zipfile
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, drop_paths, example_size, \
     hold_final_post, references, wait_until_enhanced, wait_until_listed
 
-pytestmark = pytest.mark.browser
 
 ALL_BARS_FULL = """() => {
   const bars = [...document.querySelectorAll('#transfer progress')];

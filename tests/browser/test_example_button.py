@@ -9,8 +9,6 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import wait_until_enhanced
 
-pytestmark = pytest.mark.browser
-
 
 def test_the_example_button_is_above_the_fold(page, login, user, picture):
     page.set_viewport_size({"width": 1280, "height": 800})

@@ -10,7 +10,6 @@ import pytest
 
 from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced, wait_until_listed
 
-pytestmark = pytest.mark.browser
 
 EXTRA = "notes/emg 2 (old).json"
 

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, broken_example, wait_until_enhanced, wait_until_listed
 
-pytestmark = pytest.mark.browser
 
 ACTIVE = "() => { const e = document.activeElement; return [e.tagName, e.id, e.className, e.textContent.trim()]; }"
 

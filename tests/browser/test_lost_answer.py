@@ -9,8 +9,6 @@ import pytest
 from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced, wait_until_listed
 from tests.live_portal import LivePortal
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(scope="module")
 def portal(sandbox, proxy, tmp_path_factory):

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.browser.helpers import EXAMPLE, REF, hold_final_post, references, wait_until_enhanced, wait_until_listed
 
-pytestmark = pytest.mark.browser
 
 RESULT_PAGE = re.compile(r"/datapacks/[0-9a-f-]+/result$")
 

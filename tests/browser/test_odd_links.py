@@ -2,13 +2,11 @@
 ``/abs.csv``, an empty link) is finished in Chromium from each node's box on its page; the page passes axe."""
 from __future__ import annotations
 
-import pytest
 import requests
 
 from tests.browser.axe import assert_no_serious_violations
 from tests.browser.helpers import PENDING_FORM, wait_until_enhanced
 
-pytestmark = pytest.mark.browser
 
 NODES = [("Up", "../up.csv", "up.csv"), ("Absolute", "/abs.csv", "abs.csv"), ("Empty", "", "empty.csv")]
 

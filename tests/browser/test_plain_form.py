@@ -1,13 +1,9 @@
 """With JavaScript off, the plain forms do the whole job: log in, upload, see every reference."""
 from __future__ import annotations
 
-
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, REF, broken_example, references
-
-pytestmark = pytest.mark.browser
 
 
 def assert_example_uploaded(page):

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
 
 DATAPACK_PAGE = re.compile(r"/datapacks/[0-9a-f-]+$")
 AUDIO = 'the container "Audio" and the 1 node inside it (1 uploaded file)'

@@ -4,12 +4,9 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from tests.browser.helpers import EXAMPLE, EXAMPLE_ASSETS, PASSWORD, PENDING_FORM, REF, drop_paths, example_size, \
     hold_final_post, wait_until_enhanced, wait_until_listed
 
-pytestmark = pytest.mark.browser
 
 DATAPACK_PAGE = re.compile(r"/datapacks/[0-9a-f-]+$")
 RESULT_PAGE = re.compile(r"/datapacks/[0-9a-f-]+/result$")

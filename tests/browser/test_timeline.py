@@ -14,7 +14,6 @@ import requests
 from tests.browser.axe import assert_no_serious_violations
 from tests.browser.test_datapack_page import upload
 
-pytestmark = pytest.mark.browser
 
 ACCELEROMETER = "ae13fb70-fa1e-47d8-9cd6-00cef4fe21cc"
 GYROSCOPE = "35524338-dec5-40ca-a099-1fff42fb5460"  # the public example types Orientation with it too
