@@ -13,14 +13,13 @@ VENDOR_STAMP := static/vendor/.copied
 .PHONY: install wheel test demo test-deps node-tools vendor bench bench-home bench-timeline load-hostile clean
 
 # The venv gets today's pip and the setuptools the builds need in one pip run: the machine's own pip
-# installs them (`--python`) when it has one, else the venv's bundled pip does (ensurepip, slower).
+# installs them (`--python`, pip 22.3 or later), else the venv's bundled pip does (ensurepip, slower).
+# A venv left without its pip is removed, so the next `make` makes it again.
 $(PY):
 	python3 -m venv --without-pip $(VENV)
-	if python3 -m pip --version >/dev/null 2>&1; then \
-	  python3 -m pip --python $(PY) install --quiet --upgrade pip 'setuptools>=68'; \
-	else \
-	  $(PY) -m ensurepip --upgrade >/dev/null && $(PY) -m pip install --quiet --upgrade pip 'setuptools>=68'; \
-	fi
+	python3 -m pip --python $(PY) install --quiet --upgrade pip 'setuptools>=68' 2>/dev/null \
+	  || { $(PY) -m ensurepip --upgrade >/dev/null && $(PY) -m pip install --quiet --upgrade pip 'setuptools>=68'; } \
+	  || { rm -rf $(VENV); exit 1; }
 
 # The portal and the sandbox, two distributions of this repository, both editable. They build with the
 # venv's own setuptools (their build-system's), not in a fresh build environment each. pip leaves the
