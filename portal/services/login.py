@@ -68,16 +68,16 @@ def exchange_code() -> dict:
     """The token for the code repovizz2 sent to the callback (Authlib checks the state and PKCE). An
     OAuthError (repovizz2 refused the code) is the caller's to show; an exchange that failed on the
     way is the project's own error, as for any other call."""
-    token_url = f"{current_app.config['REPOVIZZ2_URL']}/oauth/token"
+    client = provider()
     try:
-        return provider().authorize_access_token()
+        return client.authorize_access_token()
     except AnswerTooLarge as exc:
         raise ServerError(f"repovizz2 answered the login with more than {MAX_ANSWER_BYTES // (1024 * 1024)} MB") \
             from exc
     except requests.Timeout as exc:
         raise TimedOut("repovizz2 did not answer the login in time; log in again") from exc
     except requests.ConnectionError as exc:
-        raise Unreachable(f"could not connect to repovizz2 at {token_url}") from exc
+        raise Unreachable(f"could not connect to repovizz2 at {client.access_token_url}") from exc
     except requests.RequestException as exc:
         raise ServerError(f"the login's exchange with repovizz2 failed ({type(exc).__name__})") from exc
 
